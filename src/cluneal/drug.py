@@ -1,0 +1,26 @@
+"""The six drugs cluneal knows, as a closed vocabulary."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+__all__ = ["Drug"]
+
+
+class Drug(StrEnum):
+    """A drug cluneal can schedule and screen. The values are lower-case names.
+
+    None of the six is labelled for cluneal neuralgia: every use is off-label
+    (clinical.md Part B). Low-dose naltrexone is compounded.
+
+    Example:
+        >>> Drug("gabapentin") is Drug.GABAPENTIN
+        True
+    """
+
+    NORTRIPTYLINE = "nortriptyline"
+    CARBAMAZEPINE = "carbamazepine"
+    GABAPENTIN = "gabapentin"
+    PREGABALIN = "pregabalin"
+    NALTREXONE = "naltrexone"
+    TRAMADOL = "tramadol"

@@ -1,0 +1,372 @@
+"""The patient: demographics, renal and hepatic state, conditions, co-medication.
+
+A :class:`Patient` is data, with no rules in it: the renal equations live in
+:mod:`cluneal.renal`, the dosing and safety rules in the knowledge base.
+
+Example:
+    >>> from cluneal import Patient
+    >>> p = Patient(age=78, sex="female", weight="154 lb", serum_creatinine="97 umol/L")
+    >>> p.age
+    <Quantity(78, 'year')>
+    >>> round(p.weight_kg, 1), round(p.creatinine_mg_dl, 2)
+    (69.9, 1.1)
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterable, Mapping
+from enum import StrEnum
+from functools import cache
+from importlib import resources
+from types import MappingProxyType
+from typing import Annotated, Any, Final
+
+from pydantic import BeforeValidator, Field, field_validator, model_validator
+
+from cluneal._base import FrozenModel
+from cluneal.errors import InvalidQuantityError, KnowledgeBaseError
+from cluneal.units import Age, BodyWeight, Height, Kind, SerumCreatinine, magnitude_in
+
+__all__ = [
+    "OLDER_ADULT_AGE_YEARS",
+    "Condition",
+    "HepaticImpairment",
+    "MedicationClass",
+    "Patient",
+    "Sex",
+    "classes_of",
+    "is_recognized_medication",
+]
+
+OLDER_ADULT_AGE_YEARS: Final = 65.0
+"""Age from which a patient is an older adult (Beers 2023; clinical.md Part 0.4)."""
+
+
+class Sex(StrEnum):
+    """Sex as used by the renal equations (Cockcroft-Gault, CKD-EPI 2021)."""
+
+    FEMALE = "female"
+    MALE = "male"
+
+
+class HepaticImpairment(StrEnum):
+    """Degree of hepatic impairment (Child-Pugh A/B/C correspond to mild/moderate/severe)."""
+
+    NONE = "none"
+    MILD = "mild"
+    MODERATE = "moderate"
+    SEVERE = "severe"
+
+
+class Condition(StrEnum):
+    """Conditions the safety rules look for (clinical.md Part 0.5-0.6, B5).
+
+    Example:
+        >>> Condition("falls_history") is Condition.FALLS_HISTORY
+        True
+    """
+
+    SEIZURE_DISORDER = "seizure_disorder"
+    RECENT_MYOCARDIAL_INFARCTION = "recent_myocardial_infarction"
+    CARDIAC_CONDUCTION_DISEASE = "cardiac_conduction_disease"
+    CARDIAC_ARRHYTHMIA = "cardiac_arrhythmia"
+    CARDIAC_DISEASE = "cardiac_disease"
+    NARROW_ANGLE_GLAUCOMA = "narrow_angle_glaucoma"
+    URINARY_RETENTION = "urinary_retention"
+    PREGNANCY = "pregnancy"
+    OPIOID_USE_DISORDER = "opioid_use_disorder"
+    RESPIRATORY_DEPRESSION = "respiratory_depression"
+    COPD = "copd"
+    BONE_MARROW_DEPRESSION = "bone_marrow_depression"
+    TRICYCLIC_HYPERSENSITIVITY = "tricyclic_hypersensitivity"
+    FALLS_HISTORY = "falls_history"
+    CIRRHOSIS = "cirrhosis"
+    ACUTE_HEPATITIS = "acute_hepatitis"
+    DEMENTIA = "dementia"
+    DELIRIUM = "delirium"
+    HYPONATRAEMIA = "hyponatraemia"
+
+    @property
+    def is_cardiac(self) -> bool:
+        """Whether the condition counts as cardiac disease for the nortriptyline cap."""
+        return self in _CARDIAC
+
+
+_CARDIAC = frozenset(
+    {
+        Condition.RECENT_MYOCARDIAL_INFARCTION,
+        Condition.CARDIAC_CONDUCTION_DISEASE,
+        Condition.CARDIAC_ARRHYTHMIA,
+        Condition.CARDIAC_DISEASE,
+    }
+)
+
+
+class MedicationClass(StrEnum):
+    """Co-medication classes the safety rules use.
+
+    Example:
+        >>> classes_of("phenelzine")
+        frozenset({<MedicationClass.MAOI: 'maoi'>})
+    """
+
+    MAOI = "maoi"
+    SSRI = "ssri"
+    SNRI = "snri"
+    TCA = "tca"
+    OPIOID = "opioid"
+    BENZODIAZEPINE = "benzodiazepine"
+    Z_DRUG = "z_drug"
+    ANTIPSYCHOTIC = "antipsychotic"
+    ANTIEPILEPTIC = "antiepileptic"
+    GABAPENTINOID = "gabapentinoid"
+    MUSCLE_RELAXANT = "muscle_relaxant"
+    ANTICOAGULANT = "anticoagulant"
+    ANTIPLATELET = "antiplatelet"
+    OPIOID_ANTAGONIST = "opioid_antagonist"
+    NEFAZODONE = "nefazodone"
+    NNRTI_CYP3A4 = "nnrti_cyp3a4"
+
+    @property
+    def is_cns_active(self) -> bool:
+        """Whether the class counts towards Beers 2023's "three or more CNS-active drugs"."""
+        return self in _CNS_ACTIVE
+
+
+_CNS_ACTIVE = frozenset(
+    {
+        MedicationClass.SSRI,
+        MedicationClass.SNRI,
+        MedicationClass.TCA,
+        MedicationClass.OPIOID,
+        MedicationClass.BENZODIAZEPINE,
+        MedicationClass.Z_DRUG,
+        MedicationClass.ANTIPSYCHOTIC,
+        MedicationClass.ANTIEPILEPTIC,
+        MedicationClass.GABAPENTINOID,
+        MedicationClass.MUSCLE_RELAXANT,
+    }
+)
+
+_MEDICATION_NAME = re.compile(r"[a-z0-9][a-z0-9 ().,+'/-]{0,79}")
+
+
+@cache
+def _catalogue() -> Mapping[str, frozenset[MedicationClass]]:
+    path = resources.files("cluneal.knowledge") / "medications.toml"
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        members: dict[str, set[MedicationClass]] = {}
+        for cls_name, names in raw["classes"].items():
+            cls = MedicationClass(cls_name)
+            for name in names:
+                members.setdefault(name, set()).add(cls)
+    except (tomllib.TOMLDecodeError, KeyError, ValueError) as exc:
+        raise KnowledgeBaseError("medications.toml", str(exc)) from exc
+    return MappingProxyType({name: frozenset(c) for name, c in members.items()})
+
+
+def classes_of(medication: str) -> frozenset[MedicationClass]:
+    """Return the classes of a medication by generic name (empty when unknown).
+
+    Args:
+        medication: A generic name; case and surrounding spaces are ignored.
+
+    Returns:
+        The classes the knowledge base assigns to it.
+
+    Example:
+        >>> sorted(classes_of("Pregabalin"))
+        [<MedicationClass.ANTIEPILEPTIC: 'antiepileptic'>, <MedicationClass.GABAPENTINOID: 'gabapentinoid'>]
+    """
+    return _catalogue().get(_normalise_name(medication), frozenset())
+
+
+def is_recognized_medication(medication: str) -> bool:
+    """Whether the knowledge base knows a medication's classes.
+
+    Args:
+        medication: A generic name.
+
+    Returns:
+        ``True`` when :func:`classes_of` has something to say about it.
+
+    Example:
+        >>> is_recognized_medication("warfarin"), is_recognized_medication("vitamin d")
+        (True, False)
+    """
+    return _normalise_name(medication) in _catalogue()
+
+
+def _normalise_name(name: str) -> str:
+    return " ".join(name.split()).casefold()
+
+
+def _medication_names(value: object) -> object:
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        # A single string would otherwise be read as a sequence of letters.
+        return value
+    names: list[str] = []
+    for item in value:
+        if not isinstance(item, str):
+            return value  # let pydantic name the bad item
+        name = _normalise_name(item)
+        if not _MEDICATION_NAME.fullmatch(name):
+            raise InvalidQuantityError(
+                "medications", item, "a generic medication name (letters, digits, spaces; at most 80)"
+            )
+        names.append(name)
+    return tuple(sorted(set(names)))
+
+
+def _unique_sorted(value: object) -> object:
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        return value
+    items = list(value)
+    try:
+        return tuple(sorted(set(items), key=str))
+    except TypeError:
+        return tuple(items)  # unhashable items: pydantic reports them
+
+
+MedicationNames = Annotated[tuple[str, ...], BeforeValidator(_medication_names)]
+
+
+class Patient(FrozenModel):
+    """An adult patient, as the dosing and safety rules see them.
+
+    Every quantity accepts a :data:`~cluneal.Q_`, a string of one number and
+    one unit, or ``{"value": ..., "unit": ...}``; only ``age`` takes a bare
+    number (years). Values outside the plausible ranges of clinical.md Part 0.1
+    are refused, never clamped.
+
+    Attributes:
+        age: 18-120 years.
+        sex: ``"female"`` or ``"male"``.
+        weight: Actual body weight, 20-400 kg (kg, lb or g); ``None`` if unknown.
+        height: 100-250 cm (cm, m, mm or in); ``None`` if unknown.
+        serum_creatinine: 0.1-25 mg/dL (mg/dL, mg/L, µmol/L or mmol/L); ``None`` if unknown.
+        on_dialysis: Whether the patient is on haemodialysis.
+        hepatic_impairment: ``"none"``, ``"mild"``, ``"moderate"`` or ``"severe"``.
+        conditions: :class:`Condition` members (or their values).
+        medications: Current medications other than the one being planned,
+            generic names, lower case.
+        recent_medications: Medications stopped within the last 14 days (MAOI
+            washout, naltrexone's opioid-free interval).
+        hla_b_1502: HLA-B*15:02 carrier status; ``None`` when not tested.
+
+    Example:
+        >>> Patient(age=45, sex="male", weight=70)
+        Traceback (most recent call last):
+        ...
+        pydantic_core._pydantic_core.ValidationError: 1 validation error for Patient
+        weight
+          Value error, weight: got 70; expected a body weight as one number and one unit ...
+    """
+
+    age: Age
+    sex: Sex
+    weight: BodyWeight | None = None
+    height: Height | None = None
+    serum_creatinine: SerumCreatinine | None = None
+    on_dialysis: bool = False
+    hepatic_impairment: HepaticImpairment = HepaticImpairment.NONE
+    conditions: Annotated[tuple[Condition, ...], BeforeValidator(_unique_sorted)] = ()
+    medications: MedicationNames = ()
+    recent_medications: MedicationNames = ()
+    hla_b_1502: bool | None = None
+
+    @field_validator("on_dialysis", "hla_b_1502", mode="before")
+    @classmethod
+    def _strict_bool(cls, value: Any) -> Any:
+        # "no" or 0 must not become False: a clinical flag is a real boolean.
+        if value is None or isinstance(value, bool):
+            return value
+        msg = f"got {value!r}; expected true or false"
+        raise ValueError(msg)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Patient:
+        if Condition.PREGNANCY in self.conditions and self.sex is Sex.MALE:
+            msg = "conditions: 'pregnancy' was given for a patient of sex 'male'; check the record"
+            raise ValueError(msg)
+        return self
+
+    # Cheap float views for the calculations (canonical units in the name).
+    @property
+    def age_years(self) -> float:
+        """Age in years, as a float."""
+        return magnitude_in(self.age, Kind.AGE)
+
+    @property
+    def weight_kg(self) -> float | None:
+        """Actual body weight in kg, or ``None``."""
+        return None if self.weight is None else magnitude_in(self.weight, Kind.BODY_WEIGHT)
+
+    @property
+    def height_cm(self) -> float | None:
+        """Height in cm, or ``None``."""
+        return None if self.height is None else magnitude_in(self.height, Kind.HEIGHT)
+
+    @property
+    def creatinine_mg_dl(self) -> float | None:
+        """Serum creatinine in mg/dL (µmol/L divided by 88.4), or ``None``."""
+        if self.serum_creatinine is None:
+            return None
+        return magnitude_in(self.serum_creatinine, Kind.SERUM_CREATININE)
+
+    @property
+    def is_older_adult(self) -> bool:
+        """Age 65 or more (Beers 2023; the start-low rule)."""
+        return self.age_years >= OLDER_ADULT_AGE_YEARS
+
+    @property
+    def has_cardiac_disease(self) -> bool:
+        """Any cardiac condition (for the nortriptyline 100 mg cap)."""
+        return any(c.is_cardiac for c in self.conditions)
+
+    def has(self, condition: Condition | str) -> bool:
+        """Whether the patient has a condition.
+
+        Args:
+            condition: A :class:`Condition` or its value.
+
+        Returns:
+            ``True`` when it is recorded.
+        """
+        return Condition(condition) in self.conditions
+
+    @property
+    def medication_classes(self) -> frozenset[MedicationClass]:
+        """Every class among the current medications."""
+        return frozenset(c for m in self.medications for c in classes_of(m))
+
+    @property
+    def recent_medication_classes(self) -> frozenset[MedicationClass]:
+        """Every class among the medications stopped in the last 14 days."""
+        return frozenset(c for m in self.recent_medications for c in classes_of(m))
+
+    def medications_in(self, cls: MedicationClass, *, include_recent: bool = False) -> tuple[str, ...]:
+        """Current (and optionally recent) medications of one class.
+
+        Args:
+            cls: The class.
+            include_recent: Also look at medications stopped in the last 14 days.
+
+        Returns:
+            The names, sorted.
+
+        Example:
+            >>> p = Patient(age=50, sex="male", medications=["oxycodone", "sertraline"])
+            >>> p.medications_in(MedicationClass.OPIOID)
+            ('oxycodone',)
+        """
+        pool = self.medications + (self.recent_medications if include_recent else ())
+        return tuple(sorted({m for m in pool if cls in classes_of(m)}))
+
+    @property
+    def unrecognized_medications(self) -> tuple[str, ...]:
+        """Medications the knowledge base cannot classify: they were not screened."""
+        return tuple(m for m in self.medications if not is_recognized_medication(m))

@@ -1,0 +1,602 @@
+"""Units: the package's one registry, strict parsing, and dimension-typed fields.
+
+cluneal owns one :class:`pint.UnitRegistry`, :data:`ureg`, built eagerly from a
+small definitions file when the package is imported. Eager construction avoids
+the race in Pint's lazily built application registry (Pint issue 2039) and the
+small vocabulary keeps the import fast (a few milliseconds instead of ~100).
+
+Caller text never reaches Pint's expression parser, which evaluates arithmetic:
+:func:`parse_quantity` accepts exactly one number and one unit taken from an
+allow-list. Quantities made with another registry (a notebook's own
+``pint.UnitRegistry()``) are converted, never refused for their registry.
+
+Every quantity field of every model is one of the ``Annotated`` types below
+(:data:`BodyWeight`, :data:`SerumCreatinine`, ...). They validate the dimension
+and the plausible range of clinical.md Part 0.1, and serialise to JSON as
+``{"value": <number>, "unit": "<UCUM code>"}``.
+
+Example:
+    >>> from cluneal import Q_
+    >>> from cluneal.units import parse_quantity
+    >>> parse_quantity("154 lb", "weight").to("kg").round(1)
+    <Quantity(69.9, 'kilogram')>
+    >>> parse_quantity({"value": 97, "unit": "umol/L"}, "serum_creatinine")
+    <Quantity(97, 'micromole / liter')>
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from importlib import resources
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Annotated, Any, Final, TypeAlias
+
+import pint
+from pydantic_core import core_schema
+
+from cluneal.errors import InvalidQuantityError
+
+if TYPE_CHECKING:
+    from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
+    from pydantic.json_schema import JsonSchemaValue
+
+__all__ = [
+    "CREATININE_UMOL_L_PER_MG_DL",
+    "Q_",
+    "Age",
+    "BodyWeight",
+    "Clearance",
+    "DailyDose",
+    "Dose",
+    "Duration",
+    "GlomerularFiltrationRate",
+    "Height",
+    "Kind",
+    "Quantity",
+    "QuantityKind",
+    "SerumCreatinine",
+    "magnitude_in",
+    "parse_quantity",
+    "quantity_to_json",
+    "ureg",
+]
+
+with resources.as_file(resources.files("cluneal") / "_units.txt") as _definitions:
+    ureg: Final[pint.UnitRegistry] = pint.UnitRegistry(
+        str(_definitions), cache_folder=None, on_redefinition="raise"
+    )
+    """The package's one unit registry. Use it (or :data:`Q_`) for every quantity."""
+
+Q_: Final = ureg.Quantity
+"""The quantity class of :data:`ureg`: ``Q_(25, "mg")``."""
+
+Quantity: TypeAlias = pint.Quantity
+"""The static type of every quantity cluneal accepts and returns."""
+
+CREATININE_UMOL_L_PER_MG_DL: Final = 88.4
+"""1 mg/dL of creatinine is 88.4 µmol/L (clinical.md Part C3)."""
+
+_MAX_TEXT: Final = 64
+_NUMBER_AND_UNIT: Final = re.compile(
+    r"\s*([-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]{1,3})?)\s*(\S.*?)\s*",
+    re.ASCII,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _UnitEntry:
+    """A unit cluneal accepts: its UCUM code, Pint unit and spellings."""
+
+    ucum: str
+    pint_name: str
+    spellings: tuple[str, ...]
+
+
+# Every unit a caller may write. The first spelling is the display form; all
+# spellings are matched without case and without spaces ("mg / dL" = "mg/dl").
+_UNIT_TABLE: Final = (
+    _UnitEntry("mg", "milligram", ("mg", "milligram", "milligrams")),
+    _UnitEntry("g", "gram", ("g", "gram", "grams", "gm")),
+    _UnitEntry("ug", "microgram", ("µg", "ug", "μg", "mcg", "microgram", "micrograms")),
+    _UnitEntry("kg", "kilogram", ("kg", "kgs", "kilogram", "kilograms")),
+    _UnitEntry("[lb_av]", "pound", ("lb", "lbs", "[lb_av]", "pound", "pounds")),
+    _UnitEntry("cm", "centimeter", ("cm", "centimeter", "centimeters", "centimetre", "centimetres")),
+    _UnitEntry("m", "meter", ("m", "meter", "meters", "metre", "metres")),
+    _UnitEntry("mm", "millimeter", ("mm", "millimeter", "millimeters", "millimetre", "millimetres")),
+    _UnitEntry("[in_i]", "inch", ("in", "[in_i]", "inch", "inches")),
+    _UnitEntry("mg/dL", "milligram / deciliter", ("mg/dL", "mg/100mL")),
+    _UnitEntry("mg/L", "milligram / liter", ("mg/L",)),
+    _UnitEntry("umol/L", "micromole / liter", ("µmol/L", "umol/L", "μmol/L", "micromol/L")),
+    _UnitEntry("mmol/L", "millimole / liter", ("mmol/L",)),
+    _UnitEntry("mg/d", "milligram / day", ("mg/d", "mg/day", "mg/24h")),
+    _UnitEntry("g/d", "gram / day", ("g/d", "g/day")),
+    _UnitEntry("ug/d", "microgram / day", ("µg/d", "ug/d", "μg/d", "mcg/d", "mcg/day", "ug/day")),
+    _UnitEntry("mL/min", "milliliter / minute", ("mL/min", "ml/minute")),
+    _UnitEntry(
+        "mL/min/{1.73_m2}",
+        "milliliter / minute / standard_body_surface_area",
+        ("mL/min/1.73m2", "mL/min/{1.73_m2}", "mL/min/1.73m²"),
+    ),
+    _UnitEntry("min", "minute", ("min", "minute", "minutes", "mins")),
+    _UnitEntry("h", "hour", ("hours", "h", "hr", "hrs", "hour")),
+    _UnitEntry("d", "day", ("days", "d", "day")),
+    _UnitEntry("wk", "week", ("weeks", "wk", "wks", "week")),
+    _UnitEntry("mo", "month", ("months", "mo", "month")),
+    _UnitEntry("a", "year", ("years", "a", "y", "yr", "yrs", "year")),
+)
+
+
+def _spelling_key(text: str) -> str:
+    return "".join(text.split()).casefold()
+
+
+_UNITS_BY_UCUM: Final = MappingProxyType({e.ucum: ureg.Unit(e.pint_name) for e in _UNIT_TABLE})
+_UCUM_BY_SPELLING: Final = MappingProxyType(
+    {_spelling_key(s): e.ucum for e in _UNIT_TABLE for s in (*e.spellings, e.ucum)}
+)
+_UCUM_BY_UNIT: Final = MappingProxyType({unit: code for code, unit in _UNITS_BY_UCUM.items()})
+
+
+class Kind(StrEnum):
+    """The kinds of quantity cluneal accepts, each with its own units and range."""
+
+    AGE = "age"
+    BODY_WEIGHT = "body_weight"
+    HEIGHT = "height"
+    SERUM_CREATININE = "serum_creatinine"
+    DOSE = "dose"
+    DAILY_DOSE = "daily_dose"
+    CLEARANCE = "clearance"
+    GFR = "gfr"
+    DURATION = "duration"
+
+
+@dataclass(frozen=True, slots=True)
+class QuantityKind:
+    """What one kind of quantity accepts: units, canonical unit and plausible range.
+
+    ``factors`` maps each accepted UCUM code to the factor that converts a
+    magnitude in that unit to the canonical unit. They are computed once, at
+    import, so that validation and the hot paths never ask Pint to convert.
+    """
+
+    kind: Kind
+    description: str
+    example: str
+    canonical: str
+    accepted: tuple[str, ...]
+    minimum: float | None = None
+    maximum: float | None = None
+    minimum_inclusive: bool = True
+    bare_number_unit: str | None = None
+    below_minimum_hint: str | None = None
+    factors: Mapping[str, float] = field(default_factory=dict, compare=False)
+
+    @property
+    def canonical_unit(self) -> pint.Unit:
+        """The Pint unit of the canonical form."""
+        return _UNITS_BY_UCUM[self.canonical]
+
+    def expected(self) -> str:
+        """Describe, for an error message, what this kind accepts."""
+        units = ", ".join(_display(code) for code in self.accepted)
+        bare = f" or a bare number of {self.bare_number_unit}" if self.bare_number_unit else ""
+        return f"{self.description} as one number and one unit ({units}){bare}, e.g. {self.example!r}"
+
+    def range_text(self) -> str:
+        """Describe the plausible range, for an error message."""
+        unit = _display(self.canonical)
+        if self.maximum is None:
+            op = "at least" if self.minimum_inclusive else "greater than"
+            return f"{self.description} {op} {self.minimum:g} {unit}"
+        if self.minimum is None:
+            return f"{self.description} of at most {self.maximum:g} {unit}"
+        if not self.minimum_inclusive:
+            return f"{self.description} greater than {self.minimum:g} and at most {self.maximum:g} {unit}"
+        return f"{self.description} between {self.minimum:g} and {self.maximum:g} {unit}"
+
+    # pydantic integration -------------------------------------------------
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return core_schema.with_info_plain_validator_function(
+            self._validate,
+            serialization=core_schema.plain_serializer_function_ser_schema(
+                self._serialize, info_arg=True
+            ),
+        )
+
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        return quantity_json_schema(self, mode=handler.mode)
+
+    def _validate(self, value: object, info: core_schema.ValidationInfo) -> Quantity:
+        return parse_quantity(value, info.field_name or self.kind.value, self)
+
+    def _serialize(self, value: Quantity, info: core_schema.SerializationInfo) -> object:
+        if info.mode_is_json():
+            return quantity_to_json(value, self)
+        return value
+
+
+def _display(code: str) -> str:
+    for entry in _UNIT_TABLE:
+        if entry.ucum == code:
+            return entry.spellings[0]
+    return code  # pragma: no cover - every code comes from the table
+
+
+def _kind(
+    kind: Kind,
+    description: str,
+    example: str,
+    canonical: str,
+    accepted: tuple[str, ...],
+    **limits: Any,
+) -> QuantityKind:
+    target = _UNITS_BY_UCUM[canonical]
+    factors: dict[str, float] = {}
+    for code in accepted:
+        unit = _UNITS_BY_UCUM[code]
+        if unit.dimensionality == target.dimensionality:
+            factors[code] = float(ureg.Quantity(1.0, unit).m_as(target))
+    if kind is Kind.SERUM_CREATININE:
+        # Amount concentration converts through creatinine's molar mass: the
+        # clinical constant 88.4 (clinical.md Part C3), not a Pint context.
+        factors["umol/L"] = 1.0 / CREATININE_UMOL_L_PER_MG_DL
+        factors["mmol/L"] = 1000.0 / CREATININE_UMOL_L_PER_MG_DL
+    return QuantityKind(
+        kind=kind,
+        description=description,
+        example=example,
+        canonical=canonical,
+        accepted=accepted,
+        factors=MappingProxyType(factors),
+        **limits,
+    )
+
+
+_MASS = ("mg", "g", "ug")
+_DAILY = ("mg/d", "g/d", "ug/d")
+_DURATIONS = ("min", "h", "d", "wk", "mo", "a")
+
+KINDS: Final[Mapping[Kind, QuantityKind]] = MappingProxyType(
+    {
+        k.kind: k
+        for k in (
+            _kind(
+                Kind.AGE, "an age", "70 years", "a", ("a", "mo"),
+                minimum=18.0, maximum=120.0, bare_number_unit="years",
+                below_minimum_hint="an age of at least 18 years (cluneal is for adults only)",
+            ),
+            _kind(
+                Kind.BODY_WEIGHT, "a body weight", "70 kg", "kg", ("kg", "[lb_av]", "g"),
+                minimum=20.0, maximum=400.0,
+            ),
+            _kind(
+                Kind.HEIGHT, "a height", "175 cm", "cm", ("cm", "m", "mm", "[in_i]"),
+                minimum=100.0, maximum=250.0,
+            ),
+            _kind(
+                Kind.SERUM_CREATININE, "a serum creatinine", "1.1 mg/dL", "mg/dL",
+                ("mg/dL", "mg/L", "umol/L", "mmol/L"),
+                minimum=0.1, maximum=25.0,
+            ),
+            _kind(
+                Kind.DOSE, "a dose", "25 mg", "mg", _MASS,
+                minimum=0.0, maximum=100_000.0, minimum_inclusive=False,
+            ),
+            _kind(
+                Kind.DAILY_DOSE, "a daily dose", "300 mg/d", "mg/d", _DAILY,
+                minimum=0.0, maximum=100_000.0, minimum_inclusive=False,
+            ),
+            _kind(Kind.CLEARANCE, "a clearance", "60 mL/min", "mL/min", ("mL/min",), minimum=0.0),
+            _kind(
+                Kind.GFR, "an eGFR", "60 mL/min/1.73m2", "mL/min/{1.73_m2}",
+                ("mL/min/{1.73_m2}",), minimum=0.0,
+            ),
+            _kind(
+                Kind.DURATION, "a duration", "2 weeks", "d", _DURATIONS,
+                minimum=0.0, maximum=36_525.0,
+            ),
+        )
+    }
+)
+
+# The field names that the error helpers and ``parse_quantity`` understand.
+_FIELD_KINDS: Final = MappingProxyType(
+    {
+        "age": Kind.AGE,
+        "weight": Kind.BODY_WEIGHT,
+        "height": Kind.HEIGHT,
+        "serum_creatinine": Kind.SERUM_CREATININE,
+        "creatinine": Kind.SERUM_CREATININE,
+        "dose": Kind.DOSE,
+        "daily_dose": Kind.DAILY_DOSE,
+        "target_daily_dose": Kind.DAILY_DOSE,
+        "duration": Kind.DURATION,
+        "relief_duration": Kind.DURATION,
+    }
+)
+
+
+def _resolve_kind(field_name: str, kind: QuantityKind | Kind | None) -> QuantityKind:
+    if isinstance(kind, QuantityKind):
+        return kind
+    if kind is not None:
+        return KINDS[kind]
+    try:
+        return KINDS[_FIELD_KINDS[field_name]]
+    except KeyError:
+        msg = f"no quantity kind is known for field {field_name!r}; pass kind="
+        raise TypeError(msg) from None
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def parse_quantity(
+    value: object, field_name: str, kind: QuantityKind | Kind | None = None
+) -> Quantity:
+    """Turn a caller's value into a validated quantity of :data:`ureg`.
+
+    Accepts a :class:`pint.Quantity` (from any registry), a string of one
+    number and one allow-listed unit (``"154 lb"``), or a mapping
+    ``{"value": <number>, "unit": "<unit>"}``. A bare number is accepted only
+    for a kind with a bare-number unit (age, in years).
+
+    Args:
+        value: What the caller passed.
+        field_name: The field or argument name, used in error messages; it also
+            selects the kind when ``kind`` is not given (``"weight"``,
+            ``"serum_creatinine"``, ``"target_daily_dose"``, ...).
+        kind: The kind of quantity expected.
+
+    Returns:
+        A new quantity of :data:`ureg`, in the unit the caller used.
+
+    Raises:
+        InvalidQuantityError: Anything but one finite, non-negative number with
+            one accepted unit of the right dimension, inside the plausible range.
+
+    Example:
+        >>> parse_quantity("1.1 mg/dL", "serum_creatinine")
+        <Quantity(1.1, 'milligram / deciliter')>
+        >>> parse_quantity("2*3 mg", "dose")
+        Traceback (most recent call last):
+        ...
+        cluneal.errors.InvalidQuantityError: dose: got '2*3 mg'; expected a dose as one number ...
+    """
+    spec = _resolve_kind(field_name, kind)
+    magnitude: float
+    code: str | None
+    if isinstance(value, ureg.Quantity):
+        magnitude, code = _from_own_quantity(value, field_name, spec)
+    elif isinstance(value, pint.Quantity):
+        magnitude, code = _from_foreign_quantity(value, field_name, spec)
+    elif isinstance(value, str):
+        magnitude, code = _from_text(value, field_name, spec)
+    elif isinstance(value, Mapping):
+        magnitude, code = _from_mapping(value, field_name, spec)
+    elif _is_number(value) and spec.bare_number_unit is not None:
+        magnitude, code = value, spec.canonical  # type: ignore[assignment]
+    else:
+        raise InvalidQuantityError(field_name, value, spec.expected())
+    if code is None:
+        raise InvalidQuantityError(field_name, value, spec.expected())
+    _check_range(magnitude * spec.factors[code], value, field_name, spec)
+    return ureg.Quantity(magnitude, _UNITS_BY_UCUM[code])
+
+
+def _finite(magnitude: object, value: object, field_name: str, spec: QuantityKind) -> float:
+    if not _is_number(magnitude) or not math.isfinite(magnitude):  # type: ignore[arg-type]
+        raise InvalidQuantityError(field_name, value, f"a finite number: {spec.expected()}")
+    return magnitude  # type: ignore[return-value]
+
+
+def _code_for_unit(unit: pint.Unit, spec: QuantityKind) -> str | None:
+    code = _UCUM_BY_UNIT.get(unit)
+    return code if code in spec.factors else None
+
+
+def _from_own_quantity(
+    value: Quantity, field_name: str, spec: QuantityKind
+) -> tuple[float, str | None]:
+    magnitude = _finite(value.magnitude, value, field_name, spec)
+    code = _code_for_unit(value.units, spec)
+    if code is not None:
+        return magnitude, code
+    # A unit outside the table (the result of arithmetic, say): convert it to
+    # the canonical unit when the dimension fits.
+    for candidate in spec.accepted:
+        unit = _UNITS_BY_UCUM[candidate]
+        if candidate in spec.factors and value.dimensionality == unit.dimensionality:
+            return float(value.m_as(unit)), candidate
+    return magnitude, None
+
+
+def _from_foreign_quantity(
+    value: pint.Quantity, field_name: str, spec: QuantityKind
+) -> tuple[float, str | None]:
+    _finite(value.magnitude, value, field_name, spec)
+    # Convert inside the caller's registry, to a unit every Pint registry knows.
+    for candidate in spec.accepted:
+        if candidate not in spec.factors:
+            continue
+        entry_name = next(e.pint_name for e in _UNIT_TABLE if e.ucum == candidate)
+        try:
+            converted = value.m_as(entry_name)
+        except (pint.errors.PintError, AttributeError, TypeError, ValueError):
+            continue
+        return _finite(converted, value, field_name, spec), candidate
+    return 0.0, None
+
+
+def _from_text(value: str, field_name: str, spec: QuantityKind) -> tuple[float, str | None]:
+    if len(value) > _MAX_TEXT:
+        raise InvalidQuantityError(
+            field_name, value, f"at most {_MAX_TEXT} characters: {spec.expected()}"
+        )
+    match = _NUMBER_AND_UNIT.fullmatch(value)
+    if match is None:
+        if spec.bare_number_unit is not None:
+            bare = _bare_number(value)
+            if bare is not None:
+                return _finite(bare, value, field_name, spec), spec.canonical
+        raise InvalidQuantityError(field_name, value, spec.expected())
+    magnitude = _finite(float(match.group(1)), value, field_name, spec)
+    code = _UCUM_BY_SPELLING.get(_spelling_key(match.group(2)))
+    return magnitude, (code if code in spec.factors else None)
+
+
+def _bare_number(text: str) -> float | None:
+    stripped = text.strip()
+    if re.fullmatch(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)", stripped, re.ASCII):
+        return float(stripped)
+    return None
+
+
+def _from_mapping(
+    value: Mapping[Any, Any], field_name: str, spec: QuantityKind
+) -> tuple[float, str | None]:
+    if set(value) != {"value", "unit"} or not isinstance(value["unit"], str):
+        raise InvalidQuantityError(
+            field_name, value, f'a mapping {{"value": <number>, "unit": <text>}}: {spec.expected()}'
+        )
+    magnitude = _finite(value["value"], value, field_name, spec)
+    unit_text: str = value["unit"]
+    if len(unit_text) > _MAX_TEXT:
+        raise InvalidQuantityError(field_name, value, spec.expected())
+    code = _UCUM_BY_SPELLING.get(_spelling_key(unit_text))
+    return magnitude, (code if code in spec.factors else None)
+
+
+def _check_range(canonical: float, value: object, field_name: str, spec: QuantityKind) -> None:
+    low, high = spec.minimum, spec.maximum
+    too_low = low is not None and (
+        canonical < low or (not spec.minimum_inclusive and canonical == low)
+    )
+    if too_low and spec.below_minimum_hint is not None and canonical >= 0:
+        raise InvalidQuantityError(field_name, value, spec.below_minimum_hint)
+    if too_low or (high is not None and canonical > high):
+        raise InvalidQuantityError(field_name, value, spec.range_text())
+
+
+def magnitude_in(quantity: Quantity, kind: Kind) -> float:
+    """Return a validated quantity's magnitude in its kind's canonical unit.
+
+    This is the cheap path the calculations use: a table lookup and one
+    multiplication, no Pint conversion, for every unit cluneal accepts.
+
+    Args:
+        quantity: A quantity already accepted by :func:`parse_quantity`.
+        kind: Its kind.
+
+    Returns:
+        The magnitude in the canonical unit (kg, cm, mg/dL, mg, mg/d, mL/min, d, years).
+
+    Example:
+        >>> magnitude_in(Q_(97, "umol/L"), Kind.SERUM_CREATININE)
+        1.097...
+    """
+    spec = KINDS[kind]
+    code = _code_for_unit(quantity.units, spec)
+    if code is None:
+        quantity = parse_quantity(quantity, kind.value, spec)
+        code = _code_for_unit(quantity.units, spec)
+        assert code is not None  # noqa: S101 - parse_quantity returns table units only
+    return float(quantity.magnitude) * spec.factors[code]
+
+
+def quantity_to_json(quantity: Quantity, kind: QuantityKind | Kind | None = None) -> dict[str, Any]:
+    """Serialise a quantity as ``{"value": <number>, "unit": "<UCUM code>"}``.
+
+    The caller's unit is kept when it has a UCUM code in cluneal's table, so a
+    weight given in pounds comes back in pounds (``[lb_av]``): nothing is lost.
+
+    Args:
+        quantity: The quantity.
+        kind: Its kind, used to convert a unit outside the table to the canonical one.
+
+    Returns:
+        The JSON-ready mapping.
+
+    Example:
+        >>> quantity_to_json(Q_(154, "lb"))
+        {'value': 154, 'unit': '[lb_av]'}
+    """
+    code = _UCUM_BY_UNIT.get(quantity.units)
+    magnitude = quantity.magnitude
+    if code is None:
+        if kind is None:
+            msg = f"cannot serialise {quantity!r} without its kind"
+            raise InvalidQuantityError("quantity", quantity, msg)
+        spec = kind if isinstance(kind, QuantityKind) else KINDS[kind]
+        code = spec.canonical
+        magnitude = quantity.m_as(_UNITS_BY_UCUM[code])
+    return {"value": magnitude, "unit": code}
+
+
+def quantity_json_schema(spec: QuantityKind, mode: str = "validation") -> dict[str, Any]:
+    """Return the JSON Schema of one kind of quantity.
+
+    Args:
+        spec: The kind.
+        mode: ``"validation"`` (what the package accepts) or ``"serialization"``
+            (what it writes).
+
+    Returns:
+        A JSON Schema object.
+
+    Example:
+        >>> quantity_json_schema(KINDS[Kind.BODY_WEIGHT])["anyOf"][0]["properties"]["unit"]["enum"]
+        ['kg', '[lb_av]', 'g']
+    """
+    codes = [c for c in spec.accepted if c in spec.factors]
+    obj: dict[str, Any] = {
+        "type": "object",
+        "properties": {
+            "value": {"type": "number"},
+            "unit": {"type": "string", "enum": codes, "description": "UCUM code"},
+        },
+        "required": ["value", "unit"],
+        "additionalProperties": False,
+    }
+    description = f"{spec.description[0].upper()}{spec.description[1:]}: {spec.expected()}."
+    if mode == "serialization":
+        return {**obj, "description": description}
+    text = {
+        "type": "string",
+        "maxLength": _MAX_TEXT,
+        "description": "One number and one unit, e.g. " + repr(spec.example),
+    }
+    options: list[dict[str, Any]] = [obj, text]
+    if spec.bare_number_unit is not None:
+        options.append({"type": "number", "description": f"A bare number of {spec.bare_number_unit}"})
+    return {"anyOf": options, "description": description}
+
+
+Age: TypeAlias = Annotated[Quantity, KINDS[Kind.AGE]]
+"""An adult's age, 18–120 years; a bare number means years."""
+BodyWeight: TypeAlias = Annotated[Quantity, KINDS[Kind.BODY_WEIGHT]]
+"""A body weight, 20–400 kg, in kg, lb or g."""
+Height: TypeAlias = Annotated[Quantity, KINDS[Kind.HEIGHT]]
+"""A height, 100–250 cm, in cm, m, mm or in."""
+SerumCreatinine: TypeAlias = Annotated[Quantity, KINDS[Kind.SERUM_CREATININE]]
+"""A serum creatinine, 0.1–25 mg/dL, in mg/dL, mg/L, µmol/L or mmol/L."""
+Dose: TypeAlias = Annotated[Quantity, KINDS[Kind.DOSE]]
+"""A dose per administration (a mass), in mg, g or µg."""
+DailyDose: TypeAlias = Annotated[Quantity, KINDS[Kind.DAILY_DOSE]]
+"""A daily dose (mass per time), in mg/d, g/d or µg/d."""
+Clearance: TypeAlias = Annotated[Quantity, KINDS[Kind.CLEARANCE]]
+"""A creatinine clearance in mL/min."""
+GlomerularFiltrationRate: TypeAlias = Annotated[Quantity, KINDS[Kind.GFR]]
+"""An eGFR in mL/min/1.73 m²."""
+Duration: TypeAlias = Annotated[Quantity, KINDS[Kind.DURATION]]
+"""A duration, in minutes, hours, days, weeks, months or years."""
