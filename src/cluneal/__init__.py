@@ -6,9 +6,9 @@ it line by line.
 
 Example:
     >>> import cluneal
-    >>> p = cluneal.Patient(age=55, sex="male", weight="72 kg", serum_creatinine="1.2 mg/dL")
+    >>> p = cluneal.Patient(age=40, sex="male", weight="72 kg", serum_creatinine="1.0 mg/dL")
     >>> cluneal.creatinine_clearance(p)
-    <Quantity(70.0, 'milliliter / minute')>
+    <Quantity(100.0, 'milliliter / minute')>
 """
 
 from __future__ import annotations

@@ -69,7 +69,8 @@ class SafetyAlert(FrozenModel):
 
     def __str__(self) -> str:
         drugs = f" ({', '.join(self.drugs)})" if self.drugs else ""
-        return f"{self.severity.value.upper()}{drugs}: {self.message} [{self.rule_id}; {self.citation}]"
+        source = f"[{self.rule_id}; {self.citation}]"
+        return f"{self.severity.value.upper()}{drugs}: {self.message} {source}"
 
 
 def sort_alerts(alerts: tuple[SafetyAlert, ...] | list[SafetyAlert]) -> tuple[SafetyAlert, ...]:

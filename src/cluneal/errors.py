@@ -12,10 +12,11 @@ the other error a caller can see: model construction raises it, with the
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from cluneal.alerts import SafetyAlert
 
 __all__ = [
@@ -132,7 +133,9 @@ class ContraindicatedError(ClunealError):
         self.drug = str(drug)
         self.alerts: tuple[SafetyAlert, ...] = tuple(alerts)
         reasons = "; ".join(f"{a.message} [{a.rule_id}]" for a in self.alerts)
-        super().__init__(f"{self.drug} is contraindicated for this patient: {reasons or 'see alerts'}")
+        super().__init__(
+            f"{self.drug} is contraindicated for this patient: {reasons or 'see alerts'}"
+        )
 
 
 class KnowledgeBaseError(ClunealError):

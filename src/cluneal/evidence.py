@@ -14,17 +14,19 @@ Example:
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Mapping
 from enum import StrEnum
 from functools import cache
 from importlib import resources
 from types import MappingProxyType
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from pydantic import Field, ValidationError
 
 from cluneal._base import FrozenModel
 from cluneal.errors import KnowledgeBaseError, UnknownTermError
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 __all__ = [
     "Citation",
@@ -131,17 +133,28 @@ class Citation(FrozenModel):
 
 @cache
 def _registry() -> Mapping[str, Citation]:
-    path = resources.files("cluneal.knowledge") / "citations.toml"
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-        entries = [Citation.model_validate(item) for item in raw["citation"]]
-    except (tomllib.TOMLDecodeError, KeyError, ValidationError) as exc:
-        raise KnowledgeBaseError("citations.toml", str(exc)) from exc
+    # citations.toml holds the shared sources; citations_<area>.toml files add
+    # the sources of one area of the knowledge base. Ids are unique across all.
+    folder = resources.files("cluneal.knowledge")
+    files = sorted(
+        (
+            f
+            for f in folder.iterdir()
+            if f.name.startswith("citations") and f.name.endswith(".toml")
+        ),
+        key=lambda f: f.name,
+    )
     table: dict[str, Citation] = {}
-    for entry in entries:
-        if entry.id in table:
-            raise KnowledgeBaseError("citations.toml", f"duplicate id {entry.id!r}")
-        table[entry.id] = entry
+    for path in files:
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+            entries = [Citation.model_validate(item) for item in raw["citation"]]
+        except (tomllib.TOMLDecodeError, KeyError, ValidationError) as exc:
+            raise KnowledgeBaseError(path.name, str(exc)) from exc
+        for entry in entries:
+            if entry.id in table:
+                raise KnowledgeBaseError(path.name, f"duplicate citation id {entry.id!r}")
+            table[entry.id] = entry
     return MappingProxyType(table)
 
 

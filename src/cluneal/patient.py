@@ -23,7 +23,7 @@ from importlib import resources
 from types import MappingProxyType
 from typing import Annotated, Any, Final
 
-from pydantic import BeforeValidator, Field, field_validator, model_validator
+from pydantic import BeforeValidator, field_validator, model_validator
 
 from cluneal._base import FrozenModel
 from cluneal.errors import InvalidQuantityError, KnowledgeBaseError
@@ -178,8 +178,8 @@ def classes_of(medication: str) -> frozenset[MedicationClass]:
         The classes the knowledge base assigns to it.
 
     Example:
-        >>> sorted(classes_of("Pregabalin"))
-        [<MedicationClass.ANTIEPILEPTIC: 'antiepileptic'>, <MedicationClass.GABAPENTINOID: 'gabapentinoid'>]
+        >>> sorted(c.value for c in classes_of("Pregabalin"))
+        ['antiepileptic', 'gabapentinoid']
     """
     return _catalogue().get(_normalise_name(medication), frozenset())
 
@@ -215,7 +215,9 @@ def _medication_names(value: object) -> object:
         name = _normalise_name(item)
         if not _MEDICATION_NAME.fullmatch(name):
             raise InvalidQuantityError(
-                "medications", item, "a generic medication name (letters, digits, spaces; at most 80)"
+                "medications",
+                item,
+                "a generic medication name (letters, digits, spaces; at most 80)",
             )
         names.append(name)
     return tuple(sorted(set(names)))
@@ -348,7 +350,9 @@ class Patient(FrozenModel):
         """Every class among the medications stopped in the last 14 days."""
         return frozenset(c for m in self.recent_medications for c in classes_of(m))
 
-    def medications_in(self, cls: MedicationClass, *, include_recent: bool = False) -> tuple[str, ...]:
+    def medications_in(
+        self, cls: MedicationClass, *, include_recent: bool = False
+    ) -> tuple[str, ...]:
         """Current (and optionally recent) medications of one class.
 
         Args:

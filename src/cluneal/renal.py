@@ -9,13 +9,12 @@ Example:
     >>> from cluneal import Patient, creatinine_clearance, egfr
     >>> p = Patient(age=55, sex="male", weight="72 kg", serum_creatinine="1.2 mg/dL")
     >>> creatinine_clearance(p)
-    <Quantity(70.0, 'milliliter / minute')>
+    <Quantity(70.8333333, 'milliliter / minute')>
     >>> round(egfr(p).magnitude)
     71
 """
 
 from __future__ import annotations
-
 
 import tomllib
 from enum import StrEnum
@@ -144,7 +143,9 @@ def _table() -> _RenalTable:
     except (tomllib.TOMLDecodeError, KeyError, ValidationError) as exc:
         raise KnowledgeBaseError("renal.toml", str(exc)) from exc
     if tuple(b.band for b in table.bands) != _BAND_ORDER:
-        raise KnowledgeBaseError("renal.toml", "bands must be listed normal, moderate, severe, end_stage")
+        raise KnowledgeBaseError(
+            "renal.toml", "bands must be listed normal, moderate, severe, end_stage"
+        )
     return table
 
 
@@ -252,14 +253,21 @@ def _weight_for(patient: Patient, basis: WeightBasis) -> tuple[float, WeightBasi
         raise InsufficientDataError(f"Cockcroft-Gault with {basis.value} body weight", ["height"])
     ibw = float(ideal_body_weight(patient).m_as(_KG))
     if actual < ibw:
-        return actual, WeightBasis.ACTUAL, (
-            f"actual body weight {actual:.1f} kg, because it is below the ideal {ibw:.1f} kg"
+        return (
+            actual,
+            WeightBasis.ACTUAL,
+            (f"actual body weight {actual:.1f} kg, because it is below the ideal {ibw:.1f} kg"),
         )
     if basis is WeightBasis.IDEAL:
         return ibw, basis, f"ideal body weight (Devine) {ibw:.1f} kg"
     adjusted = ibw + 0.4 * (actual - ibw)
-    return adjusted, basis, (
-        f"adjusted body weight {adjusted:.1f} kg = IBW {ibw:.1f} + 0.4 x ({actual:.1f} - {ibw:.1f})"
+    return (
+        adjusted,
+        basis,
+        (
+            f"adjusted body weight {adjusted:.1f} kg"
+            f" = IBW {ibw:.1f} + 0.4 x ({actual:.1f} - {ibw:.1f})"
+        ),
     )
 
 
@@ -267,7 +275,9 @@ def _parse_basis(weight_basis: WeightBasis | str) -> WeightBasis:
     try:
         return WeightBasis(weight_basis)
     except ValueError:
-        raise UnknownTermError("weight_basis", weight_basis, [w.value for w in WeightBasis]) from None
+        raise UnknownTermError(
+            "weight_basis", weight_basis, [w.value for w in WeightBasis]
+        ) from None
 
 
 def estimate_creatinine_clearance(
@@ -310,11 +320,14 @@ def estimate_creatinine_clearance(
     value = (140.0 - age) * weight / (72.0 * creatinine) * (0.85 if female else 1.0)
     sex_text = " x 0.85 (female)" if female else ""
     explanation = (
-        f"Cockcroft-Gault: (140 - {age:g}) x {weight:.1f} kg / (72 x {creatinine:.3g} mg/dL)"
+        f"Cockcroft-Gault: (140 - {age:g}) x {weight:.1f} kg / (72 x {creatinine:.4g} mg/dL)"
         f"{sex_text} = {value:.1f} mL/min, using {weight_text}"
     )
-    citations = ("cockcroft_gault_1976",) if used is WeightBasis.ACTUAL else (
-        "cockcroft_gault_1976", "devine_1974")
+    citations = (
+        ("cockcroft_gault_1976",)
+        if used is WeightBasis.ACTUAL
+        else ("cockcroft_gault_1976", "devine_1974")
+    )
     return CreatinineClearanceEstimate(
         value=Q_(round(value, 10), _ML_MIN),
         weight_basis_requested=basis,
@@ -360,12 +373,14 @@ def _ckd_epi_2021_value(creatinine_mg_dl: float, age_years: float, sex: Sex) -> 
     female = sex is Sex.FEMALE
     kappa, alpha = (0.7, -0.241) if female else (0.9, -0.302)
     ratio = creatinine_mg_dl / kappa
-    value = 142.0 * min(ratio, 1.0) ** alpha * max(ratio, 1.0) ** -1.200 * 0.9938**age_years
+    value = float(
+        142.0 * min(ratio, 1.0) ** alpha * max(ratio, 1.0) ** -1.200 * 0.9938**age_years
+    )
     return value * 1.012 if female else value
 
 
 def egfr_ckd_epi_2021(patient: Patient) -> Quantity:
-    """eGFR by the race-free CKD-EPI 2021 creatinine equation, in mL/min/1.73 m².
+    """EGFR by the race-free CKD-EPI 2021 creatinine equation, in mL/min/1.73 m².
 
     eGFR = 142 x min(SCr/k, 1)^a x max(SCr/k, 1)^-1.200 x 0.9938^age
     x 1.012 (female), with k = 0.7 / 0.9 and a = -0.241 / -0.302 for
@@ -501,7 +516,10 @@ def assess_renal_function(
     category = gfr_category(egfr_q) if egfr_q is not None else None
     missing = tuple(
         name
-        for name, value in (("serum_creatinine", patient.serum_creatinine), ("weight", patient.weight))
+        for name, value in (
+            ("serum_creatinine", patient.serum_creatinine),
+            ("weight", patient.weight),
+        )
         if value is None
     )
     estimate = None
@@ -536,5 +554,3 @@ def assess_renal_function(
         citation=rule.citation,
         missing=missing,
     )
-
-

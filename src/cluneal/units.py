@@ -66,7 +66,7 @@ __all__ = [
 ]
 
 with resources.as_file(resources.files("cluneal") / "_units.txt") as _definitions:
-    ureg: Final[pint.UnitRegistry] = pint.UnitRegistry(
+    ureg: Final[pint.UnitRegistry[Any]] = pint.UnitRegistry(
         str(_definitions), cache_folder=None, on_redefinition="raise"
     )
     """The package's one unit registry. Use it (or :data:`Q_`) for every quantity."""
@@ -74,7 +74,7 @@ with resources.as_file(resources.files("cluneal") / "_units.txt") as _definition
 Q_: Final = ureg.Quantity
 """The quantity class of :data:`ureg`: ``Q_(25, "mg")``."""
 
-Quantity: TypeAlias = pint.Quantity
+Quantity: TypeAlias = pint.Quantity[Any]
 """The static type of every quantity cluneal accepts and returns."""
 
 CREATININE_UMOL_L_PER_MG_DL: Final = 88.4
@@ -104,9 +104,13 @@ _UNIT_TABLE: Final = (
     _UnitEntry("ug", "microgram", ("µg", "ug", "μg", "mcg", "microgram", "micrograms")),
     _UnitEntry("kg", "kilogram", ("kg", "kgs", "kilogram", "kilograms")),
     _UnitEntry("[lb_av]", "pound", ("lb", "lbs", "[lb_av]", "pound", "pounds")),
-    _UnitEntry("cm", "centimeter", ("cm", "centimeter", "centimeters", "centimetre", "centimetres")),
+    _UnitEntry(
+        "cm", "centimeter", ("cm", "centimeter", "centimeters", "centimetre", "centimetres")
+    ),
     _UnitEntry("m", "meter", ("m", "meter", "meters", "metre", "metres")),
-    _UnitEntry("mm", "millimeter", ("mm", "millimeter", "millimeters", "millimetre", "millimetres")),
+    _UnitEntry(
+        "mm", "millimeter", ("mm", "millimeter", "millimeters", "millimetre", "millimetres")
+    ),
     _UnitEntry("[in_i]", "inch", ("in", "[in_i]", "inch", "inches")),
     _UnitEntry("mg/dL", "milligram / deciliter", ("mg/dL", "mg/100mL")),
     _UnitEntry("mg/L", "milligram / liter", ("mg/L",)),
@@ -138,7 +142,7 @@ _UNITS_BY_UCUM: Final = MappingProxyType({e.ucum: ureg.Unit(e.pint_name) for e i
 _UCUM_BY_SPELLING: Final = MappingProxyType(
     {_spelling_key(s): e.ucum for e in _UNIT_TABLE for s in (*e.spellings, e.ucum)}
 )
-_UCUM_BY_UNIT: Final = MappingProxyType({unit: code for code, unit in _UNITS_BY_UCUM.items()})
+_UCUM_BY_UNIT: Final[Mapping[object, str]] = MappingProxyType({unit: code for code, unit in _UNITS_BY_UCUM.items()})
 
 
 class Kind(StrEnum):
@@ -185,7 +189,9 @@ class QuantityKind:
         """Describe, for an error message, what this kind accepts."""
         units = ", ".join(_display(code) for code in self.accepted)
         bare = f" or a bare number of {self.bare_number_unit}" if self.bare_number_unit else ""
-        return f"{self.description} as one number and one unit ({units}){bare}, e.g. {self.example!r}"
+        return (
+            f"{self.description} as one number and one unit ({units}){bare}, e.g. {self.example!r}"
+        )
 
     def range_text(self) -> str:
         """Describe the plausible range, for an error message."""
@@ -196,7 +202,10 @@ class QuantityKind:
         if self.minimum is None:
             return f"{self.description} of at most {self.maximum:g} {unit}"
         if not self.minimum_inclusive:
-            return f"{self.description} greater than {self.minimum:g} and at most {self.maximum:g} {unit}"
+            return (
+                f"{self.description} greater than {self.minimum:g}"
+                f" and at most {self.maximum:g} {unit}"
+            )
         return f"{self.description} between {self.minimum:g} and {self.maximum:g} {unit}"
 
     # pydantic integration -------------------------------------------------
@@ -270,39 +279,80 @@ KINDS: Final[Mapping[Kind, QuantityKind]] = MappingProxyType(
         k.kind: k
         for k in (
             _kind(
-                Kind.AGE, "an age", "70 years", "a", ("a", "mo"),
-                minimum=18.0, maximum=120.0, bare_number_unit="years",
+                Kind.AGE,
+                "an age",
+                "70 years",
+                "a",
+                ("a", "mo"),
+                minimum=18.0,
+                maximum=120.0,
+                bare_number_unit="years",
                 below_minimum_hint="an age of at least 18 years (cluneal is for adults only)",
             ),
             _kind(
-                Kind.BODY_WEIGHT, "a body weight", "70 kg", "kg", ("kg", "[lb_av]", "g"),
-                minimum=20.0, maximum=400.0,
+                Kind.BODY_WEIGHT,
+                "a body weight",
+                "70 kg",
+                "kg",
+                ("kg", "[lb_av]", "g"),
+                minimum=20.0,
+                maximum=400.0,
             ),
             _kind(
-                Kind.HEIGHT, "a height", "175 cm", "cm", ("cm", "m", "mm", "[in_i]"),
-                minimum=100.0, maximum=250.0,
+                Kind.HEIGHT,
+                "a height",
+                "175 cm",
+                "cm",
+                ("cm", "m", "mm", "[in_i]"),
+                minimum=100.0,
+                maximum=250.0,
             ),
             _kind(
-                Kind.SERUM_CREATININE, "a serum creatinine", "1.1 mg/dL", "mg/dL",
+                Kind.SERUM_CREATININE,
+                "a serum creatinine",
+                "1.1 mg/dL",
+                "mg/dL",
                 ("mg/dL", "mg/L", "umol/L", "mmol/L"),
-                minimum=0.1, maximum=25.0,
+                minimum=0.1,
+                maximum=25.0,
             ),
             _kind(
-                Kind.DOSE, "a dose", "25 mg", "mg", _MASS,
-                minimum=0.0, maximum=100_000.0, minimum_inclusive=False,
+                Kind.DOSE,
+                "a dose",
+                "25 mg",
+                "mg",
+                _MASS,
+                minimum=0.0,
+                maximum=100_000.0,
+                minimum_inclusive=False,
             ),
             _kind(
-                Kind.DAILY_DOSE, "a daily dose", "300 mg/d", "mg/d", _DAILY,
-                minimum=0.0, maximum=100_000.0, minimum_inclusive=False,
+                Kind.DAILY_DOSE,
+                "a daily dose",
+                "300 mg/d",
+                "mg/d",
+                _DAILY,
+                minimum=0.0,
+                maximum=100_000.0,
+                minimum_inclusive=False,
             ),
             _kind(Kind.CLEARANCE, "a clearance", "60 mL/min", "mL/min", ("mL/min",), minimum=0.0),
             _kind(
-                Kind.GFR, "an eGFR", "60 mL/min/1.73m2", "mL/min/{1.73_m2}",
-                ("mL/min/{1.73_m2}",), minimum=0.0,
+                Kind.GFR,
+                "an eGFR",
+                "60 mL/min/1.73m2",
+                "mL/min/{1.73_m2}",
+                ("mL/min/{1.73_m2}",),
+                minimum=0.0,
             ),
             _kind(
-                Kind.DURATION, "a duration", "2 weeks", "d", _DURATIONS,
-                minimum=0.0, maximum=36_525.0,
+                Kind.DURATION,
+                "a duration",
+                "2 weeks",
+                "d",
+                _DURATIONS,
+                minimum=0.0,
+                maximum=36_525.0,
             ),
         )
     }
@@ -400,7 +450,7 @@ def _finite(magnitude: object, value: object, field_name: str, spec: QuantityKin
     return magnitude  # type: ignore[return-value]
 
 
-def _code_for_unit(unit: pint.Unit, spec: QuantityKind) -> str | None:
+def _code_for_unit(unit: object, spec: QuantityKind) -> str | None:
     code = _UCUM_BY_UNIT.get(unit)
     return code if code in spec.factors else None
 
@@ -422,7 +472,7 @@ def _from_own_quantity(
 
 
 def _from_foreign_quantity(
-    value: pint.Quantity, field_name: str, spec: QuantityKind
+    value: Quantity, field_name: str, spec: QuantityKind
 ) -> tuple[float, str | None]:
     _finite(value.magnitude, value, field_name, spec)
     # Convert inside the caller's registry, to a unit every Pint registry knows.
@@ -555,6 +605,7 @@ def quantity_json_schema(spec: QuantityKind, mode: str = "validation") -> dict[s
         A JSON Schema object.
 
     Example:
+        >>> from cluneal.units import KINDS, Kind, quantity_json_schema
         >>> quantity_json_schema(KINDS[Kind.BODY_WEIGHT])["anyOf"][0]["properties"]["unit"]["enum"]
         ['kg', '[lb_av]', 'g']
     """
@@ -578,7 +629,9 @@ def quantity_json_schema(spec: QuantityKind, mode: str = "validation") -> dict[s
     }
     options: list[dict[str, Any]] = [obj, text]
     if spec.bare_number_unit is not None:
-        options.append({"type": "number", "description": f"A bare number of {spec.bare_number_unit}"})
+        options.append(
+            {"type": "number", "description": f"A bare number of {spec.bare_number_unit}"}
+        )
     return {"anyOf": options, "description": description}
 
 

@@ -1,0 +1,79 @@
+"""Sphinx configuration for the cluneal docs (MyST markdown, furo, doctests)."""
+
+from __future__ import annotations
+
+import importlib.util
+import pathlib
+import sys
+
+import cluneal
+
+DOCS = pathlib.Path(__file__).parent
+sys.path.insert(0, str(DOCS))
+
+project = "cluneal"
+author = "The cluneal developers"
+copyright = "2026, the cluneal developers"
+release = cluneal.__version__
+version = release
+
+extensions = [
+    "myst_parser",
+    "sphinx.ext.autodoc",
+    "sphinx.ext.napoleon",
+    "sphinx.ext.intersphinx",
+    "sphinx.ext.doctest",
+    "sphinx.ext.viewcode",
+]
+
+source_suffix = {".md": "markdown", ".rst": "restructuredtext"}
+exclude_patterns = ["_build", "_inventories", "Thumbs.db", ".DS_Store"]
+
+myst_enable_extensions = ["colon_fence", "deflist"]
+myst_heading_anchors = 3
+
+# The inventories are shipped with the docs (see _inventories/make_inventories.py)
+# so the build never needs the network; the links still point upstream.
+intersphinx_mapping = {
+    "python": ("https://docs.python.org/3", str(DOCS / "_inventories" / "python.inv")),
+    "pint": ("https://pint.readthedocs.io/en/stable", str(DOCS / "_inventories" / "pint.inv")),
+    "pydantic": ("https://docs.pydantic.dev/latest", str(DOCS / "_inventories" / "pydantic.inv")),
+}
+
+autodoc_member_order = "bysource"
+autodoc_typehints = "description"
+autodoc_typehints_format = "short"
+autodoc_default_options = {"exclude-members": "model_config, model_fields, model_computed_fields"}
+autodoc_inherit_docstrings = False
+napoleon_google_docstring = True
+napoleon_numpy_docstring = False
+napoleon_use_rtype = False
+
+# Docstring examples run in their module's namespace under pytest; here they run
+# with these names, so every public module's names are in scope.
+doctest_global_setup = """
+import importlib
+import cluneal
+from cluneal import *
+for _name in ("units", "evidence", "patient", "renal", "alerts", "errors", "diagnosis",
+              "interventions", "titration", "safety", "pathway", "care_plan"):
+    try:
+        _module = importlib.import_module(f"cluneal.{_name}")
+    except ImportError:
+        continue
+    globals().update({n: getattr(_module, n) for n in getattr(_module, "__all__", ())})
+"""
+
+html_theme = "furo"
+html_title = f"cluneal {release}"
+html_static_path: list[str] = []  # no custom assets
+
+# Pages generated from the knowledge base, so the docs can never disagree with it.
+_generator = DOCS / "_drug_pages.py"
+if _generator.exists():
+    _spec = importlib.util.spec_from_file_location("_drug_pages", _generator)
+    if _spec is None or _spec.loader is None:  # pragma: no cover - a broken checkout
+        raise RuntimeError(f"cannot load {_generator}")
+    _module = importlib.util.module_from_spec(_spec)
+    _spec.loader.exec_module(_module)
+    _module.write_drug_pages(DOCS / "drugs" / "generated")

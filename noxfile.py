@@ -1,0 +1,83 @@
+"""The one entry point for checks: ``nox -s tests typing lint docs examples bench``."""
+
+from __future__ import annotations
+
+import pathlib
+
+import nox
+
+nox.needs_version = ">=2024.10.9"
+nox.options.default_venv_backend = "venv"
+nox.options.reuse_existing_virtualenvs = True
+nox.options.sessions = ["tests", "typing", "lint", "docs", "examples"]
+
+ROOT = pathlib.Path(__file__).parent
+PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
+
+
+def _group(name: str) -> list[str]:
+    return list(nox.project.dependency_groups(PYPROJECT, name))
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Run the test suite (with doctests) and enforce 90% branch coverage of src/."""
+    session.install(".[fhir,dataframe,plot,service]", *_group("test"))
+    session.run(
+        "pytest",
+        "--cov=cluneal",
+        "--cov-branch",
+        "--cov-report=term",
+        "--cov-fail-under=90",
+        *session.posargs,
+    )
+
+
+@nox.session
+def typing(session: nox.Session) -> None:
+    """Type-check src/, tests/ and this file with mypy --strict."""
+    session.install("-e", ".[fhir,dataframe,plot,service]", *_group("typing"))
+    session.run("mypy", "--strict", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """Run ruff's linter and check formatting."""
+    session.install(*_group("lint"))
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Build the HTML docs and run their doctests, warnings as errors."""
+    session.install(".[fhir,dataframe,plot]", *_group("docs"))
+    for builder in ("html", "doctest"):
+        session.run(
+            "sphinx-build",
+            "-W",
+            "--keep-going",
+            "-b",
+            builder,
+            "docs",
+            f"docs/_build/{builder}",
+        )
+
+
+@nox.session
+def examples(session: nox.Session) -> None:
+    """Run every script in examples/."""
+    session.install(".[fhir,dataframe,plot,service]")
+    scripts = sorted((ROOT / "examples").glob("*.py"))
+    if not scripts:
+        session.error("examples/ has no scripts")
+    for script in scripts:
+        session.run("python", str(script))
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Report speed as ratios against plain-float baselines (never a pass/fail on time)."""
+    session.install(".")
+    for script in sorted((ROOT / "benchmarks").glob("bench_*.py")):
+        session.run("python", str(script), *session.posargs)

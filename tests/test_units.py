@@ -1,0 +1,309 @@
+"""Units: the registry, strict parsing, conversions, JSON and hostile inputs (clinical.md 0.1)."""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+import time
+from typing import Any
+
+import pint
+import pytest
+from pydantic import BaseModel, ValidationError
+
+import cluneal
+from cluneal import Q_, ureg
+from cluneal.errors import InvalidQuantityError
+from cluneal.units import (
+    CREATININE_UMOL_L_PER_MG_DL,
+    KINDS,
+    BodyWeight,
+    Kind,
+    magnitude_in,
+    parse_quantity,
+    quantity_json_schema,
+    quantity_to_json,
+)
+
+
+def test_one_registry_owned_by_the_package() -> None:
+    """`cluneal.ureg` is the package's own registry and `Q_` its quantity class."""
+    assert isinstance(ureg, pint.UnitRegistry)
+    assert ureg is not pint.get_application_registry()  # type: ignore[no-untyped-call]
+    assert cluneal.Q_ is ureg.Quantity
+    assert isinstance(Q_(1, "mg"), ureg.Quantity)
+
+
+@pytest.mark.parametrize(
+    ("text", "field", "canonical"),
+    [
+        # clinical.md 0.1: weight in kg or lb; 1 lb = 0.45359237 kg.
+        ("154 lb", "weight", 154 * 0.45359237),
+        ("70 kg", "weight", 70.0),
+        ("70000 g", "weight", 70.0),
+        ({"value": 150, "unit": "[lb_av]"}, "weight", 150 * 0.45359237),
+        # clinical.md C3: 1 mg/dL = 88.4 umol/L.
+        ("88.4 umol/L", "serum_creatinine", 1.0),
+        ("88.4 µmol/L", "serum_creatinine", 1.0),
+        ("88.4 μmol/L", "serum_creatinine", 1.0),
+        ("0.0884 mmol/L", "serum_creatinine", 1.0),
+        ("11 mg/L", "serum_creatinine", 1.1),
+        ("1.1 mg/dL", "serum_creatinine", 1.1),
+        ("1.1 mg/dl", "serum_creatinine", 1.1),
+        # clinical.md 0.1: height in cm, m or in.
+        ("1.75 m", "height", 175.0),
+        ("70 in", "height", 177.8),
+        ("1750 mm", "height", 175.0),
+        # doses in mg; g and ug convert.
+        ("0.3 g", "dose", 300.0),
+        ("25 mg", "dose", 25.0),
+        ("500 ug", "dose", 0.5),
+        ("500 mcg", "dose", 0.5),
+        ("1.2 g/day", "daily_dose", 1200.0),
+        ("900 mg/d", "daily_dose", 900.0),
+        # durations in hours, days, weeks, months.
+        ("2 weeks", "duration", 14.0),
+        ("48 h", "duration", 2.0),
+        ("1 month", "duration", 365.25 / 12),
+        ("12 wk", "duration", 84.0),
+        ("70 years", "age", 70.0),
+        (70, "age", 70.0),
+        ({"value": 840, "unit": "mo"}, "age", 70.0),
+    ],
+)
+def test_unit_equivalences(text: object, field: str, canonical: float) -> None:
+    """Accepted spellings convert to the canonical unit of their kind."""
+    quantity = parse_quantity(text, field)
+    kind = {
+        "weight": Kind.BODY_WEIGHT,
+        "serum_creatinine": Kind.SERUM_CREATININE,
+        "height": Kind.HEIGHT,
+        "dose": Kind.DOSE,
+        "daily_dose": Kind.DAILY_DOSE,
+        "duration": Kind.DURATION,
+        "age": Kind.AGE,
+    }[field]
+    assert magnitude_in(quantity, kind) == pytest.approx(canonical, rel=1e-12)
+
+
+def test_creatinine_constant() -> None:
+    """clinical.md C3: 1 mg/dL = 88.4 umol/L."""
+    assert CREATININE_UMOL_L_PER_MG_DL == 88.4
+    mg = magnitude_in(parse_quantity("97 umol/L", "serum_creatinine"), Kind.SERUM_CREATININE)
+    assert mg == pytest.approx(97 / 88.4)
+
+
+def test_pint_quantities_of_our_registry_keep_their_unit() -> None:
+    """A quantity input keeps the caller's unit, in a new object."""
+    given = Q_(154, "lb")
+    parsed = parse_quantity(given, "weight")
+    assert parsed == given
+    assert parsed is not given
+    assert str(parsed.units) == "pound"
+
+
+def test_quantity_from_arithmetic_is_converted() -> None:
+    """A unit outside the table but of the right dimension is converted, not refused."""
+    parsed = parse_quantity(Q_(70, "kg") * Q_(2, "mg") / Q_(2, "mg"), "weight")
+    assert magnitude_in(parsed, Kind.BODY_WEIGHT) == pytest.approx(70.0)
+    parsed = parse_quantity(Q_(3, "dg"), "dose")
+    assert magnitude_in(parsed, Kind.DOSE) == pytest.approx(300.0)
+
+
+def test_quantity_from_another_registry_is_accepted() -> None:
+    """A notebook's own pint.UnitRegistry() quantity converts, never a cross-registry error."""
+    other: pint.UnitRegistry[Any] = pint.UnitRegistry()
+    weight = parse_quantity(other.Quantity(150, "pound"), "weight")
+    assert isinstance(weight, ureg.Quantity)
+    assert magnitude_in(weight, Kind.BODY_WEIGHT) == pytest.approx(68.0388555)
+    creat = parse_quantity(other.Quantity(97, "micromole / liter"), "serum_creatinine")
+    assert magnitude_in(creat, Kind.SERUM_CREATININE) == pytest.approx(97 / 88.4)
+    patient = cluneal.Patient(age=50, sex="male", weight=other.Quantity(80, "kg"))
+    assert patient.weight_kg == pytest.approx(80.0)
+    # The result works with our registry's arithmetic.
+    assert (weight + Q_(1, "kg")).check("[mass]")
+
+
+def test_foreign_quantity_of_wrong_dimension_is_refused() -> None:
+    """Another registry's metre is not a weight."""
+    other: pint.UnitRegistry[Any] = pint.UnitRegistry()
+    with pytest.raises(InvalidQuantityError, match="weight"):
+        parse_quantity(other.Quantity(1, "meter"), "weight")
+
+
+HOSTILE: list[tuple[str, object]] = [
+    ("bare number", 70),
+    ("bare float", 70.5),
+    ("bare number text", "70"),
+    ("bool", True),
+    ("None", None),
+    ("list", [70, "kg"]),
+    ("wrong dimension", "70 mg"),
+    ("wrong dimension quantity", Q_(70, "mL/min")),
+    ("nan text", "nan kg"),
+    ("nan quantity", Q_(math.nan, "kg")),
+    ("nan mapping", {"value": math.nan, "unit": "kg"}),
+    ("inf mapping", {"value": math.inf, "unit": "kg"}),
+    ("inf quantity", Q_(math.inf, "kg")),
+    ("negative", "-70 kg"),
+    ("zero", "0 kg"),
+    ("below range", "19.9 kg"),
+    ("above range", "401 kg"),
+    ("arithmetic", "2*35 kg"),
+    ("sum", "70 kg + 1 lb"),
+    ("expression unit", "70 kg**2/kg"),
+    ("code", "__import__('os') kg"),
+    ("two numbers", "70 80 kg"),
+    ("unknown unit", "70 stone"),
+    ("very long", "7" * 100_000 + " kg"),
+    ("long unit", "70 " + "k" * 70),
+    ("mapping missing unit", {"value": 70}),
+    ("mapping missing value", {"unit": "kg"}),
+    ("mapping extra key", {"value": 70, "unit": "kg", "note": "x"}),
+    ("mapping string value", {"value": "70", "unit": "kg"}),
+    ("mapping bool value", {"value": True, "unit": "kg"}),
+    ("mapping unit not text", {"value": 70, "unit": 1}),
+    ("mapping long unit", {"value": 70, "unit": "k" * 100}),
+    ("mapping bad unit", {"value": 70, "unit": "kg*2"}),
+    ("empty", ""),
+    ("spaces", "   "),
+    ("hex", "0x46 kg"),
+    ("underscore", "7_0 kg"),
+    ("unicode digits", "٧٠ kg"),
+    ("huge exponent", "1e999 kg"),
+]
+
+
+@pytest.mark.parametrize(("label", "value"), HOSTILE, ids=[h[0] for h in HOSTILE])
+def test_hostile_weight_inputs_are_refused_quickly(label: str, value: object) -> None:
+    """Principle 3: bad input gets a ClunealError naming the field; nothing else escapes."""
+    started = time.perf_counter()
+    with pytest.raises(InvalidQuantityError) as info:
+        parse_quantity(value, "weight")
+    elapsed = time.perf_counter() - started
+    assert info.value.field == "weight"
+    assert str(info.value).startswith("weight: got ")
+    assert "expected" in str(info.value)
+    assert len(str(info.value)) < 400  # hostile inputs are never echoed whole
+    # Generous bound: refusing must not be pathological (e.g. regex backtracking).
+    assert elapsed < 0.5, label
+
+
+@pytest.mark.parametrize("value", [17, "17 years", {"value": 200, "unit": "mo"}, 121, "0 years"])
+def test_under_18_and_implausible_ages_are_refused(value: object) -> None:
+    """clinical.md 0.1: age 18-120 years; under 18 refused with a clear message."""
+    with pytest.raises(InvalidQuantityError, match="age"):
+        parse_quantity(value, "age")
+
+
+def test_under_18_message_says_adults_only() -> None:
+    """clinical.md 0.1: the package is for adults."""
+    with pytest.raises(InvalidQuantityError, match="adults"):
+        parse_quantity(16, "age")
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("serum_creatinine", "0.09 mg/dL"),
+        ("serum_creatinine", "25.1 mg/dL"),
+        ("serum_creatinine", "2300 umol/L"),
+        ("height", "99 cm"),
+        ("height", "251 cm"),
+        ("dose", "0 mg"),
+        ("dose", "-1 mg"),
+        ("duration", "-1 d"),
+        ("daily_dose", "300 mg"),
+        ("dose", "300 mg/d"),
+    ],
+)
+def test_ranges_and_dimensions_per_kind(field: str, value: object) -> None:
+    """clinical.md 0.1 ranges: outside them is an error, never a clamp."""
+    with pytest.raises(InvalidQuantityError, match=field):
+        parse_quantity(value, field)
+
+
+def test_unknown_field_needs_a_kind() -> None:
+    """A programming error (unknown field without a kind) is a TypeError for the developer."""
+    with pytest.raises(TypeError):
+        parse_quantity("1 mg", "no_such_field")
+    assert parse_quantity("1 mg", "anything", Kind.DOSE) == Q_(1, "mg")
+
+
+@pytest.mark.parametrize(
+    ("quantity", "expected"),
+    [
+        (Q_(25, "mg"), {"value": 25, "unit": "mg"}),
+        (Q_(900, "mg/d"), {"value": 900, "unit": "mg/d"}),
+        (Q_(154, "lb"), {"value": 154, "unit": "[lb_av]"}),
+        (Q_(70, "in"), {"value": 70, "unit": "[in_i]"}),
+        (Q_(97, "umol/L"), {"value": 97, "unit": "umol/L"}),
+        (Q_(1.1, "mg/dL"), {"value": 1.1, "unit": "mg/dL"}),
+        (Q_(60, "mL/min"), {"value": 60, "unit": "mL/min"}),
+        (Q_(2, "week"), {"value": 2, "unit": "wk"}),
+        (Q_(3, "day"), {"value": 3, "unit": "d"}),
+        (Q_(70, "year"), {"value": 70, "unit": "a"}),
+        (Q_(71, "mL/min/BSA_1_73"), {"value": 71, "unit": "mL/min/{1.73_m2}"}),
+    ],
+)
+def test_json_uses_ucum_codes(quantity: pint.Quantity[Any], expected: dict[str, Any]) -> None:
+    """API.md: quantities serialise as {"value", "unit"} with UCUM codes."""
+    assert quantity_to_json(quantity) == expected
+
+
+def test_json_of_unit_outside_table_converts_to_canonical() -> None:
+    """A quantity whose unit has no UCUM entry is written in the kind's canonical unit."""
+    assert quantity_to_json(Q_(3, "dg"), Kind.DOSE) == {"value": pytest.approx(300.0), "unit": "mg"}
+    with pytest.raises(InvalidQuantityError):
+        quantity_to_json(Q_(3, "dg"))
+
+
+class _Holder(BaseModel):
+    weight: BodyWeight
+
+
+def test_model_field_json_round_trip_and_schema() -> None:
+    """A dimension-typed field writes UCUM JSON, reads it back equal, and documents it."""
+    holder = _Holder(weight="154 lb")
+    text = holder.model_dump_json()
+    assert json.loads(text) == {"weight": {"value": 154.0, "unit": "[lb_av]"}}
+    assert _Holder.model_validate_json(text) == holder
+    assert holder.model_dump()["weight"] == Q_(154, "lb")
+    schema = _Holder.model_json_schema()
+    options = schema["properties"]["weight"]["anyOf"]
+    assert options[0]["properties"]["unit"]["enum"] == ["kg", "[lb_av]", "g"]
+    assert options[1]["type"] == "string"
+    out = _Holder.model_json_schema(mode="serialization")["properties"]["weight"]
+    assert out["type"] == "object"
+    with pytest.raises(ValidationError, match="weight"):
+        _Holder(weight=70)
+
+
+def test_age_schema_allows_bare_number() -> None:
+    """API.md: age alone takes a bare number (years)."""
+    schema = quantity_json_schema(KINDS[Kind.AGE])
+    assert {"type": "number", "description": "A bare number of years"} in schema["anyOf"]
+
+
+def test_registry_is_safe_from_many_threads() -> None:
+    """Pint issue 2039: first use from several threads at once must not fail."""
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(8)
+
+    def work() -> None:
+        try:
+            barrier.wait()
+            for _ in range(200):
+                q = parse_quantity("154 lb", "weight")
+                assert magnitude_in(q, Kind.BODY_WEIGHT) == pytest.approx(69.853, rel=1e-4)
+                _ = (q + Q_(1, "kg")).to("kg")
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
