@@ -24,6 +24,7 @@ extensions = [
     "sphinx.ext.intersphinx",
     "sphinx.ext.doctest",
     "sphinx.ext.viewcode",
+    "sphinxcontrib.mermaid",
 ]
 
 source_suffix = {".md": "markdown", ".rst": "restructuredtext"}
@@ -68,12 +69,18 @@ html_theme = "furo"
 html_title = f"cluneal {release}"
 html_static_path: list[str] = []  # no custom assets
 
+
 # Pages generated from the knowledge base, so the docs can never disagree with it.
-_generator = DOCS / "_drug_pages.py"
-if _generator.exists():
-    _spec = importlib.util.spec_from_file_location("_drug_pages", _generator)
-    if _spec is None or _spec.loader is None:  # pragma: no cover - a broken checkout
-        raise RuntimeError(f"cannot load {_generator}")
-    _module = importlib.util.module_from_spec(_spec)
-    _spec.loader.exec_module(_module)
-    _module.write_drug_pages(DOCS / "drugs" / "generated")
+def _run_generator(script: str, function: str, outdir: pathlib.Path) -> None:
+    path = DOCS / script
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    if spec is None or spec.loader is None:  # pragma: no cover - a broken checkout
+        raise RuntimeError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    getattr(module, function)(outdir)
+
+
+_run_generator("_pathway_pages.py", "write_pathway_pages", DOCS / "generated")
+if (DOCS / "_drug_pages.py").exists():
+    _run_generator("_drug_pages.py", "write_drug_pages", DOCS / "drugs" / "generated")

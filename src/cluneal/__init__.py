@@ -4,6 +4,10 @@ cluneal supports clinical decisions; it does not make them. Every output says
 which rules fired and which evidence backs them, so that a clinician can audit
 it line by line.
 
+The public names below load on first use (PEP 562), so ``import cluneal`` stays
+light: a service that needs only the renal equations never builds the drug
+knowledge base, and no optional extra is ever imported here.
+
 Example:
     >>> import cluneal
     >>> p = cluneal.Patient(age=40, sex="male", weight="72 kg", serum_creatinine="1.0 mg/dL")
@@ -13,82 +17,268 @@ Example:
 
 from __future__ import annotations
 
+import importlib
 import logging
-from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any
 
-from cluneal.alerts import SafetyAlert, Severity
-from cluneal.drug import Drug
-from cluneal.errors import (
-    ClunealError,
-    ContraindicatedError,
-    InsufficientDataError,
-    InvalidQuantityError,
-    KnowledgeBaseError,
-    MissingExtraError,
-    UnknownTermError,
-)
-from cluneal.evidence import Citation, EvidenceLevel, SourceMark, citation
-from cluneal.knowledge import KNOWLEDGE_BASE_VERSION
-from cluneal.patient import Condition, HepaticImpairment, MedicationClass, Patient, Sex
-from cluneal.renal import (
-    CreatinineClearanceEstimate,
-    GfrCategory,
-    RenalAssessment,
-    RenalBand,
-    WeightBasis,
-    assess_renal_function,
-    creatinine_clearance,
-    egfr,
-    egfr_ckd_epi_2021,
-    estimate_creatinine_clearance,
-    gfr_category,
-    ideal_body_weight,
-    renal_band,
-)
-from cluneal.units import Q_, ureg
-
-try:
-    __version__ = version("cluneal")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0+unknown"
+if TYPE_CHECKING:
+    from cluneal.alerts import (
+        SafetyAlert,
+        Severity,
+    )
+    from cluneal.diagnosis import (
+        BlockResult,
+        Criterion,
+        CriterionId,
+        DiagnosticAssessment,
+        DiagnosticClass,
+        Findings,
+        Guidance,
+        NerveBranch,
+        NeuroExam,
+        PainPattern,
+        RedFlag,
+        RedFlagKind,
+        Side,
+        TenderPoint,
+        TenderPointSite,
+        assess_diagnosis,
+    )
+    from cluneal.drug import (
+        Drug,
+    )
+    from cluneal.errors import (
+        ClunealError,
+        ContraindicatedError,
+        InsufficientDataError,
+        InvalidQuantityError,
+        KnowledgeBaseError,
+        MissingExtraError,
+        UnknownTermError,
+    )
+    from cluneal.evidence import (
+        Citation,
+        EvidenceLevel,
+        SourceMark,
+        citation,
+    )
+    from cluneal.interventions import (
+        Intervention,
+        InterventionEvidence,
+        NerveBlock,
+        PeripheralNerveStimulation,
+        Procedure,
+        RadiofrequencyAblation,
+        SurgicalDecompression,
+        evidence_for,
+        parse_procedure,
+    )
+    from cluneal.knowledge import (
+        KNOWLEDGE_BASE_VERSION,
+    )
+    from cluneal.pathway import (
+        Alternative,
+        CareHistory,
+        InterventionOutcome,
+        OutcomeClass,
+        PathwayStep,
+        Recommendation,
+        next_step,
+    )
+    from cluneal.pathway_diagram import (
+        pathway_dot,
+        pathway_mermaid,
+    )
+    from cluneal.patient import (
+        Condition,
+        HepaticImpairment,
+        MedicationClass,
+        Patient,
+        Sex,
+    )
+    from cluneal.renal import (
+        CreatinineClearanceEstimate,
+        GfrCategory,
+        RenalAssessment,
+        RenalBand,
+        WeightBasis,
+        assess_renal_function,
+        creatinine_clearance,
+        egfr,
+        egfr_ckd_epi_2021,
+        estimate_creatinine_clearance,
+        gfr_category,
+        ideal_body_weight,
+        renal_band,
+    )
+    from cluneal.units import (
+        Q_,
+        ureg,
+    )
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
+
+# Public name -> the module that defines it.
+_EXPORTS: dict[str, str] = {
+    "SafetyAlert": "cluneal.alerts",
+    "Severity": "cluneal.alerts",
+    "Drug": "cluneal.drug",
+    "ClunealError": "cluneal.errors",
+    "ContraindicatedError": "cluneal.errors",
+    "InsufficientDataError": "cluneal.errors",
+    "InvalidQuantityError": "cluneal.errors",
+    "KnowledgeBaseError": "cluneal.errors",
+    "MissingExtraError": "cluneal.errors",
+    "UnknownTermError": "cluneal.errors",
+    "Citation": "cluneal.evidence",
+    "EvidenceLevel": "cluneal.evidence",
+    "SourceMark": "cluneal.evidence",
+    "citation": "cluneal.evidence",
+    "KNOWLEDGE_BASE_VERSION": "cluneal.knowledge",
+    "Condition": "cluneal.patient",
+    "HepaticImpairment": "cluneal.patient",
+    "MedicationClass": "cluneal.patient",
+    "Patient": "cluneal.patient",
+    "Sex": "cluneal.patient",
+    "CreatinineClearanceEstimate": "cluneal.renal",
+    "GfrCategory": "cluneal.renal",
+    "RenalAssessment": "cluneal.renal",
+    "RenalBand": "cluneal.renal",
+    "WeightBasis": "cluneal.renal",
+    "assess_renal_function": "cluneal.renal",
+    "creatinine_clearance": "cluneal.renal",
+    "egfr": "cluneal.renal",
+    "egfr_ckd_epi_2021": "cluneal.renal",
+    "estimate_creatinine_clearance": "cluneal.renal",
+    "gfr_category": "cluneal.renal",
+    "ideal_body_weight": "cluneal.renal",
+    "renal_band": "cluneal.renal",
+    "Q_": "cluneal.units",
+    "ureg": "cluneal.units",
+    "BlockResult": "cluneal.diagnosis",
+    "Criterion": "cluneal.diagnosis",
+    "CriterionId": "cluneal.diagnosis",
+    "DiagnosticAssessment": "cluneal.diagnosis",
+    "DiagnosticClass": "cluneal.diagnosis",
+    "Findings": "cluneal.diagnosis",
+    "Guidance": "cluneal.diagnosis",
+    "NerveBranch": "cluneal.diagnosis",
+    "NeuroExam": "cluneal.diagnosis",
+    "PainPattern": "cluneal.diagnosis",
+    "RedFlag": "cluneal.diagnosis",
+    "RedFlagKind": "cluneal.diagnosis",
+    "Side": "cluneal.diagnosis",
+    "TenderPoint": "cluneal.diagnosis",
+    "TenderPointSite": "cluneal.diagnosis",
+    "assess_diagnosis": "cluneal.diagnosis",
+    "Intervention": "cluneal.interventions",
+    "InterventionEvidence": "cluneal.interventions",
+    "NerveBlock": "cluneal.interventions",
+    "PeripheralNerveStimulation": "cluneal.interventions",
+    "Procedure": "cluneal.interventions",
+    "RadiofrequencyAblation": "cluneal.interventions",
+    "SurgicalDecompression": "cluneal.interventions",
+    "evidence_for": "cluneal.interventions",
+    "parse_procedure": "cluneal.interventions",
+    "Alternative": "cluneal.pathway",
+    "CareHistory": "cluneal.pathway",
+    "InterventionOutcome": "cluneal.pathway",
+    "OutcomeClass": "cluneal.pathway",
+    "PathwayStep": "cluneal.pathway",
+    "Recommendation": "cluneal.pathway",
+    "next_step": "cluneal.pathway",
+    "pathway_dot": "cluneal.pathway_diagram",
+    "pathway_mermaid": "cluneal.pathway_diagram",
+}
 
 __all__ = [
     "KNOWLEDGE_BASE_VERSION",
     "Q_",
+    "Alternative",
+    "BlockResult",
+    "CareHistory",
     "Citation",
     "ClunealError",
     "Condition",
     "ContraindicatedError",
     "CreatinineClearanceEstimate",
+    "Criterion",
+    "CriterionId",
+    "DiagnosticAssessment",
+    "DiagnosticClass",
     "Drug",
     "EvidenceLevel",
+    "Findings",
     "GfrCategory",
+    "Guidance",
     "HepaticImpairment",
     "InsufficientDataError",
+    "Intervention",
+    "InterventionEvidence",
+    "InterventionOutcome",
     "InvalidQuantityError",
     "KnowledgeBaseError",
     "MedicationClass",
     "MissingExtraError",
+    "NerveBlock",
+    "NerveBranch",
+    "NeuroExam",
+    "OutcomeClass",
+    "PainPattern",
+    "PathwayStep",
     "Patient",
+    "PeripheralNerveStimulation",
+    "Procedure",
+    "RadiofrequencyAblation",
+    "Recommendation",
+    "RedFlag",
+    "RedFlagKind",
     "RenalAssessment",
     "RenalBand",
     "SafetyAlert",
     "Severity",
     "Sex",
+    "Side",
     "SourceMark",
+    "SurgicalDecompression",
+    "TenderPoint",
+    "TenderPointSite",
     "UnknownTermError",
     "WeightBasis",
     "__version__",
+    "assess_diagnosis",
     "assess_renal_function",
     "citation",
     "creatinine_clearance",
     "egfr",
     "egfr_ckd_epi_2021",
     "estimate_creatinine_clearance",
+    "evidence_for",
     "gfr_category",
     "ideal_body_weight",
+    "next_step",
+    "parse_procedure",
+    "pathway_dot",
+    "pathway_mermaid",
     "renal_band",
     "ureg",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            return version("cluneal")
+        except PackageNotFoundError:  # pragma: no cover - running from a source tree
+            return "0+unknown"
+    module_name = _EXPORTS.get(name)
+    if module_name is None:
+        msg = f"module 'cluneal' has no attribute {name!r}"
+        raise AttributeError(msg)
+    return getattr(importlib.import_module(module_name), name)
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

@@ -142,7 +142,9 @@ _UNITS_BY_UCUM: Final = MappingProxyType({e.ucum: ureg.Unit(e.pint_name) for e i
 _UCUM_BY_SPELLING: Final = MappingProxyType(
     {_spelling_key(s): e.ucum for e in _UNIT_TABLE for s in (*e.spellings, e.ucum)}
 )
-_UCUM_BY_UNIT: Final[Mapping[object, str]] = MappingProxyType({unit: code for code, unit in _UNITS_BY_UCUM.items()})
+_UCUM_BY_UNIT: Final[Mapping[object, str]] = MappingProxyType(
+    {unit: code for code, unit in _UNITS_BY_UCUM.items()}
+)
 
 
 class Kind(StrEnum):

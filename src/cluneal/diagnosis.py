@@ -1,0 +1,1071 @@
+"""Diagnosis: the triad of cluneal neuralgia, red flags and a classification.
+
+What the clinician has found so far is a :class:`Findings`; :func:`assess_diagnosis`
+judges the three criteria of clinical.md Part 0.7 (pain pattern, tender point,
+block response), looks for red flags that point elsewhere, names the nerve
+branch or branches involved and says what moves the diagnosis forward.
+
+``None`` always means *not examined yet*, which is different from examined and
+negative: ``tender_points=None`` is unknown, ``tender_points=()`` means the
+landmarks were palpated and nothing was found. The criteria, landmarks, red
+flags and classification rules are data in ``knowledge/diagnosis.toml``.
+
+Example:
+    >>> from cluneal.diagnosis import Findings, assess_diagnosis
+    >>> findings = Findings.model_validate({
+    ...     "pain": {"low_back_pain": True, "deep_aching_poorly_localized": True},
+    ...     "tender_points": [{"site": "iliac_crest", "reproduces_pain": True}],
+    ... })
+    >>> a = assess_diagnosis(findings)
+    >>> a.classification, sorted(a.branches)
+    (<DiagnosticClass.PROBABLE: 'probable'>, [<NerveBranch.SUPERIOR: 'superior'>])
+    >>> a.next_action.startswith("Perform an image-guided diagnostic block")
+    True
+"""
+
+from __future__ import annotations
+
+import math
+import string
+import tomllib
+from enum import StrEnum
+from functools import cache
+from importlib import resources
+from typing import TYPE_CHECKING, Annotated, Any, Final, Literal
+
+from pydantic import (
+    Field,
+    PlainSerializer,
+    Strict,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
+
+from cluneal._base import FrozenModel
+from cluneal.errors import ClunealError, InvalidQuantityError, KnowledgeBaseError
+from cluneal.evidence import citation
+from cluneal.knowledge import KNOWLEDGE_BASE_VERSION
+from cluneal.units import Duration
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+
+    from cluneal.units import Quantity
+
+__all__ = [
+    "DEFAULT_BLOCK_THRESHOLD_PERCENT",
+    "BlockResult",
+    "BlockThresholdStudy",
+    "Criterion",
+    "CriterionId",
+    "DiagnosticAssessment",
+    "DiagnosticClass",
+    "Findings",
+    "Guidance",
+    "Landmark",
+    "NerveBranch",
+    "NeuroExam",
+    "PainPattern",
+    "RedFlag",
+    "RedFlagKind",
+    "Side",
+    "TenderPoint",
+    "TenderPointSite",
+    "assess_diagnosis",
+    "criterion_definitions",
+    "landmark",
+    "literature_block_thresholds",
+]
+
+DEFAULT_BLOCK_THRESHOLD_PERCENT: Final = 50.0
+"""Relief (%) from which a diagnostic block counts as positive (clinical.md Part 0.7)."""
+
+_KNOWLEDGE_FILE: Final = "diagnosis.toml"
+
+
+# --- Vocabularies -----------------------------------------------------------------
+
+
+class NerveBranch(StrEnum):
+    """The cluneal nerve branches the package models.
+
+    Example:
+        >>> NerveBranch("middle").nerve
+        'middle cluneal nerve'
+    """
+
+    SUPERIOR = "superior"
+    """Superior cluneal nerve (SCN): posterior iliac crest, about 70 mm from the midline."""
+    MIDDLE = "middle"
+    """Middle cluneal nerve (MCN): within 40 mm caudal to the PSIS, on the LPSL."""
+
+    @property
+    def nerve(self) -> str:
+        """The nerve's name in words."""
+        return f"{self.value} cluneal nerve"
+
+
+class TenderPointSite(StrEnum):
+    """Where a tender point was found (clinical.md Part 0.7, criterion 2).
+
+    Example:
+        >>> TenderPointSite.CAUDAL_TO_PSIS.value
+        'caudal_to_psis'
+    """
+
+    ILIAC_CREST = "iliac_crest"
+    """Posterior iliac crest about 70 mm from the midline: the superior branch."""
+    CAUDAL_TO_PSIS = "caudal_to_psis"
+    """Within 40 mm caudal to the PSIS, on the LPSL: the middle branch."""
+    OTHER = "other"
+    """Anywhere else: not a cluneal landmark."""
+
+
+class Side(StrEnum):
+    """Laterality of a finding or a procedure."""
+
+    LEFT = "left"
+    RIGHT = "right"
+    BILATERAL = "bilateral"
+
+
+class Guidance(StrEnum):
+    """How a needle was guided (clinical.md Part A2 and D8: all four occur in the literature)."""
+
+    LANDMARK = "landmark"
+    """Palpation only (Kuniya 2014)."""
+    ULTRASOUND = "ultrasound"
+    """Ultrasound (Kiral 2024)."""
+    FLUOROSCOPY = "fluoroscopy"
+    """Fluoroscopy (Gautam 2022; the RFA series)."""
+    CT = "ct"
+    """Computed tomography."""
+
+
+class CriterionId(StrEnum):
+    """The three diagnostic criteria, in order."""
+
+    PAIN_PATTERN = "pain_pattern"
+    TENDER_POINT = "tender_point"
+    BLOCK_RESPONSE = "block_response"
+
+
+class RedFlagKind(StrEnum):
+    """Findings that point away from cluneal neuralgia (one per :class:`NeuroExam` field)."""
+
+    MOTOR_WEAKNESS = "motor_weakness"
+    DERMATOMAL_SENSORY_LOSS = "dermatomal_sensory_loss"
+    STRAIGHT_LEG_RAISE = "straight_leg_raise"
+    BLADDER_BOWEL_DYSFUNCTION = "bladder_bowel_dysfunction"
+
+
+class DiagnosticClass(StrEnum):
+    """How likely cluneal neuralgia is (clinical.md Part 0.7).
+
+    Members compare by :attr:`rank`, not by text.
+
+    Example:
+        >>> DiagnosticClass.PROBABLE.rank > DiagnosticClass.POSSIBLE.rank
+        True
+    """
+
+    CONFIRMED = "confirmed"
+    """All three criteria met and no red flag."""
+    PROBABLE = "probable"
+    """Criteria 1 and 2 met and no block yet, or all three met with a red flag."""
+    POSSIBLE = "possible"
+    """No criterion failed, but neither of the above (this includes nothing known)."""
+    UNLIKELY = "unlikely"
+    """Any criterion failed."""
+
+    @property
+    def rank(self) -> int:
+        """0 for unlikely up to 3 for confirmed: higher is more certain."""
+        return _CLASS_ORDER.index(self)
+
+
+_CLASS_ORDER: Final = (
+    DiagnosticClass.UNLIKELY,
+    DiagnosticClass.POSSIBLE,
+    DiagnosticClass.PROBABLE,
+    DiagnosticClass.CONFIRMED,
+)
+
+
+_BRANCH_ADAPTER: Final = TypeAdapter(NerveBranch)
+_CRITERION_ADAPTER: Final = TypeAdapter(CriterionId)
+
+# --- Field types ------------------------------------------------------------------
+
+# A clinical flag must be a real boolean: "yes", "no", 1 or 0 are refused.
+Flag = Annotated[bool, Strict()]
+
+
+def _branches_json(branches: frozenset[NerveBranch]) -> list[str]:
+    # Sets have no order: JSON lists them in the enum's order so output is stable.
+    return [b.value for b in NerveBranch if b in branches]
+
+
+BranchSet = Annotated[frozenset[NerveBranch], PlainSerializer(_branches_json, when_used="json")]
+"""A set of :class:`NerveBranch`, written to JSON as a list in a fixed order."""
+
+ReliefPercent = Annotated[float, Strict(), Field(ge=0.0, le=100.0, allow_inf_nan=False)]
+"""Pain relief in percent, 0-100 inclusive; a number (not text, not a boolean)."""
+
+
+# --- Findings -----------------------------------------------------------------------
+
+
+class PainPattern(FrozenModel):
+    """The pain history (criterion 1).
+
+    Attributes:
+        low_back_pain: The patient has low back pain.
+        deep_aching_poorly_localized: The pain is deep, aching or poorly localised.
+        buttock: The buttock is involved (supports, not required).
+        leg: There are leg symptoms (supports, not required; common because the
+            SCN arises from T11-L4).
+
+    Example:
+        >>> PainPattern(low_back_pain=True, deep_aching_poorly_localized=True, leg=True).buttock
+        False
+    """
+
+    low_back_pain: Flag
+    deep_aching_poorly_localized: Flag
+    buttock: Flag = False
+    leg: Flag = False
+
+
+class TenderPoint(FrozenModel):
+    """One tender point found on palpation (criterion 2).
+
+    Attributes:
+        site: Where: ``"iliac_crest"`` (about 70 mm from the midline),
+            ``"caudal_to_psis"`` (within 40 mm caudal to the PSIS) or ``"other"``.
+        reproduces_pain: Whether pressure on it reproduces the patient's pain.
+        side: ``"left"``, ``"right"``, ``"bilateral"`` or ``None`` (not recorded).
+
+    Example:
+        >>> TenderPoint(site="caudal_to_psis", reproduces_pain=True, side="left").site
+        <TenderPointSite.CAUDAL_TO_PSIS: 'caudal_to_psis'>
+    """
+
+    site: TenderPointSite
+    reproduces_pain: Flag
+    side: Side | None = None
+
+
+class BlockResult(FrozenModel):
+    """The result of the diagnostic local-anaesthetic block (criterion 3).
+
+    Attributes:
+        branches: The branch or branches blocked (at least one).
+        relief_percent: Pain relief, 0-100 %.
+        relief_duration: How long the relief lasted (``"2 weeks"``,
+            ``{"value": 3, "unit": "d"}`` or a quantity); ``None`` when not yet
+            known. A bare number is refused: it has no unit.
+        guidance: How the needle was guided, when recorded.
+        assessed_after: When relief was measured after the injection (Kiral
+            2024 measured at 1 h), when recorded.
+
+    Example:
+        >>> b = BlockResult(branches={"superior"}, relief_percent=80, relief_duration="2 weeks")
+        >>> b.relief_percent, str(b.relief_duration)
+        (80.0, '2.0 week')
+    """
+
+    branches: Annotated[BranchSet, Field(min_length=1)]
+    relief_percent: ReliefPercent
+    relief_duration: Duration | None = None
+    guidance: Guidance | None = None
+    assessed_after: Duration | None = None
+
+
+class NeuroExam(FrozenModel):
+    """The neurological examination; any ``True`` is a red flag.
+
+    Attributes:
+        motor_weakness: Weakness on examination (the cluneal nerves are purely sensory).
+        dermatomal_sensory_loss: Sensory loss in a dermatomal pattern.
+        straight_leg_raise: A positive straight-leg raise.
+        bladder_bowel_dysfunction: Bladder or bowel dysfunction (urgent).
+
+    Example:
+        >>> NeuroExam(motor_weakness=False).straight_leg_raise is None
+        True
+    """
+
+    motor_weakness: Flag | None = None
+    dermatomal_sensory_loss: Flag | None = None
+    straight_leg_raise: Flag | None = None
+    bladder_bowel_dysfunction: Flag | None = None
+
+
+class Findings(FrozenModel):
+    """What the clinician has found so far; ``None`` means not examined yet.
+
+    Attributes:
+        pain: The pain pattern (criterion 1).
+        tender_points: Tender points found; ``()`` means examined and none found.
+        block: The diagnostic block (criterion 3); ``None`` when not yet done.
+        neuro: The neurological examination (red flags).
+
+    Example:
+        >>> f = Findings.model_validate_json('{"tender_points": []}')
+        >>> f.tender_points, f.pain
+        ((), None)
+    """
+
+    pain: PainPattern | None = None
+    tender_points: tuple[TenderPoint, ...] | None = None
+    block: BlockResult | None = None
+    neuro: NeuroExam | None = None
+
+
+# --- Knowledge-base tables ----------------------------------------------------------
+
+
+class _CriterionRule(FrozenModel):
+    id: CriterionId
+    number: Annotated[int, Field(ge=1, le=3)]
+    name: str
+    definition: str
+    rule_id: str
+    citations: Annotated[tuple[str, ...], Field(min_length=1)]
+    unknown_text: str
+    examine_text: str | None = None
+
+
+class Landmark(FrozenModel):
+    """Where a branch's tender point is palpated (clinical.md Part A1, A2, D10).
+
+    Distances are plain floats in millimetres (the unit is in the name): they are
+    reference figures for people, never inputs to a calculation.
+
+    Attributes:
+        branch: The branch.
+        site: The matching :class:`TenderPointSite`.
+        nerve: The nerve in words.
+        location: Where to palpate, in words.
+        site_text: A short phrase for the site, used in reports.
+        from_midline_mm: Distance from the midline, when the landmark is defined by it.
+        caudal_to_psis_mm: Typical distance caudal to the PSIS.
+        caudal_to_psis_max_mm: Largest distance caudal to the PSIS that still counts.
+        anatomy: The anatomical figures behind the landmark.
+        rule_id: The rule that maps this site to this branch.
+        citations: Citation ids.
+
+    Example:
+        >>> landmark(NerveBranch.SUPERIOR).from_midline_mm
+        70.0
+    """
+
+    branch: NerveBranch
+    site: TenderPointSite
+    nerve: str
+    location: str
+    site_text: str
+    from_midline_mm: float | None = None
+    caudal_to_psis_mm: float | None = None
+    caudal_to_psis_max_mm: float | None = None
+    anatomy: str
+    rule_id: str
+    citations: Annotated[tuple[str, ...], Field(min_length=1)]
+
+
+class BlockThresholdStudy(FrozenModel):
+    """A block-positive threshold used in the literature (clinical.md Part A2).
+
+    Attributes:
+        study: The study.
+        threshold: Its definition of a positive block, in words.
+        relief_percent: The relief percentage, when the study gives one.
+        guidance: How its blocks were guided, when known.
+        citation: Citation id.
+
+    Example:
+        >>> [s.relief_percent for s in literature_block_thresholds()]
+        [50.0, 70.0, 50.0, None]
+    """
+
+    study: str
+    threshold: str
+    relief_percent: float | None = None
+    guidance: Guidance | None = None
+    citation: str
+
+
+class _RedFlagRule(FrozenModel):
+    id: RedFlagKind
+    exam: str
+    name: str
+    points_to: str
+    urgent: bool
+    absent_text: str
+    action: str
+    rule_id: str
+    citations: Annotated[tuple[str, ...], Field(min_length=1)]
+
+
+_ClassRuleId = Literal[
+    "unlikely", "confirmed", "probable_red_flag", "probable_block_pending", "possible"
+]
+
+
+class _ClassRule(FrozenModel):
+    id: _ClassRuleId
+    classification: DiagnosticClass
+    rule_id: str
+    text: str
+    action: str
+    citations: Annotated[tuple[str, ...], Field(min_length=1)]
+
+
+class _Notes(FrozenModel):
+    block_other_branch: str
+    branch_mismatch: str
+    branch_mismatch_rule_id: str
+    branch_mismatch_citations: Annotated[tuple[str, ...], Field(min_length=1)]
+    neuro_incomplete: str
+    relief_duration_unknown: str
+
+
+class _DiagnosisTable(FrozenModel):
+    default_block_threshold_percent: float
+    criterion: tuple[_CriterionRule, _CriterionRule, _CriterionRule]
+    landmark: tuple[Landmark, ...]
+    block_threshold: tuple[BlockThresholdStudy, ...]
+    red_flag: tuple[_RedFlagRule, ...]
+    classification: tuple[_ClassRule, ...]
+    notes: _Notes
+
+    def class_rule(self, rule: _ClassRuleId) -> _ClassRule:
+        return next(r for r in self.classification if r.id == rule)
+
+    def landmark_for_site(self, site: TenderPointSite) -> Landmark | None:
+        return next((m for m in self.landmark if m.site is site), None)
+
+
+# The placeholders each template may use; the loader refuses any other.
+_PLACEHOLDERS: Final = {
+    "unlikely": {"failed"},
+    "confirmed": {"branches"},
+    "probable_red_flag": {"red_flags"},
+    "probable_block_pending": {"branches", "threshold"},
+    "possible": {"unknown"},
+    "block_other_branch": {"branches"},
+    "branch_mismatch": {"blocked", "tender"},
+    "neuro_incomplete": {"missing"},
+    "relief_duration_unknown": set(),
+}
+
+
+def _placeholders(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
+
+
+def _check_table(table: _DiagnosisTable) -> None:
+    problems = [*_structure_problems(table), *_reference_problems(table)]
+    if problems:
+        raise KnowledgeBaseError(_KNOWLEDGE_FILE, "; ".join(problems))
+
+
+def _structure_problems(table: _DiagnosisTable) -> list[str]:
+    problems: list[str] = []
+    if tuple(c.id for c in table.criterion) != tuple(CriterionId):
+        problems.append("criteria must be pain_pattern, tender_point, block_response in order")
+    if tuple(c.number for c in table.criterion) != (1, 2, 3):
+        problems.append("criteria must be numbered 1, 2, 3")
+    if any(c.examine_text is None for c in table.criterion[:2]):
+        problems.append("criteria 1 and 2 need an examine_text")
+    if sorted(m.branch for m in table.landmark) != sorted(NerveBranch):
+        problems.append("every nerve branch needs exactly one landmark")
+    if any(m.site is TenderPointSite.OTHER for m in table.landmark):
+        problems.append("'other' is not a landmark site")
+    if tuple(r.id for r in table.red_flag) != tuple(RedFlagKind):
+        problems.append("red flags must be listed once each, in NeuroExam order")
+    class_ids = [r.id for r in table.classification]
+    if len(class_ids) != len(_CLASS_IDS) or set(class_ids) != _CLASS_IDS:
+        problems.append(f"classification rules must be exactly {sorted(_CLASS_IDS)}, once each")
+    return problems
+
+
+def _reference_problems(table: _DiagnosisTable) -> list[str]:
+    problems: list[str] = []
+    templates: dict[str, str] = {r.id: r.action for r in table.classification}
+    templates.update({k: getattr(table.notes, k) for k in _NOTE_TEMPLATES})
+    for name, template in templates.items():
+        try:
+            unexpected = _placeholders(template) - _PLACEHOLDERS[name]
+        except ValueError as exc:
+            problems.append(f"template {name!r}: {exc}")
+            continue
+        if unexpected:
+            problems.append(f"template {name!r} uses unknown placeholders {sorted(unexpected)}")
+    cited = [
+        *(c for rule in table.criterion for c in rule.citations),
+        *(c for rule in table.landmark for c in rule.citations),
+        *(rule.citation for rule in table.block_threshold),
+        *(c for rule in table.red_flag for c in rule.citations),
+        *(c for rule in table.classification for c in rule.citations),
+        *table.notes.branch_mismatch_citations,
+    ]
+    for citation_id in dict.fromkeys(cited):
+        try:
+            citation(citation_id)
+        except ClunealError:
+            problems.append(f"unknown citation id {citation_id!r}")
+    return problems
+
+
+_CLASS_IDS: Final = frozenset(
+    {"unlikely", "confirmed", "probable_red_flag", "probable_block_pending", "possible"}
+)
+_NOTE_TEMPLATES: Final = (
+    "block_other_branch",
+    "branch_mismatch",
+    "neuro_incomplete",
+    "relief_duration_unknown",
+)
+
+
+def _parse_table(text: str) -> _DiagnosisTable:
+    try:
+        table = _DiagnosisTable.model_validate(tomllib.loads(text))
+    except (tomllib.TOMLDecodeError, ValidationError) as exc:
+        raise KnowledgeBaseError(_KNOWLEDGE_FILE, str(exc)) from exc
+    _check_table(table)
+    return table
+
+
+@cache
+def _table() -> _DiagnosisTable:
+    path = resources.files("cluneal.knowledge") / _KNOWLEDGE_FILE
+    return _parse_table(path.read_text(encoding="utf-8"))
+
+
+def landmark(branch: NerveBranch | str) -> Landmark:
+    """Return where a branch's tender point is palpated.
+
+    Args:
+        branch: A :class:`NerveBranch` or its value.
+
+    Returns:
+        The landmark.
+
+    Raises:
+        ValidationError: ``branch`` is not a nerve branch.
+
+    References:
+        kuniya_2014, isu_2018, isu_mcn_criteria, konno_2017
+
+    Example:
+        >>> m = landmark("middle")
+        >>> m.caudal_to_psis_mm, m.caudal_to_psis_max_mm
+        (35.0, 40.0)
+    """
+    wanted = _BRANCH_ADAPTER.validate_python(branch)
+    return next(m for m in _table().landmark if m.branch is wanted)
+
+
+def literature_block_thresholds() -> tuple[BlockThresholdStudy, ...]:
+    """Return the block-positive thresholds used in the literature.
+
+    Returns:
+        One entry per study of clinical.md Part A2's table.
+
+    References:
+        kuniya_2014, kiral_2024, gautam_2022, maigne_1997
+
+    Example:
+        >>> literature_block_thresholds()[1].study
+        'Kiral 2024'
+    """
+    return _table().block_threshold
+
+
+class Criterion(FrozenModel):
+    """One criterion of the triad, judged on the findings.
+
+    Attributes:
+        id: Which criterion.
+        number: 1, 2 or 3.
+        name: Its name.
+        definition: What it requires.
+        met: ``True`` met, ``False`` examined and not met, ``None`` unknown.
+        reason: Why, in terms of the findings.
+        rule_id: The knowledge-base rule.
+        citations: Citation ids.
+
+    Example:
+        >>> a = assess_diagnosis(Findings())
+        >>> [(c.number, c.met) for c in a.criteria]
+        [(1, None), (2, None), (3, None)]
+    """
+
+    id: CriterionId
+    number: Annotated[int, Field(ge=1, le=3)]
+    name: str
+    definition: str
+    met: bool | None
+    reason: str
+    rule_id: str
+    citations: tuple[str, ...]
+
+
+class RedFlag(FrozenModel):
+    """A finding that points away from cluneal neuralgia.
+
+    Attributes:
+        kind: Which finding.
+        name: Its name.
+        points_to: What it suggests instead (radiculopathy, cauda equina syndrome).
+        urgent: Whether it needs same-day assessment (bladder or bowel dysfunction).
+        action: What to do about it.
+        rule_id: The knowledge-base rule.
+        citations: Citation ids.
+
+    Example:
+        >>> a = assess_diagnosis(Findings(neuro=NeuroExam(bladder_bowel_dysfunction=True)))
+        >>> a.red_flags[0].urgent, a.red_flags[0].points_to
+        (True, 'cauda equina syndrome (a surgical emergency)')
+    """
+
+    kind: RedFlagKind
+    name: str
+    points_to: str
+    urgent: bool
+    action: str
+    rule_id: str
+    citations: tuple[str, ...]
+
+
+class DiagnosticAssessment(FrozenModel):
+    """The result of :func:`assess_diagnosis`.
+
+    Attributes:
+        criteria: The three criteria, in order.
+        classification: Confirmed, probable, possible or unlikely.
+        classification_rule: The text of the classification rule that applied.
+        branches: The branch or branches implicated (may be empty).
+        red_flags: Findings that point elsewhere (empty when none).
+        next_action: What moves the diagnosis forward, in words.
+        pertinent_positives: Findings present that matter.
+        pertinent_negatives: Findings examined and absent that matter.
+        rules_fired: The knowledge-base rules applied, in order.
+        citations: Their citation ids, without repeats.
+        block_threshold: The block-positive threshold used, in percent.
+        knowledge_base_version: The knowledge base that produced the result.
+
+    Example:
+        >>> a = assess_diagnosis(Findings(tender_points=()))
+        >>> a.classification.value, a.criteria[1].met
+        ('unlikely', False)
+    """
+
+    criteria: tuple[Criterion, Criterion, Criterion]
+    classification: DiagnosticClass
+    classification_rule: str
+    branches: BranchSet
+    red_flags: tuple[RedFlag, ...]
+    next_action: str
+    pertinent_positives: tuple[str, ...]
+    pertinent_negatives: tuple[str, ...]
+    rules_fired: tuple[str, ...]
+    citations: tuple[str, ...]
+    block_threshold: Annotated[float, Field(gt=0.0, le=100.0)]
+    knowledge_base_version: str
+
+    @property
+    def is_urgent(self) -> bool:
+        """Whether any red flag needs same-day assessment."""
+        return any(flag.urgent for flag in self.red_flags)
+
+    def criterion(self, criterion_id: CriterionId | str) -> Criterion:
+        """Return one criterion by id.
+
+        Args:
+            criterion_id: A :class:`CriterionId` or its value.
+
+        Returns:
+            The criterion.
+
+        Raises:
+            ValidationError: Not a criterion id.
+
+        Example:
+            >>> assess_diagnosis(Findings()).criterion("block_response").number
+            3
+        """
+        wanted = _CRITERION_ADAPTER.validate_python(criterion_id)
+        return next(c for c in self.criteria if c.id is wanted)
+
+    @model_validator(mode="after")
+    def _criteria_in_order(self) -> DiagnosticAssessment:
+        if tuple(c.id for c in self.criteria) != tuple(CriterionId):
+            msg = "criteria: expected pain_pattern, tender_point, block_response in order"
+            raise ValueError(msg)
+        return self
+
+
+def criterion_definitions() -> tuple[tuple[int, str, str], ...]:
+    """Return the three criteria as (number, name, definition).
+
+    Returns:
+        The definitions of clinical.md Part 0.7, from the knowledge base.
+
+    References:
+        kuniya_2014, isu_2018, isu_mcn_criteria
+
+    Example:
+        >>> [name for _, name, _ in criterion_definitions()]
+        ['Pain pattern', 'Tender point', 'Block response']
+    """
+    return tuple((c.number, c.name, c.definition) for c in _table().criterion)
+
+
+# --- The assessment ---------------------------------------------------------------
+
+
+def _check_threshold(value: object) -> float:
+    expected = "a relief percentage greater than 0 and at most 100, e.g. 50"
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidQuantityError("block_threshold", value, expected)
+    threshold = float(value)
+    if not math.isfinite(threshold) or not 0.0 < threshold <= 100.0:
+        raise InvalidQuantityError("block_threshold", value, expected)
+    return threshold
+
+
+def _branch_phrase(branches: Iterable[NerveBranch]) -> str:
+    names = [b.value for b in NerveBranch if b in set(branches)]
+    if len(names) == 1:
+        return f"{names[0]} cluneal nerve"
+    return f"{' and '.join(names)} cluneal nerves"
+
+
+def _side_text(side: Side | None) -> str:
+    return "" if side is None else f" ({side.value})"
+
+
+def _duration_text(duration: Quantity) -> str:
+    # Every duration unit cluneal accepts (minute ... year) takes a plain "s" plural.
+    magnitude = float(duration.magnitude)
+    unit = str(duration.units)
+    return f"{magnitude:g} {unit}{'' if magnitude == 1 else 's'}"
+
+
+def _percent(value: float) -> str:
+    return f"{value:g}%"
+
+
+class _Notebook:
+    """Collects the pertinent findings and rules while the criteria are judged."""
+
+    def __init__(self) -> None:
+        self.positives: list[str] = []
+        self.negatives: list[str] = []
+        self.rules: list[str] = []
+        self.citations: list[str] = []
+
+    def fire(self, rule_id: str, citations: Iterable[str]) -> None:
+        self.rules.append(rule_id)
+        self.citations.extend(citations)
+
+
+def _judge_pain(pain: PainPattern | None, book: _Notebook) -> bool | None:
+    if pain is None:
+        return None
+    if pain.low_back_pain:
+        book.positives.append("low back pain")
+    else:
+        book.negatives.append("no low back pain")
+    if pain.deep_aching_poorly_localized:
+        book.positives.append("pain deep, aching or poorly localised")
+    else:
+        book.negatives.append("pain not deep, aching or poorly localised")
+    if pain.buttock:
+        book.positives.append("buttock involvement (supports criterion 1)")
+    if pain.leg:
+        book.positives.append(
+            "leg symptoms (supports criterion 1; common in SCN and MCN entrapment)"
+        )
+    return pain.low_back_pain and pain.deep_aching_poorly_localized
+
+
+def _pain_reason(pain: PainPattern | None, *, met: bool | None, rule: _CriterionRule) -> str:
+    if pain is None:
+        return rule.unknown_text
+    if met:
+        support = [name for name, flag in (("buttock", pain.buttock), ("leg", pain.leg)) if flag]
+        extra = f", with {' and '.join(support)} involvement" if support else ""
+        return f"low back pain that is deep, aching or poorly localised{extra}"
+    missing = []
+    if not pain.low_back_pain:
+        missing.append("no low back pain")
+    if not pain.deep_aching_poorly_localized:
+        missing.append("the pain is not deep, aching or poorly localised")
+    return "examined: " + " and ".join(missing)
+
+
+def _judge_tender_points(
+    points: tuple[TenderPoint, ...] | None, table: _DiagnosisTable, book: _Notebook
+) -> tuple[bool | None, str, frozenset[NerveBranch]]:
+    rule = table.criterion[1]
+    if points is None:
+        return None, rule.unknown_text, frozenset()
+    if not points:
+        book.negatives.append("no tender point on palpation")
+        return False, "examined: no tender point found", frozenset()
+    branches: set[NerveBranch] = set()
+    reproducing: list[str] = []
+    for point in points:
+        mark = table.landmark_for_site(point.site)
+        where = "at a site that is not a cluneal landmark" if mark is None else mark.site_text
+        if point.reproduces_pain and mark is not None:
+            branches.add(mark.branch)
+            text = (
+                f"tender point{_side_text(point.side)} reproducing the pain {where}: {mark.nerve}"
+            )
+            reproducing.append(text)
+            book.positives.append(text)
+        elif point.reproduces_pain:
+            book.positives.append(
+                f"tender point{_side_text(point.side)} reproducing the pain {where}"
+            )
+        else:
+            book.negatives.append(
+                f"tender point{_side_text(point.side)} {where} does not reproduce the pain"
+            )
+    if branches:
+        return True, "; ".join(reproducing), frozenset(branches)
+    return (
+        False,
+        (
+            "examined: no tender point on the posterior iliac crest or caudal to the PSIS "
+            "reproduces the pain"
+        ),
+        frozenset(),
+    )
+
+
+def _judge_block(
+    block: BlockResult | None, threshold: float, rule: _CriterionRule, book: _Notebook
+) -> tuple[bool | None, str]:
+    if block is None:
+        return None, rule.unknown_text
+    lasting = (
+        ""
+        if block.relief_duration is None
+        else f", lasting {_duration_text(block.relief_duration)}"
+    )
+    what = f"block of the {_branch_phrase(block.branches)}"
+    if block.relief_percent >= threshold:
+        text = f"{what} gave {_percent(block.relief_percent)} relief{lasting}"
+        book.positives.append(text)
+        return True, f"{text} (threshold {_percent(threshold)})"
+    text = (
+        f"{what} gave only {_percent(block.relief_percent)} relief{lasting}, "
+        f"below the threshold of {_percent(threshold)}"
+    )
+    book.negatives.append(text)
+    return False, text
+
+
+def _judge_red_flags(
+    neuro: NeuroExam | None, table: _DiagnosisTable, book: _Notebook
+) -> tuple[tuple[RedFlag, ...], tuple[str, ...]]:
+    flags: list[RedFlag] = []
+    unexamined: list[str] = []
+    for rule in table.red_flag:
+        present = None if neuro is None else getattr(neuro, rule.id.value)
+        if present is None:
+            unexamined.append(rule.exam)
+        elif present:
+            flags.append(
+                RedFlag(
+                    kind=rule.id,
+                    name=rule.name,
+                    points_to=rule.points_to,
+                    urgent=rule.urgent,
+                    action=rule.action,
+                    rule_id=rule.rule_id,
+                    citations=rule.citations,
+                )
+            )
+            book.positives.append(f"{rule.name.lower()}: points to {rule.points_to}")
+            book.fire(rule.rule_id, rule.citations)
+        else:
+            book.negatives.append(rule.absent_text)
+    # Urgent flags first, so that a caller showing only the first one shows the emergency.
+    flags.sort(key=lambda flag: not flag.urgent)
+    return tuple(flags), tuple(unexamined)
+
+
+def _criterion(rule: _CriterionRule, *, met: bool | None, reason: str) -> Criterion:
+    return Criterion(
+        id=rule.id,
+        number=rule.number,
+        name=rule.name,
+        definition=rule.definition,
+        met=met,
+        reason=reason,
+        rule_id=rule.rule_id,
+        citations=rule.citations,
+    )
+
+
+def _classify(
+    met: tuple[bool | None, bool | None, bool | None], *, has_red_flag: bool
+) -> _ClassRuleId:
+    if False in met:
+        return "unlikely"
+    if met == (True, True, True):
+        return "probable_red_flag" if has_red_flag else "confirmed"
+    if met == (True, True, None):
+        return "probable_block_pending"
+    return "possible"
+
+
+def assess_diagnosis(
+    findings: Findings | Mapping[str, Any],
+    block_threshold: float = DEFAULT_BLOCK_THRESHOLD_PERCENT,
+) -> DiagnosticAssessment:
+    """Judge the diagnostic triad and classify how likely cluneal neuralgia is.
+
+    The rules are those of clinical.md Part 0.7:
+
+    * criterion 1 is met by low back pain that is deep, aching or poorly
+      localised (buttock and leg symptoms support it, but are not required);
+    * criterion 2 is met by a tender point on the posterior iliac crest (superior
+      branch) or caudal to the PSIS (middle branch) whose pressure reproduces the
+      pain; a tender point elsewhere, or none reproducing the pain, is not enough;
+    * criterion 3 is met when the block's relief is at least ``block_threshold``.
+
+    Classification: *confirmed* when all three are met and there is no red flag;
+    *probable* when criteria 1 and 2 are met and the block is not yet done, or
+    all three are met with a red flag; *unlikely* when any criterion failed;
+    *possible* otherwise (including nothing known yet).
+
+    Branches: a tender point that reproduces the pain implicates its branch, and
+    so does a positive block. A negative block implicates nothing. A block whose
+    branches differ from the tender point's is judged on its relief alone; the
+    mismatch is reported in the criterion's reason and in ``rules_fired``.
+
+    A neurological examination that is missing or incomplete does not stop a
+    confirmation (red flags are findings, and none was found), but the next
+    action then asks for it to be completed.
+
+    Args:
+        findings: The findings, as a :class:`Findings` or a mapping that
+            validates as one.
+        block_threshold: Relief in percent from which a block counts as
+            positive, greater than 0 and at most 100 (default 50; Kiral 2024
+            used 70).
+
+    Returns:
+        The assessment.
+
+    Raises:
+        InvalidQuantityError: ``block_threshold`` is not a number in (0, 100].
+        ValidationError: ``findings`` is a mapping that is not valid findings.
+
+    References:
+        kuniya_2014, isu_2018, isu_mcn_criteria, konno_2017, kiral_2024, gautam_2022
+
+    Example:
+        >>> f = Findings(
+        ...     pain=PainPattern(low_back_pain=True, deep_aching_poorly_localized=True),
+        ...     tender_points=(TenderPoint(site="iliac_crest", reproduces_pain=True),),
+        ...     block=BlockResult(branches={"superior"}, relief_percent=60),
+        ... )
+        >>> assess_diagnosis(f).classification.value
+        'confirmed'
+        >>> assess_diagnosis(f, block_threshold=70).classification.value
+        'unlikely'
+    """
+    threshold = _check_threshold(block_threshold)
+    found = findings if isinstance(findings, Findings) else Findings.model_validate(findings)
+    table = _table()
+    book = _Notebook()
+    pain_rule, point_rule, block_rule = table.criterion
+
+    pain_met = _judge_pain(found.pain, book)
+    point_met, point_reason, point_branches = _judge_tender_points(found.tender_points, table, book)
+    block_met, block_reason = _judge_block(found.block, threshold, block_rule, book)
+    for rule in table.criterion:
+        book.fire(rule.rule_id, rule.citations)
+
+    branches = set(point_branches)
+    if found.block is not None and block_met:
+        branches |= found.block.branches
+    for mark in table.landmark:
+        if mark.branch in branches:
+            book.fire(mark.rule_id, mark.citations)
+
+    notes = table.notes
+    if found.block is not None and point_branches and not (found.block.branches & point_branches):
+        block_reason += ". " + notes.branch_mismatch.format(
+            blocked=_branch_phrase(found.block.branches), tender=_branch_phrase(point_branches)
+        )
+        book.fire(notes.branch_mismatch_rule_id, notes.branch_mismatch_citations)
+
+    red_flags, unexamined = _judge_red_flags(found.neuro, table, book)
+    met = (pain_met, point_met, block_met)
+    class_rule = table.class_rule(_classify(met, has_red_flag=bool(red_flags)))
+    book.fire(class_rule.rule_id, class_rule.citations)
+
+    criteria = (
+        _criterion(
+            pain_rule, met=pain_met, reason=_pain_reason(found.pain, met=pain_met, rule=pain_rule)
+        ),
+        _criterion(point_rule, met=point_met, reason=point_reason),
+        _criterion(block_rule, met=block_met, reason=block_reason),
+    )
+
+    # The class's own action, framed by any urgent flag first and the other
+    # flags, a missed branch and an incomplete examination after it.
+    actions = [flag.action for flag in red_flags if flag.urgent]
+    actions.append(
+        class_rule.action.format(
+            failed="not met: " + ", ".join(c.name.lower() for c in criteria if c.met is False),
+            branches=_branch_phrase(branches),
+            threshold=f"{threshold:g}",
+            red_flags=", ".join(flag.name.lower() for flag in red_flags),
+            unknown="; and ".join(
+                rule.examine_text or rule.unknown_text
+                for rule, is_met in zip(table.criterion[:2], met[:2], strict=True)
+                if is_met is None
+            ),
+        )
+    )
+    actions.extend(flag.action for flag in red_flags if not flag.urgent)
+    if found.block is not None and block_met is False:
+        unblocked = point_branches - found.block.branches
+        if unblocked:
+            actions.append(notes.block_other_branch.format(branches=_branch_phrase(unblocked)))
+    if (
+        class_rule.id == "confirmed"
+        and found.block is not None
+        and found.block.relief_duration is None
+    ):
+        actions.append(notes.relief_duration_unknown)
+    if unexamined:
+        actions.append(notes.neuro_incomplete.format(missing=", ".join(unexamined)))
+
+    return DiagnosticAssessment(
+        criteria=criteria,
+        classification=class_rule.classification,
+        classification_rule=class_rule.text,
+        branches=frozenset(branches),
+        red_flags=red_flags,
+        next_action=" ".join(actions),
+        pertinent_positives=tuple(book.positives),
+        pertinent_negatives=tuple(book.negatives),
+        rules_fired=tuple(book.rules),
+        citations=tuple(dict.fromkeys(book.citations)),
+        block_threshold=threshold,
+        knowledge_base_version=KNOWLEDGE_BASE_VERSION,
+    )

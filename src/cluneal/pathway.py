@@ -1,0 +1,615 @@
+"""The treatment pathway: where a patient is, and the next step (clinical.md Part 0.8).
+
+The algorithm is data (``knowledge/pathway.toml``): each transition has a rule
+id, the condition that fires it, the step it leads to, the alternatives, the
+rationale, citations and an evidence level. :func:`next_step` only decides
+which transition fires. No guideline-level algorithm exists for cluneal
+neuralgia: the block, radiofrequency ablation, stimulation and surgery ladder
+is expert opinion built on case series, and every recommendation says so.
+
+Example:
+    >>> from cluneal.diagnosis import BlockResult, Findings, PainPattern, TenderPoint
+    >>> findings = Findings(
+    ...     pain=PainPattern(low_back_pain=True, deep_aching_poorly_localized=True),
+    ...     tender_points=(TenderPoint(site="iliac_crest", reproduces_pain=True),),
+    ...     block=BlockResult(branches={"superior"}, relief_percent=80, relief_duration="2 weeks"),
+    ... )
+    >>> next_step(findings).step
+    <PathwayStep.RADIOFREQUENCY_ABLATION: 'radiofrequency_ablation'>
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from enum import StrEnum
+from functools import cache
+from importlib import resources
+from typing import Annotated, Any, Final, Literal
+
+from pydantic import Field, Strict, ValidationError
+
+from cluneal._base import FrozenModel
+from cluneal.diagnosis import (
+    DEFAULT_BLOCK_THRESHOLD_PERCENT,
+    DiagnosticAssessment,
+    Findings,
+    NerveBranch,
+    TenderPointSite,
+    assess_diagnosis,
+)
+from cluneal.errors import ClunealError, InvalidQuantityError, KnowledgeBaseError
+from cluneal.evidence import EvidenceLevel
+from cluneal.interventions import Intervention
+from cluneal.knowledge import KNOWLEDGE_BASE_VERSION
+from cluneal.units import Duration, Kind, Quantity, magnitude_in, parse_quantity, ureg
+
+__all__ = [
+    "Alternative",
+    "CareHistory",
+    "InterventionOutcome",
+    "OutcomeClass",
+    "PathwayStep",
+    "Recommendation",
+    "Transition",
+    "classify_outcome",
+    "next_step",
+    "pathway_transitions",
+]
+
+_WEEK: Final = ureg.Unit("week")
+_DAYS_PER_WEEK: Final = 7.0
+
+
+class PathwayStep(StrEnum):
+    """A step of the treatment pathway (API.md, clinical.md Part 0.8)."""
+
+    INITIAL_EVALUATION = "initial_evaluation"
+    DIAGNOSTIC_BLOCK = "diagnostic_block"
+    REASSESS_DIAGNOSIS = "reassess_diagnosis"
+    MAINTAIN = "maintain"
+    RADIOFREQUENCY_ABLATION = "radiofrequency_ablation"
+    PERIPHERAL_NERVE_STIMULATION = "peripheral_nerve_stimulation"
+    SURGICAL_DECOMPRESSION = "surgical_decompression"
+
+    @property
+    def label(self) -> str:
+        """The step's name as a clinician reads it."""
+        return self.value.replace("_", " ").capitalize()
+
+
+class OutcomeClass(StrEnum):
+    """How a treatment went, judged against the thresholds."""
+
+    LASTING = "lasting"
+    """Relief at or above the threshold, lasting at least the lasting-relief duration."""
+    TEMPORARY = "temporary"
+    """Relief at or above the threshold, but shorter than the lasting-relief duration."""
+    DURATION_UNKNOWN = "duration_unknown"
+    """Relief at or above the threshold; how long it lasts is not known yet."""
+    FAILED = "failed"
+    """Relief below the threshold."""
+
+
+ReliefPercent = Annotated[float, Strict(), Field(ge=0.0, le=100.0, allow_inf_nan=False)]
+
+
+class InterventionOutcome(FrozenModel):
+    """The result of one treatment given after the diagnostic block.
+
+    Attributes:
+        intervention: What was done (a repeat block is ``nerve_block``).
+        relief_percent: Pain relief, 0-100 %.
+        relief_duration: How long relief lasted; ``None`` when not known yet.
+
+    Example:
+        >>> InterventionOutcome(
+        ...     intervention="radiofrequency_ablation",
+        ...     relief_percent=90,
+        ...     relief_duration="20 weeks",
+        ... ).intervention
+        <Intervention.RADIOFREQUENCY_ABLATION: 'radiofrequency_ablation'>
+    """
+
+    intervention: Intervention
+    relief_percent: ReliefPercent
+    relief_duration: Duration | None = None
+
+
+class CareHistory(FrozenModel):
+    """The treatments given after the diagnostic block, in the order they happened.
+
+    The diagnostic block itself lives in :attr:`cluneal.diagnosis.Findings.block`.
+
+    Attributes:
+        outcomes: The outcomes, oldest first.
+
+    Example:
+        >>> CareHistory().outcomes
+        ()
+    """
+
+    outcomes: tuple[InterventionOutcome, ...] = ()
+
+
+class Alternative(FrozenModel):
+    """An alternative to the recommended step, with why and when it fits.
+
+    Attributes:
+        step: The pathway step.
+        description: What it means here (e.g. "repeat blocks, up to 3 in all").
+        citations: Citation ids.
+    """
+
+    step: PathwayStep
+    description: str
+    citations: tuple[str, ...] = ()
+
+
+class _AlternativeRule(FrozenModel):
+    step: PathwayStep
+    text: str
+    when: Literal["other_branch", "blocks_left"] | None = None
+    citations: tuple[str, ...] = ()
+
+
+class Transition(FrozenModel):
+    """One transition of the pathway, as the knowledge base states it.
+
+    Attributes:
+        rule_id: Stable id.
+        source: Where it starts: a step, ``nerve_block`` (a repeat block),
+            ``any`` (any visit) or ``any_treatment``.
+        condition: What fires it, in words.
+        step: Where it leads.
+        urgent: Whether the step is urgent.
+        follow_up: Whether the step is to wait and learn more.
+        rationale: What a clinician reads.
+        citations: Citation ids.
+        evidence_level: The evidence behind it.
+        alternatives: The alternatives it offers.
+    """
+
+    rule_id: str
+    source: str
+    condition: str
+    step: PathwayStep
+    urgent: bool = False
+    follow_up: bool = False
+    rationale: str
+    citations: Annotated[tuple[str, ...], Field(min_length=1)]
+    evidence_level: EvidenceLevel
+    alternatives: tuple[_AlternativeRule, ...] = ()
+
+
+class _Modifier(FrozenModel):
+    rule_id: str
+    text: str
+    citations: tuple[str, ...]
+
+
+class _Parameters(FrozenModel):
+    lasting_relief_weeks: Annotated[float, Field(gt=0)]
+    max_blocks: Annotated[int, Field(ge=1)]
+    default_response_threshold_percent: Annotated[float, Field(gt=0, le=100)]
+    ladder: tuple[PathwayStep, ...]
+
+
+class _PathwayTable(FrozenModel):
+    parameters: _Parameters
+    transitions: tuple[Transition, ...]
+    modifiers: tuple[_Modifier, ...]
+
+    def transition(self, rule_id: str) -> Transition:
+        return next(t for t in self.transitions if t.rule_id == rule_id)
+
+    def modifier(self, rule_id: str) -> _Modifier:
+        return next(m for m in self.modifiers if m.rule_id == rule_id)
+
+
+@cache
+def _table() -> _PathwayTable:
+    path = resources.files("cluneal.knowledge") / "pathway.toml"
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        params = dict(raw["parameters"])
+        params["ladder"] = raw["ladder"] if "ladder" in raw else params.pop("ladder", ())
+        table = _PathwayTable(
+            parameters=params, transitions=raw["transition"], modifiers=raw["modifier"]
+        )
+    except (tomllib.TOMLDecodeError, KeyError, ValidationError) as exc:
+        raise KnowledgeBaseError("pathway.toml", str(exc)) from exc
+    ids = [t.rule_id for t in table.transitions] + [m.rule_id for m in table.modifiers]
+    if len(ids) != len(set(ids)):
+        raise KnowledgeBaseError("pathway.toml", "duplicate rule ids")
+    return table
+
+
+def pathway_transitions() -> tuple[Transition, ...]:
+    """Return every transition of the pathway, as data.
+
+    Returns:
+        The transitions in the order of the knowledge base.
+
+    Example:
+        >>> [t.rule_id for t in pathway_transitions()][:2]
+        ['pathway.urgent_red_flag', 'pathway.red_flag']
+    """
+    return _table().transitions
+
+
+class Recommendation(FrozenModel):
+    """The next step of the pathway, with everything that explains it.
+
+    Attributes:
+        step: The recommended step.
+        rationale: Why, in sentences a clinician can read and check.
+        alternatives: Other reasonable steps (API.md: a tuple of :class:`PathwayStep`).
+        alternative_options: The same alternatives with what each means here.
+        citations: Citation ids behind the recommendation.
+        rules_fired: The knowledge-base rules applied, in order.
+        transition: The rule id of the transition that chose the step.
+        evidence_level: The evidence behind the step.
+        evidence_note: The standing caveat: the ladder is expert opinion built on case series.
+        urgent: Whether the step is urgent (bladder or bowel dysfunction).
+        follow_up: Whether the step is to follow up and learn more before moving on.
+        target_branches: The nerve branch or branches the step concerns.
+        assessment: The diagnostic assessment the step rests on.
+        lasting_relief: The lasting-relief threshold used.
+        block_threshold: The block/response threshold used, in percent.
+        knowledge_base_version: The knowledge base that produced it.
+    """
+
+    step: PathwayStep
+    rationale: str
+    alternatives: tuple[PathwayStep, ...]
+    alternative_options: tuple[Alternative, ...] = ()
+    citations: tuple[str, ...]
+    rules_fired: tuple[str, ...]
+    transition: str
+    evidence_level: EvidenceLevel
+    evidence_note: str
+    urgent: bool = False
+    follow_up: bool = False
+    target_branches: frozenset[NerveBranch] = frozenset()
+    assessment: DiagnosticAssessment
+    lasting_relief: Duration
+    block_threshold: Annotated[float, Field(gt=0.0, le=100.0)]
+    knowledge_base_version: str = KNOWLEDGE_BASE_VERSION
+
+    def __str__(self) -> str:
+        lines = [f"Next step: {self.step.label}{' (URGENT)' if self.urgent else ''}"]
+        lines.append(f"Why: {self.rationale}")
+        lines.extend(f"Alternative: {a.description}" for a in self.alternative_options)
+        lines.append(f"Evidence: {self.evidence_level.label}. {self.evidence_note}")
+        lines.append(f"Rules: {', '.join(self.rules_fired)}")
+        return "\n".join(lines)
+
+
+def classify_outcome(
+    relief_percent: float,
+    relief_duration: Quantity | None,
+    *,
+    threshold_percent: float = DEFAULT_BLOCK_THRESHOLD_PERCENT,
+    lasting_relief: Quantity | str | Mapping[str, Any] = "12 weeks",
+) -> OutcomeClass:
+    """Classify a treatment's result as lasting, temporary, failed or not yet known.
+
+    Args:
+        relief_percent: Relief in percent.
+        relief_duration: How long it lasted, or ``None``.
+        threshold_percent: Relief at or above this is a response.
+        lasting_relief: Relief lasting at least this long is lasting (default 12 weeks).
+
+    Returns:
+        The class.
+
+    Raises:
+        InvalidQuantityError: ``lasting_relief`` is not a positive duration.
+
+    Example:
+        >>> from cluneal import Q_
+        >>> classify_outcome(80, Q_(2, "week")).value
+        'temporary'
+        >>> classify_outcome(80, Q_(12, "week")).value
+        'lasting'
+    """
+    lasting_days = _lasting_days(lasting_relief)
+    if relief_percent < threshold_percent:
+        return OutcomeClass.FAILED
+    if relief_duration is None:
+        return OutcomeClass.DURATION_UNKNOWN
+    days = magnitude_in(relief_duration, Kind.DURATION)
+    return OutcomeClass.LASTING if days >= lasting_days else OutcomeClass.TEMPORARY
+
+
+def _lasting_days(value: object) -> float:
+    quantity = parse_quantity(value, "lasting_relief", Kind.DURATION)
+    days = magnitude_in(quantity, Kind.DURATION)
+    if days <= 0:
+        raise InvalidQuantityError("lasting_relief", value, "a positive duration, e.g. '12 weeks'")
+    return days
+
+
+_INTERVENTION_STEP: Final = {
+    Intervention.RADIOFREQUENCY_ABLATION: PathwayStep.RADIOFREQUENCY_ABLATION,
+    Intervention.PERIPHERAL_NERVE_STIMULATION: PathwayStep.PERIPHERAL_NERVE_STIMULATION,
+    Intervention.SURGICAL_DECOMPRESSION: PathwayStep.SURGICAL_DECOMPRESSION,
+}
+
+# (latest intervention, outcome) -> transition; DURATION_UNKNOWN is common to all.
+_AFTER: Final = {
+    (Intervention.NERVE_BLOCK, OutcomeClass.LASTING): "pathway.repeat_block_lasting",
+    (Intervention.NERVE_BLOCK, OutcomeClass.TEMPORARY): "pathway.repeat_block_temporary",
+    (Intervention.NERVE_BLOCK, OutcomeClass.FAILED): "pathway.repeat_block_temporary",
+    (Intervention.RADIOFREQUENCY_ABLATION, OutcomeClass.LASTING): "pathway.rfa_lasting",
+    (Intervention.RADIOFREQUENCY_ABLATION, OutcomeClass.TEMPORARY): "pathway.rfa_failed",
+    (Intervention.RADIOFREQUENCY_ABLATION, OutcomeClass.FAILED): "pathway.rfa_failed",
+    (Intervention.PERIPHERAL_NERVE_STIMULATION, OutcomeClass.LASTING): "pathway.pns_lasting",
+    (Intervention.PERIPHERAL_NERVE_STIMULATION, OutcomeClass.TEMPORARY): "pathway.pns_failed",
+    (Intervention.PERIPHERAL_NERVE_STIMULATION, OutcomeClass.FAILED): "pathway.pns_failed",
+    (Intervention.SURGICAL_DECOMPRESSION, OutcomeClass.LASTING): "pathway.surgery_lasting",
+    (Intervention.SURGICAL_DECOMPRESSION, OutcomeClass.TEMPORARY): "pathway.surgery_failed",
+    (Intervention.SURGICAL_DECOMPRESSION, OutcomeClass.FAILED): "pathway.surgery_failed",
+}
+
+_FIRST_BLOCK: Final = {
+    OutcomeClass.LASTING: "pathway.block_lasting",
+    OutcomeClass.TEMPORARY: "pathway.block_temporary",
+    OutcomeClass.DURATION_UNKNOWN: "pathway.block_duration_unknown",
+}
+
+# After skipping failed rungs: the transition whose rationale explains the rung proposed.
+_LEADS_TO: Final = {
+    PathwayStep.RADIOFREQUENCY_ABLATION: "pathway.block_temporary",
+    PathwayStep.PERIPHERAL_NERVE_STIMULATION: "pathway.rfa_failed",
+    PathwayStep.SURGICAL_DECOMPRESSION: "pathway.pns_failed",
+}
+
+_BRANCH_SITE: Final = {
+    NerveBranch.SUPERIOR: TenderPointSite.ILIAC_CREST,
+    NerveBranch.MIDDLE: TenderPointSite.CAUDAL_TO_PSIS,
+}
+
+
+def _coerce(value: object, model: type[FrozenModel], name: str) -> Any:
+    if isinstance(value, model):
+        return value
+    if isinstance(value, Mapping):
+        return model.model_validate(value)
+    msg = f"{name}: got {type(value).__name__}; expected a {model.__name__} or a mapping"
+    raise ClunealError(msg)
+
+
+def _describe(relief: float, duration: Quantity | None, outcome: OutcomeClass) -> str:
+    if outcome is OutcomeClass.FAILED:
+        return f"{relief:g}% relief, below the response threshold (failed)"
+    if duration is None:
+        return f"{relief:g}% relief, duration not yet known"
+    weeks = magnitude_in(duration, Kind.DURATION) / _DAYS_PER_WEEK
+    unit = "week" if weeks == 1 else "weeks"
+    return f"{relief:g}% relief for {weeks:.3g} {unit} ({outcome.value})"
+
+
+class _Context(FrozenModel):
+    findings: Findings
+    history: CareHistory
+    assessment: DiagnosticAssessment
+    threshold: float
+    lasting_days: float
+
+
+def _classify(ctx: _Context, relief: float, duration: Quantity | None) -> OutcomeClass:
+    if relief < ctx.threshold:
+        return OutcomeClass.FAILED
+    if duration is None:
+        return OutcomeClass.DURATION_UNKNOWN
+    days = magnitude_in(duration, Kind.DURATION)
+    return OutcomeClass.LASTING if days >= ctx.lasting_days else OutcomeClass.TEMPORARY
+
+
+def _failed_steps(ctx: _Context) -> set[PathwayStep]:
+    failed: set[PathwayStep] = set()
+    for outcome in ctx.history.outcomes:
+        step = _INTERVENTION_STEP.get(outcome.intervention)
+        result = _classify(ctx, outcome.relief_percent, outcome.relief_duration)
+        if step is not None and result in {OutcomeClass.FAILED, OutcomeClass.TEMPORARY}:
+            failed.add(step)
+    return failed
+
+
+def _entry_transition(ctx: _Context) -> tuple[str, list[str]]:  # noqa: PLR0911 - a decision table
+    """Choose the transition from the findings alone (steps 1-3 of Part 0.8)."""
+    a = ctx.assessment
+    pain, tender, block = (c.met for c in a.criteria)
+    notes: list[str] = []
+    if a.is_urgent:
+        return "pathway.urgent_red_flag", notes
+    if a.red_flags:
+        return "pathway.red_flag", notes
+    if pain is False or tender is False:
+        return "pathway.criteria_not_met", notes
+    if pain is None or tender is None:
+        return "pathway.incomplete", notes
+    if ctx.findings.block is None:
+        return "pathway.block_indicated", notes
+    if block is False:
+        if ctx.history.outcomes:
+            notes.append(
+                f"{len(ctx.history.outcomes)} treatment(s) recorded after a negative diagnostic"
+                " block were not used to choose the step."
+            )
+        return "pathway.block_negative", notes
+    return "", notes
+
+
+def _treatment_transition(ctx: _Context) -> tuple[str, list[str]]:
+    """Choose the transition after a positive block (steps 4-8 of Part 0.8)."""
+    block = ctx.findings.block
+    assert block is not None  # noqa: S101 - only called after a positive block
+    first = _classify(ctx, block.relief_percent, block.relief_duration)
+    notes = [f"Diagnostic block: {_describe(block.relief_percent, block.relief_duration, first)}."]
+    if not ctx.history.outcomes:
+        return _FIRST_BLOCK[first], notes
+    latest = ctx.history.outcomes[-1]
+    result = _classify(ctx, latest.relief_percent, latest.relief_duration)
+    notes.append(
+        f"Latest treatment, {latest.intervention.value.replace('_', ' ')}: "
+        f"{_describe(latest.relief_percent, latest.relief_duration, result)}."
+    )
+    if result is OutcomeClass.DURATION_UNKNOWN:
+        return "pathway.duration_unknown", notes
+    return _AFTER[(latest.intervention, result)], notes
+
+
+def _escalate(step: PathwayStep, failed: set[PathwayStep]) -> PathwayStep | None:
+    """The first rung at or after ``step`` that has not failed; None when all have."""
+    ladder = _table().parameters.ladder
+    if step not in ladder:
+        return step
+    for rung in ladder[ladder.index(step) :]:
+        if rung not in failed:
+            return rung
+    return None
+
+
+def _alternatives(
+    ctx: _Context, transition: Transition, chosen: PathwayStep, failed: set[PathwayStep]
+) -> tuple[Alternative, ...]:
+    params = _table().parameters
+    blocks_given = 1 + sum(o.intervention is Intervention.NERVE_BLOCK for o in ctx.history.outcomes)
+    options: list[Alternative] = []
+    for rule in transition.alternatives:
+        if rule.step in failed or rule.step is chosen:
+            continue
+        if rule.when == "blocks_left" and blocks_given >= params.max_blocks:
+            continue
+        if rule.when == "other_branch" and not _other_branch_candidates(ctx):
+            continue
+        description = rule.text
+        if rule.when == "other_branch":
+            names = ", ".join(b.value for b in sorted(_other_branch_candidates(ctx)))
+            description = f"{rule.text}: {names} branch"
+        if rule.when == "blocks_left":
+            description = f"{rule.text} ({blocks_given} given so far)"
+        options.append(
+            Alternative(step=rule.step, description=description, citations=rule.citations)
+        )
+    return tuple(options)
+
+
+def _other_branch_candidates(ctx: _Context) -> frozenset[NerveBranch]:
+    block = ctx.findings.block
+    tender = ctx.findings.tender_points or ()
+    if block is None:
+        return frozenset()
+    found = {
+        branch
+        for branch, site in _BRANCH_SITE.items()
+        if any(t.site is site and t.reproduces_pain for t in tender)
+    }
+    return frozenset(found - set(block.branches))
+
+
+def next_step(
+    findings: Findings | Mapping[str, Any],
+    history: CareHistory | Mapping[str, Any] | None = None,
+    *,
+    block_threshold: float = DEFAULT_BLOCK_THRESHOLD_PERCENT,
+    lasting_relief: Quantity | str | Mapping[str, Any] = "12 weeks",
+) -> Recommendation:
+    """Choose the next step of the treatment pathway (clinical.md Part 0.8).
+
+    Every combination of findings and history gives an answer, never an
+    exception: incomplete findings lead to initial evaluation, red flags and
+    failed criteria to reassessment, and the history's most recent outcome
+    decides after a positive block. A treatment that failed before is not
+    proposed again.
+
+    Args:
+        findings: What the clinician has found (a :class:`~cluneal.diagnosis.Findings`
+            or its JSON mapping).
+        history: Treatments after the diagnostic block, oldest first.
+        block_threshold: Relief (percent) at or above which a block or a
+            treatment counts as a response.
+        lasting_relief: Relief lasting at least this long is lasting.
+
+    Returns:
+        The recommendation with its rationale, alternatives and rules.
+
+    Raises:
+        ClunealError: Bad arguments (not findings, a bad threshold or duration).
+        ValidationError: A mapping that is not valid findings or history.
+
+    References:
+        cluneal_part0, isu_2018, kuniya_2014, scn_rfa_series, mas_dalessandro_2025, gill_2022
+
+    Example:
+        >>> from cluneal.diagnosis import Findings
+        >>> rec = next_step(Findings())
+        >>> rec.step.value, rec.evidence_level.value
+        ('initial_evaluation', 'prospective_cohort')
+    """
+    found: Findings = _coerce(findings, Findings, "findings")
+    past: CareHistory = _coerce(
+        CareHistory() if history is None else history, CareHistory, "history"
+    )
+    lasting_days = _lasting_days(lasting_relief)
+    assessment = assess_diagnosis(found, block_threshold=block_threshold)
+    ctx = _Context(
+        findings=found,
+        history=past,
+        assessment=assessment,
+        threshold=assessment.block_threshold,
+        lasting_days=lasting_days,
+    )
+    table = _table()
+    rule_id, notes = _entry_transition(ctx)
+    if not rule_id:
+        rule_id, notes = _treatment_transition(ctx)
+    transition = table.transition(rule_id)
+    rules = [*assessment.rules_fired, transition.rule_id]
+    failed = _failed_steps(ctx)
+    if transition.step in failed:
+        rung = _escalate(transition.step, failed)
+        skip = table.modifier("pathway.skip_failed")
+        rules.append(skip.rule_id)
+        notes.append(skip.text)
+        # The transition that leads to the rung actually proposed explains it.
+        transition = table.transition(
+            _LEADS_TO[rung] if rung is not None else "pathway.ladder_exhausted"
+        )
+        rules.append(transition.rule_id)
+    step = transition.step
+    alternatives = _alternatives(ctx, transition, step, failed)
+    evidence = table.modifier("pathway.evidence")
+    alongside = table.modifier("pathway.alongside")
+    rules.extend([alongside.rule_id, evidence.rule_id])
+    rationale = " ".join([*notes, transition.rationale, alongside.text])
+    branches = assessment.branches
+    citations = tuple(
+        dict.fromkeys(
+            [
+                *transition.citations,
+                *(c for a in alternatives for c in a.citations),
+                *evidence.citations,
+            ]
+        )
+    )
+    return Recommendation(
+        step=step,
+        rationale=rationale,
+        alternatives=tuple(dict.fromkeys(a.step for a in alternatives)),
+        alternative_options=alternatives,
+        citations=citations,
+        rules_fired=tuple(dict.fromkeys(rules)),
+        transition=transition.rule_id,
+        evidence_level=transition.evidence_level,
+        evidence_note=evidence.text,
+        urgent=transition.urgent,
+        follow_up=transition.follow_up,
+        target_branches=branches,
+        assessment=assessment,
+        lasting_relief=ureg.Quantity(lasting_days / _DAYS_PER_WEEK, _WEEK),
+        block_threshold=assessment.block_threshold,
+    )
