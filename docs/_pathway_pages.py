@@ -6,11 +6,14 @@ rules :func:`cluneal.pathway.next_step` applies.
 
 from __future__ import annotations
 
-import pathlib
+from typing import TYPE_CHECKING
 
 from cluneal.evidence import citation
 from cluneal.pathway import pathway_transitions
 from cluneal.pathway_diagram import pathway_dot, pathway_mermaid
+
+if TYPE_CHECKING:
+    import pathlib
 
 
 def _cell(text: str) -> str:

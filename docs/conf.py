@@ -57,7 +57,8 @@ import importlib
 import cluneal
 from cluneal import *
 for _name in ("units", "evidence", "patient", "renal", "alerts", "errors", "diagnosis",
-              "interventions", "titration", "safety", "pathway", "care_plan"):
+              "interventions", "titration", "safety", "pathway", "pathway_diagram", "plan",
+              "complementary", "report", "drug"):
     try:
         _module = importlib.import_module(f"cluneal.{_name}")
     except ImportError:

@@ -19,13 +19,14 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_demo_shows_renal_function_and_safety_statement() -> None:
+def test_demo_runs_a_case_end_to_end() -> None:
     """README: `cluneal demo` runs a built-in example case."""
     result = _run("demo")
     assert result.returncode == 0, result.stderr
     assert "supports clinical decisions; it does not make them" in result.stdout
-    assert "Cockcroft-Gault" in result.stdout
-    assert "42.0 mL/min" in result.stdout  # (140-72) x 68 / (72 x 1.3) x 0.85
+    assert "Carbamazepine titration" in result.stdout
+    assert "CrCl 42.0 mL/min" in result.stdout  # (140-72) x 68 / (72 x 1.3) x 0.85
+    assert "Next step: Radiofrequency ablation" in result.stdout
 
 
 def test_version() -> None:

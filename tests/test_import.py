@@ -37,3 +37,20 @@ def test_public_names_exist() -> None:
     ):
         assert hasattr(cluneal, name), name
     assert set(cluneal.__all__) <= set(dir(cluneal))
+
+
+def test_no_submodule_shadows_a_public_name() -> None:
+    """Importing every submodule must not replace a public function with a module."""
+    import importlib
+    import pkgutil
+    import types
+
+    import cluneal
+
+    for info in pkgutil.walk_packages(cluneal.__path__, "cluneal."):
+        if info.name.startswith(("cluneal.export", "cluneal.fhir")):
+            continue  # optional extras have their own tests
+        importlib.import_module(info.name)
+    for name in cluneal.__all__:
+        assert not isinstance(getattr(cluneal, name), types.ModuleType), name
+    assert callable(cluneal.care_plan)

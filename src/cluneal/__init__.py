@@ -26,6 +26,10 @@ if TYPE_CHECKING:
         SafetyAlert,
         Severity,
     )
+    from cluneal.complementary import (
+        ComplementaryMeasure,
+        complementary_care,
+    )
     from cluneal.diagnosis import (
         BlockResult,
         Criterion,
@@ -96,6 +100,12 @@ if TYPE_CHECKING:
         Patient,
         Sex,
     )
+    from cluneal.plan import (
+        CarePlan,
+        ChoiceStatus,
+        DrugChoice,
+        care_plan,
+    )
     from cluneal.renal import (
         CreatinineClearanceEstimate,
         GfrCategory,
@@ -110,6 +120,16 @@ if TYPE_CHECKING:
         gfr_category,
         ideal_body_weight,
         renal_band,
+    )
+    from cluneal.safety import (
+        check_regimen,
+    )
+    from cluneal.titration import (
+        Adjustment,
+        SupplementalInstruction,
+        TitrationSchedule,
+        TitrationStep,
+        titration_schedule,
     )
     from cluneal.units import (
         Q_,
@@ -189,16 +209,32 @@ _EXPORTS: dict[str, str] = {
     "next_step": "cluneal.pathway",
     "pathway_dot": "cluneal.pathway_diagram",
     "pathway_mermaid": "cluneal.pathway_diagram",
+    "Adjustment": "cluneal.titration",
+    "SupplementalInstruction": "cluneal.titration",
+    "TitrationSchedule": "cluneal.titration",
+    "TitrationStep": "cluneal.titration",
+    "titration_schedule": "cluneal.titration",
+    "check_regimen": "cluneal.safety",
+    "CarePlan": "cluneal.plan",
+    "ChoiceStatus": "cluneal.plan",
+    "DrugChoice": "cluneal.plan",
+    "care_plan": "cluneal.plan",
+    "ComplementaryMeasure": "cluneal.complementary",
+    "complementary_care": "cluneal.complementary",
 }
 
 __all__ = [
     "KNOWLEDGE_BASE_VERSION",
     "Q_",
+    "Adjustment",
     "Alternative",
     "BlockResult",
     "CareHistory",
+    "CarePlan",
+    "ChoiceStatus",
     "Citation",
     "ClunealError",
+    "ComplementaryMeasure",
     "Condition",
     "ContraindicatedError",
     "CreatinineClearanceEstimate",
@@ -207,6 +243,7 @@ __all__ = [
     "DiagnosticAssessment",
     "DiagnosticClass",
     "Drug",
+    "DrugChoice",
     "EvidenceLevel",
     "Findings",
     "GfrCategory",
@@ -240,15 +277,21 @@ __all__ = [
     "Sex",
     "Side",
     "SourceMark",
+    "SupplementalInstruction",
     "SurgicalDecompression",
     "TenderPoint",
     "TenderPointSite",
+    "TitrationSchedule",
+    "TitrationStep",
     "UnknownTermError",
     "WeightBasis",
     "__version__",
     "assess_diagnosis",
     "assess_renal_function",
+    "care_plan",
+    "check_regimen",
     "citation",
+    "complementary_care",
     "creatinine_clearance",
     "egfr",
     "egfr_ckd_epi_2021",
@@ -261,6 +304,7 @@ __all__ = [
     "pathway_dot",
     "pathway_mermaid",
     "renal_band",
+    "titration_schedule",
     "ureg",
 ]
 

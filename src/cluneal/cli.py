@@ -13,7 +13,6 @@ from pydantic import ValidationError
 
 from cluneal import __version__
 from cluneal.errors import ClunealError
-from cluneal.knowledge import KNOWLEDGE_BASE_VERSION
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -23,48 +22,49 @@ __all__ = ["main"]
 _SAFETY = "cluneal supports clinical decisions; it does not make them."
 
 
-def _demo_patient() -> object:
-    from cluneal.patient import Patient
-
-    return Patient(
-        age=72,
-        sex="female",
-        weight="68 kg",
-        height="163 cm",
-        serum_creatinine="1.3 mg/dL",
-        medications=["sertraline"],
-    )
-
-
-def _render_renal(patient: object) -> str:
-    from cluneal.patient import Patient
-    from cluneal.renal import assess_renal_function
-
-    assert isinstance(patient, Patient)  # noqa: S101 - built just above
-    renal = assess_renal_function(patient)
-    lines = [
-        "Renal function",
-        f"  CrCl (Cockcroft-Gault): {renal.crcl_ml_min:.1f} mL/min"
-        if renal.crcl_ml_min is not None
-        else "  CrCl: unknown",
-        f"  eGFR (CKD-EPI 2021):    {renal.egfr.magnitude:.0f} mL/min/1.73 m2"
-        f" ({renal.gfr_category})"
-        if renal.egfr is not None and renal.gfr_category is not None
-        else "  eGFR: unknown",
-        f"  Dosing band:            {renal.band.value} [{renal.rule_id}; {renal.citation}]",
-        f"  Why: {renal.reason}",
-    ]
-    return "\n".join(lines)
+_DEMO_CASE: dict[str, object] = {
+    "patient": {
+        "age": 72,
+        "sex": "female",
+        "weight": "68 kg",
+        "height": "163 cm",
+        "serum_creatinine": "1.3 mg/dL",
+        "medications": ["sertraline", "apixaban"],
+    },
+    "findings": {
+        "pain": {"low_back_pain": True, "deep_aching_poorly_localized": True, "buttock": True},
+        "tender_points": [{"site": "iliac_crest", "reproduces_pain": True, "side": "left"}],
+        "block": {
+            "branches": ["superior"],
+            "relief_percent": 80,
+            "relief_duration": "3 weeks",
+            "guidance": "ultrasound",
+        },
+        "neuro": {
+            "motor_weakness": False,
+            "dermatomal_sensory_loss": False,
+            "straight_leg_raise": False,
+            "bladder_bowel_dysfunction": False,
+        },
+    },
+    "history": {"outcomes": []},
+}
 
 
 def _cmd_demo(_: argparse.Namespace) -> int:
-    patient = _demo_patient()
-    print(f"cluneal {__version__} - knowledge base {KNOWLEDGE_BASE_VERSION}")
-    print(_SAFETY)
+    from cluneal.plan import care_plan
+    from cluneal.report import format_plan
+
+    case = _DEMO_CASE
+    print(f"cluneal {__version__} - built-in example case")
+    print(
+        "A 72-year-old woman, 68 kg, creatinine 1.3 mg/dL, on sertraline and apixaban, with"
+        " left-sided low back pain, a tender point on the iliac crest and 3 weeks of relief"
+        " from an ultrasound-guided block."
+    )
     print()
-    print("Example patient: 72-year-old woman, 68 kg, 163 cm, creatinine 1.3 mg/dL, on sertraline")
-    print()
-    print(_render_renal(patient))
+    plan = care_plan(case["patient"], case["findings"], case["history"])  # type: ignore[arg-type]
+    print(format_plan(plan))
     return 0
 
 
@@ -91,7 +91,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     Example:
         >>> main(["demo"])
-        cluneal ... - knowledge base ...
+        cluneal ... - built-in example case
+        ...
         0
     """
     parser = _parser()

@@ -373,9 +373,7 @@ def _ckd_epi_2021_value(creatinine_mg_dl: float, age_years: float, sex: Sex) -> 
     female = sex is Sex.FEMALE
     kappa, alpha = (0.7, -0.241) if female else (0.9, -0.302)
     ratio = creatinine_mg_dl / kappa
-    value = float(
-        142.0 * min(ratio, 1.0) ** alpha * max(ratio, 1.0) ** -1.200 * 0.9938**age_years
-    )
+    value = float(142.0 * min(ratio, 1.0) ** alpha * max(ratio, 1.0) ** -1.200 * 0.9938**age_years)
     return value * 1.012 if female else value
 
 

@@ -1,0 +1,212 @@
+"""Benchmark: titration_schedule against a plain-float version of the same rules.
+
+Run: python benchmarks/bench_titration.py [--repeat N]
+
+The float version below re-implements, for gabapentin and tramadol, what
+titration_schedule decides (Cockcroft-Gault, the Part 0.2 bands with the
+boundary rule, the Part 0.3 caps, the Part 0.4 protocols, rounding down to
+marketed strengths, doses per day) with floats, tuples and no validation. Both
+run on the same patients in one process; the script prints the ratio. It never
+fails on a time: the goal (<= 5x) is reported, not asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import time
+
+import cluneal
+from cluneal.renal import assess_renal_function
+
+# --- the float reference ---------------------------------------------------------
+
+_GABA_BANDS = (
+    (60.0, True, 3600.0, 3),
+    (30.0, False, 1400.0, 2),
+    (15.0, False, 700.0, 1),
+    (0.0, True, 300.0, 1),
+)
+
+
+# The float reference takes plain positional values on purpose: it is the baseline.
+def _crcl(age: float, female: bool, weight: float | None, scr: float | None) -> float | None:  # noqa: FBT001
+    if weight is None or scr is None:
+        return None
+    value = (140.0 - age) * weight / (72.0 * scr)
+    # Rounded to 10 decimals as cluneal.renal does, so that 30.000000000000004 is 30.
+    return round(value * 0.85 if female else value, 10)
+
+
+def _band(crcl: float | None, dialysis: bool) -> int:  # noqa: FBT001
+    if dialysis or crcl is None:
+        return 3
+    for i, (lower, inclusive, _, _) in enumerate(_GABA_BANDS):
+        if crcl > lower or (inclusive and crcl == lower):
+            return i
+    return 3
+
+
+def _round_split(daily: float, grain: float, counts: tuple[int, ...]) -> tuple[float, int]:
+    best = (0.0, counts[0], 0.0)
+    for c in counts:
+        dose = math.floor(daily / c / grain + 1e-9) * grain
+        if dose * c > best[2] + 1e-9:
+            best = (dose, c, dose * c)
+    return best[0], best[1]
+
+
+def float_gabapentin(age, female, weight, scr, dialysis):
+    crcl = _crcl(age, female, weight, scr)
+    band = _band(crcl, dialysis)
+    cap, max_doses = _GABA_BANDS[band][2], _GABA_BANDS[band][3]
+    start_low = age >= 65 or band > 0
+    if start_low:
+        starts, inc, interval, target = (100.0,), 100.0, 3, 900.0
+    else:
+        starts, inc, interval, target = (300.0, 600.0, 900.0), 300.0, 7, 1800.0
+    scale = crcl / 15.0 if (band == 3 and crcl is not None and not dialysis and crcl < 15) else 1.0
+    goal = min(target, cap)
+    raw, day, current = [], 0, 0.0
+    for s in starts:
+        current = min(s, goal)
+        raw.append((day, current))
+        if current >= goal:
+            break
+        day += 1
+    else:
+        day -= 1
+    while current < goal - 1e-9:
+        current = min(current + inc, goal)
+        day += interval
+        raw.append((day, current))
+    steps, previous = [], 0.0
+    for day, want in raw:
+        preferred = max(1, min(max_doses, math.floor(want / 300.0)))
+        counts = (preferred, *range(preferred + 1, max_doses + 1), *range(preferred - 1, 0, -1))
+        dose, count = _round_split(want, 100.0, counts)
+        if scale < 1.0:
+            dose, count = _round_split(dose * count * scale, 5.0, (1,))
+        if dose * count > previous:
+            steps.append((day, dose, count, dose * count))
+            previous = dose * count
+    return steps, cap * scale
+
+
+def float_tramadol(age, female, weight, scr, dialysis, hepatic):  # noqa: PLR0917
+    crcl = _crcl(age, female, weight, scr)
+    band = _band(crcl, dialysis)
+    caps = [400.0]
+    max_doses = 4
+    if age > 75:
+        caps.append(300.0)
+    if band >= 2:
+        caps.append(200.0)
+        max_doses = 2
+    if hepatic:
+        caps.append(100.0)
+        max_doses = 2
+    cap = min(caps)
+    start_low = age >= 65 or band > 0 or hepatic
+    interval = 7 if start_low else 3
+    goal = min(200.0, cap)
+    raw, day, current = [(0, 25.0)], 0, 25.0
+    while current < goal - 1e-9:
+        current = min(current + (50.0 if current >= 100.0 else 25.0), goal)
+        day += interval
+        raw.append((day, current))
+    steps, previous = [], 0.0
+    for day, want in raw:
+        preferred = max(1, min(max_doses, math.floor(want / 25.0)))
+        counts = (preferred, *range(preferred + 1, max_doses + 1), *range(preferred - 1, 0, -1))
+        dose, count = _round_split(want, 25.0, counts)
+        if dose * count > previous:
+            steps.append((day, dose, count, dose * count))
+            previous = dose * count
+    return steps, cap
+
+
+# --- the run --------------------------------------------------------------------
+
+
+def _cases():
+    out = [
+        (float(age), female, 72.0, scr, False, False)
+        for age in (45, 68, 78, 85)
+        for scr in (0.9, 1.2, 2.4, 4.8, 9.0)
+        for female in (False, True)
+    ]
+    out.append((70.0, False, 72.0, None, True, False))
+    out.append((60.0, True, 60.0, 1.0, False, True))
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=20)
+    args = parser.parse_args()
+    cases = _cases()
+    patients = [
+        cluneal.Patient(
+            age=age,
+            sex="female" if female else "male",
+            weight=cluneal.Q_(weight, "kg"),
+            serum_creatinine=None if scr is None else cluneal.Q_(scr, "mg/dL"),
+            on_dialysis=dialysis,
+            hepatic_impairment="moderate" if hepatic else "none",
+        )
+        for age, female, weight, scr, dialysis, hepatic in cases
+    ]
+    from cluneal.titration import titration_schedule
+
+    # Same answers first: the comparison is only fair if both do the same work.
+    for case, patient in zip(cases, patients, strict=True):
+        age, female, weight, scr, dialysis, hepatic = case
+        for drug, ref in (
+            ("gabapentin", float_gabapentin(age, female, weight, scr, dialysis)),
+            ("tramadol", float_tramadol(age, female, weight, scr, dialysis, hepatic)),
+        ):
+            s = titration_schedule(drug, patient)
+            got = [(st.day, st.dose_mg, st.doses_per_day, st.daily_dose_mg) for st in s.steps]
+            assert got == [(d, dose, c, round(t, 9)) for d, dose, c, t in ref[0]], (
+                drug,
+                case,
+                got,
+                ref,
+            )
+            assert math.isclose(s.max_daily_dose_mg, ref[1]), (drug, case)
+
+    def run_sdk() -> None:
+        for p in patients:
+            titration_schedule("gabapentin", p)
+            titration_schedule("tramadol", p)
+
+    def run_renal() -> None:
+        for p in patients:
+            assess_renal_function(p)
+            assess_renal_function(p)
+
+    def run_float() -> None:
+        for age, female, weight, scr, dialysis, hepatic in cases:
+            float_gabapentin(age, female, weight, scr, dialysis)
+            float_tramadol(age, female, weight, scr, dialysis, hepatic)
+
+    def best(fn) -> float:
+        times = []
+        for _ in range(args.repeat):
+            t0 = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - t0)
+        return min(times) / (2 * len(cases))
+
+    sdk, renal, flt = best(run_sdk), best(run_renal), best(run_float)
+    print(f"schedules per run: {2 * len(cases)} (gabapentin and tramadol, {len(cases)} patients)")
+    print(f"titration_schedule: {sdk * 1e6:8.1f} us per schedule")
+    print(f"  of which assess_renal_function (foundation): {renal * 1e6:8.1f} us")
+    print(f"plain-float rules:  {flt * 1e6:8.1f} us per schedule")
+    print(f"ratio (goal <= 5x): {sdk / flt:8.1f}x")
+    print(f"ratio without the renal assessment: {(sdk - renal) / flt:8.1f}x")
+
+
+if __name__ == "__main__":
+    main()

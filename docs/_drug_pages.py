@@ -1,0 +1,90 @@
+"""Generate one MyST page per drug from the knowledge base (called from conf.py).
+
+Usage in conf.py::
+
+    from _drug_pages import write_drug_pages
+    write_drug_pages(pathlib.Path(__file__).parent / "drugs" / "generated")
+"""
+
+from __future__ import annotations
+
+import pathlib  # noqa: TC003 - used at runtime by callers' type hints too
+
+from cluneal import KNOWLEDGE_BASE_VERSION, Drug
+from cluneal.knowledge.drugs import KnowledgeRule, ProtocolName, monograph
+from cluneal.knowledge.safety_rules import InteractionRule, PatientRule, safety_rules
+
+
+def _mark(rule: KnowledgeRule) -> str:
+    unverified = "" if rule.verified else ", unverified"
+    return f"`{rule.rule_id}` ({rule.citation}, {rule.mark.value}{unverified})"
+
+
+def _page(drug: Drug) -> str:
+    mono = monograph(drug)
+    lines = [
+        f"# {mono.title}",
+        "",
+        mono.summary,
+        "",
+        f"Knowledge base {KNOWLEDGE_BASE_VERSION}.",
+        "",
+    ]
+    lines += ["## Strengths", ""]
+    lines += [f"- {s.mg:g} mg {s.form}" for s in mono.strengths]
+    if mono.compounded:
+        lines.append(f"- {mono.compounded.text} — {_mark(mono.compounded)}")
+    if mono.solution:
+        lines.append(f"- {mono.solution.text} — {_mark(mono.solution)}")
+    lines += ["", "## Protocols", ""]
+    for name in ProtocolName:
+        p = mono.protocol(name)
+        lines.append(f"- **{name.value.replace('_', ' ')}**: {p.text} — {_mark(p)}")
+    lines += ["", "## Caps", ""]
+    lines += [f"- {c.max_mg_day:g} mg/day ({c.applies}): {c.text} — {_mark(c)}" for c in mono.caps]
+    if mono.renal_bands:
+        lines += [
+            "",
+            "## Renal bands (Cockcroft–Gault CrCl)",
+            "",
+            "| band | mg/day columns | doses/day | rule |",
+            "| --- | --- | --- | --- |",
+        ]
+        for b in mono.renal_bands:
+            columns = ", ".join(f"{c:g}" for c in b.columns_mg_day)
+            lines.append(f"| {b.band.value} | {columns} | {b.max_doses_per_day} | {_mark(b)} |")
+    if mono.dialysis_supplements:
+        lines += ["", "## After haemodialysis", ""]
+        lines += [f"- {r.text} — {_mark(r)}" for r in mono.dialysis_supplements]
+    lines += ["", f"Dialysis: {mono.dialysis_note}", "", "## Contraindications and alerts", ""]
+    for rule in safety_rules():
+        if (isinstance(rule, PatientRule) and drug in rule.drugs) or (
+            isinstance(rule, InteractionRule) and (rule.drug is drug or drug in rule.partner_drugs)
+        ):
+            message = rule.message.format(drug=drug.value, partners="…")
+            lines.append(f"- **{rule.severity.value}**: {message} — {_mark(rule)}")
+    for alert in mono.dose_alerts:
+        lines.append(f"- **{alert.severity.value}**: {alert.text} — {_mark(alert)}")
+    if mono.monitoring:
+        lines += ["", "## Monitoring", ""]
+        lines += [f"- {m.text} — {_mark(m)}" for m in mono.monitoring]
+    return "\n".join(lines) + "\n"
+
+
+def write_drug_pages(outdir: pathlib.Path) -> list[str]:
+    """Write one page per drug and an index; return the written file names."""
+    outdir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for drug in Drug:
+        name = f"{drug.value}.md"
+        (outdir / name).write_text(_page(drug), encoding="utf-8")
+        written.append(name)
+    toc = "\n".join(d.value for d in Drug)
+    index = (
+        "# Drugs\n\nGenerated from the knowledge base "
+        f"({KNOWLEDGE_BASE_VERSION}); every rule shows its id, citation and source mark.\n\n"
+        f"```{{toctree}}\n:maxdepth: 1\n\n{toc}\n```\n"
+    )
+    (outdir / "index.md").write_text(index, encoding="utf-8")
+    written.append("index.md")
+    return written

@@ -1,0 +1,164 @@
+"""Safety rules as validated data: contraindications, interactions, Beers 2023.
+
+The rules live in ``knowledge/safety.toml`` (clinical.md Part 0.5-0.6, B4-B6).
+They are read once, validated into frozen models (a discriminated union on
+``kind``) and checked for unique rule ids, resolvable citations and message
+templates that format; any problem raises
+:class:`~cluneal.errors.KnowledgeBaseError`.
+
+Example:
+    >>> rules = safety_rules()
+    >>> next(r for r in rules if r.rule_id == "interaction.tramadol.tca").severity
+    <Severity.MAJOR: 'major'>
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Annotated, Literal
+
+from pydantic import Field, TypeAdapter, ValidationError, model_validator
+
+from cluneal._base import FrozenModel
+
+# Pydantic resolves these annotations at runtime: they cannot move under TYPE_CHECKING.
+from cluneal.alerts import Severity  # noqa: TC001
+from cluneal.drug import Drug  # noqa: TC001
+from cluneal.errors import KnowledgeBaseError
+from cluneal.knowledge.drugs import KnowledgeRule, _read, check_citations, titration_rules
+from cluneal.patient import Condition, HepaticImpairment, MedicationClass  # noqa: TC001
+
+__all__ = [
+    "CnsCountRule",
+    "InteractionRule",
+    "PatientRule",
+    "SafetyRule",
+    "UnscreenedRule",
+    "safety_rules",
+]
+
+
+class _AlertRule(KnowledgeRule):
+    """The fields every safety rule shares: it produces one kind of alert."""
+
+    text: str = ""
+    severity: Severity
+    message: Annotated[str, Field(min_length=1)]
+    action: str | None = None
+    min_age_years: float | None = None
+
+    @model_validator(mode="after")
+    def _template(self) -> _AlertRule:
+        try:
+            self.message.format(drug="x", partners="y")
+        except (KeyError, IndexError, ValueError) as exc:
+            msg = f"message template {self.message!r}: {exc}"
+            raise ValueError(msg) from exc
+        return self
+
+
+class PatientRule(_AlertRule):
+    """An alert about a drug for a patient with given features.
+
+    Every predicate given must hold; a rule without predicates always fires.
+
+    Attributes:
+        drugs: The drugs it concerns.
+        age_over_years: Age strictly above this.
+        conditions_any: Any of these conditions.
+        hepatic_any: Any of these degrees of hepatic impairment.
+        hla_b_1502: ``"positive"`` or ``"unknown"``.
+    """
+
+    kind: Literal["patient"]
+    drugs: Annotated[tuple[Drug, ...], Field(min_length=1)]
+    age_over_years: float | None = None
+    conditions_any: tuple[Condition, ...] = ()
+    hepatic_any: tuple[HepaticImpairment, ...] = ()
+    hla_b_1502: Literal["positive", "unknown"] | None = None
+
+
+class InteractionRule(_AlertRule):
+    """An alert about a drug combined with another of the six or a co-medication class.
+
+    Attributes:
+        drug: The drug the rule is written for.
+        partner_drugs: Partners among the six.
+        partner_classes: Partner classes of co-medication.
+        include_recent: Also count medications stopped within 14 days.
+    """
+
+    kind: Literal["interaction"]
+    drug: Drug
+    partner_drugs: tuple[Drug, ...] = ()
+    partner_classes: tuple[MedicationClass, ...] = ()
+    include_recent: bool = False
+
+    @model_validator(mode="after")
+    def _has_partner(self) -> InteractionRule:
+        if not self.partner_drugs and not self.partner_classes:
+            msg = "an interaction needs partner_drugs or partner_classes"
+            raise ValueError(msg)
+        return self
+
+
+class CnsCountRule(_AlertRule):
+    """Beers 2023: this many or more CNS-active drugs.
+
+    Attributes:
+        threshold: The number of CNS-active drugs from which it fires.
+    """
+
+    kind: Literal["cns_count"]
+    threshold: Annotated[int, Field(ge=2)]
+
+
+class UnscreenedRule(_AlertRule):
+    """Co-medications the knowledge base cannot classify were not screened."""
+
+    kind: Literal["unscreened"]
+
+
+SafetyRule = Annotated[
+    PatientRule | InteractionRule | CnsCountRule | UnscreenedRule, Field(discriminator="kind")
+]
+"""One safety rule (a discriminated union on ``kind``)."""
+
+
+class _SafetyFile(FrozenModel):
+    rule: tuple[SafetyRule, ...]
+
+
+_ADAPTER = TypeAdapter(_SafetyFile)
+
+
+@cache
+def safety_rules() -> tuple[PatientRule | InteractionRule | CnsCountRule | UnscreenedRule, ...]:
+    """Return every safety rule, read once and validated.
+
+    Returns:
+        The rules in file order.
+
+    Raises:
+        KnowledgeBaseError: The file is malformed, a citation does not resolve,
+            a rule id is used twice or a message template does not format.
+
+    References:
+        beers_2023, cluneal_part0
+
+    Example:
+        >>> len({r.rule_id for r in safety_rules()}) == len(safety_rules())
+        True
+    """
+    source = "safety.toml"
+    try:
+        table = _ADAPTER.validate_python(_read(source))
+    except ValidationError as exc:
+        raise KnowledgeBaseError(source, str(exc)) from exc
+    check_citations(source, table.rule)
+    seen: set[str] = set(titration_rules())
+    for rule in table.rule:
+        if rule.rule_id in seen:
+            raise KnowledgeBaseError(source, f"duplicate rule id {rule.rule_id!r}")
+        seen.add(rule.rule_id)
+    return table.rule

@@ -1,0 +1,388 @@
+"""The care plan: assessment, next step, pharmacotherapy and complementary care.
+
+:func:`care_plan` assembles everything a clinician reviews for one patient: the
+diagnostic assessment, the pathway recommendation, the first-line drug chosen
+by the rule of clinical.md Part 0.8 with its titration schedule, complementary
+care with its real evidence, every alert, and a trace of the rules applied.
+
+Example:
+    >>> from cluneal import Patient
+    >>> from cluneal.diagnosis import Findings, PainPattern, TenderPoint
+    >>> findings = Findings(
+    ...     pain=PainPattern(low_back_pain=True, deep_aching_poorly_localized=True),
+    ...     tender_points=(TenderPoint(site="iliac_crest", reproduces_pain=True),),
+    ... )
+    >>> plan = care_plan(Patient(age=40, sex="female"), findings)
+    >>> plan.recommendation.step.value, [s.drug.value for s in plan.medications]
+    ('diagnostic_block', ['nortriptyline'])
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from enum import StrEnum
+from functools import cache
+from importlib import resources
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import ValidationError
+
+from cluneal._base import FrozenModel
+from cluneal.alerts import SafetyAlert, sort_alerts
+from cluneal.complementary import ComplementaryMeasure, complementary_care
+from cluneal.diagnosis import (
+    DEFAULT_BLOCK_THRESHOLD_PERCENT,
+    DiagnosticAssessment,
+    DiagnosticClass,
+    Findings,
+)
+from cluneal.drug import Drug
+from cluneal.errors import ClunealError, ContraindicatedError, KnowledgeBaseError
+from cluneal.knowledge import KNOWLEDGE_BASE_VERSION
+from cluneal.pathway import CareHistory, Recommendation, next_step
+from cluneal.patient import Patient
+from cluneal.renal import WeightBasis
+from cluneal.titration import TitrationSchedule, titration_schedule
+
+if TYPE_CHECKING:
+    import datetime as dt
+
+    from cluneal.units import Quantity
+
+__all__ = ["SAFETY_STATEMENT", "CarePlan", "ChoiceStatus", "DrugChoice", "care_plan"]
+
+SAFETY_STATEMENT = "cluneal supports clinical decisions; it does not make them."
+
+
+class ChoiceStatus(StrEnum):
+    """What happened to a candidate drug in the selection."""
+
+    CHOSEN = "chosen"
+    EXCLUDED = "excluded"
+    CONTRAINDICATED = "contraindicated"
+    NOT_REACHED = "not_reached"
+    WITHHELD = "withheld"
+    SECOND_LINE = "second_line"
+
+
+class DrugChoice(FrozenModel):
+    """One candidate drug and what the first-line rule did with it.
+
+    Attributes:
+        drug: The drug.
+        status: Chosen, excluded, contraindicated, not reached, withheld or second line.
+        reason: Why, in words.
+        rule_ids: The rules that decided.
+        citations: Their citation ids.
+    """
+
+    drug: Drug
+    status: ChoiceStatus
+    reason: str
+    rule_ids: tuple[str, ...]
+    citations: tuple[str, ...]
+
+
+class _Selection(FrozenModel):
+    rule_id: str
+    text: str
+    citation: str
+    first_line: tuple[Drug, ...]
+    second_line: tuple[Drug, ...]
+    second_line_text: str
+    second_line_citation: str
+    off_label_text: str
+
+
+class _Rule(FrozenModel):
+    rule_id: str
+    text: str
+    citation: str
+    drug: Drug | None = None
+    when: (
+        Literal["older_adult", "cardiac_disease", "urgent_red_flag", "diagnosis_unlikely"] | None
+    ) = None
+
+
+class _Table(FrozenModel):
+    selection: _Selection
+    skips: tuple[_Rule, ...]
+    withholds: tuple[_Rule, ...]
+    none_available: _Rule
+
+
+@cache
+def _table() -> _Table:
+    path = resources.files("cluneal.knowledge") / "pharmacotherapy.toml"
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        return _Table(
+            selection=raw["selection"],
+            skips=raw["skip"],
+            withholds=raw["withhold"],
+            none_available=raw["none_available"],
+        )
+    except (tomllib.TOMLDecodeError, KeyError, ValidationError) as exc:
+        raise KnowledgeBaseError("pharmacotherapy.toml", str(exc)) from exc
+
+
+class CarePlan(FrozenModel):
+    """Everything cluneal proposes for one patient, with the reasons.
+
+    Attributes:
+        patient: The patient the plan is for.
+        findings: The findings it rests on.
+        history: The treatments given after the diagnostic block.
+        assessment: The diagnostic assessment.
+        recommendation: The next step of the pathway.
+        medications: The titration schedule of the drug chosen (empty when none may be started).
+        medication_rationale: Why this drug, or why none, in words.
+        drug_choices: What the first-line rule did with each candidate, and the second-line options.
+        complementary: Complementary measures, each with its real evidence.
+        alerts: Every alert of the plan, most serious first.
+        trace: The rules applied, in order.
+        knowledge_base_version: The knowledge base that produced it.
+        safety_statement: cluneal supports clinical decisions; it does not make them.
+    """
+
+    patient: Patient
+    findings: Findings
+    history: CareHistory
+    assessment: DiagnosticAssessment
+    recommendation: Recommendation
+    medications: tuple[TitrationSchedule, ...]
+    medication_rationale: str
+    drug_choices: tuple[DrugChoice, ...]
+    complementary: tuple[ComplementaryMeasure, ...]
+    alerts: tuple[SafetyAlert, ...]
+    trace: tuple[str, ...]
+    knowledge_base_version: str = KNOWLEDGE_BASE_VERSION
+    safety_statement: str = SAFETY_STATEMENT
+
+    def __str__(self) -> str:
+        from cluneal.report import format_plan
+
+        return format_plan(self)
+
+
+def _coerce(value: object, model: type[FrozenModel], name: str) -> Any:
+    if isinstance(value, model):
+        return value
+    if isinstance(value, Mapping):
+        return model.model_validate(value)
+    msg = f"{name}: got {type(value).__name__}; expected a {model.__name__} or a mapping"
+    raise ClunealError(msg)
+
+
+def _withhold_rule(assessment: DiagnosticAssessment) -> _Rule | None:
+    for rule in _table().withholds:
+        if rule.when == "urgent_red_flag" and assessment.is_urgent:
+            return rule
+        if rule.when == "diagnosis_unlikely" and (
+            assessment.classification is DiagnosticClass.UNLIKELY
+        ):
+            return rule
+    return None
+
+
+def _skip_rules(drug: Drug, patient: Patient) -> list[_Rule]:
+    fired = []
+    for rule in _table().skips:
+        if rule.drug is not drug:
+            continue
+        if (rule.when == "older_adult" and patient.is_older_adult) or (
+            rule.when == "cardiac_disease" and patient.has_cardiac_disease
+        ):
+            fired.append(rule)
+    return fired
+
+
+class _Choice(FrozenModel):
+    choices: tuple[DrugChoice, ...]
+    schedule: TitrationSchedule | None
+    rationale: str
+
+
+def _choose_drug(
+    patient: Patient,
+    assessment: DiagnosticAssessment,
+    start_date: dt.date | str | None,
+    weight_basis: WeightBasis | str,
+) -> _Choice:
+    table = _table()
+    sel = table.selection
+    choices: list[DrugChoice] = []
+    schedule: TitrationSchedule | None = None
+    withhold = _withhold_rule(assessment)
+    rationale: list[str] = []
+    for drug in sel.first_line:
+        if withhold is not None:
+            choices.append(
+                DrugChoice(
+                    drug=drug,
+                    status=ChoiceStatus.WITHHELD,
+                    reason=withhold.text,
+                    rule_ids=(withhold.rule_id,),
+                    citations=(withhold.citation,),
+                )
+            )
+            continue
+        if schedule is not None:
+            choices.append(
+                DrugChoice(
+                    drug=drug,
+                    status=ChoiceStatus.NOT_REACHED,
+                    reason="A drug earlier in the first-line order was chosen.",
+                    rule_ids=(sel.rule_id,),
+                    citations=(sel.citation,),
+                )
+            )
+            continue
+        skips = _skip_rules(drug, patient)
+        if skips:
+            choices.append(
+                DrugChoice(
+                    drug=drug,
+                    status=ChoiceStatus.EXCLUDED,
+                    reason=" ".join(r.text for r in skips),
+                    rule_ids=tuple(r.rule_id for r in skips),
+                    citations=tuple(r.citation for r in skips),
+                )
+            )
+            continue
+        try:
+            schedule = titration_schedule(
+                drug, patient, start_date=start_date, weight_basis=weight_basis
+            )
+        except ContraindicatedError as exc:
+            choices.append(
+                DrugChoice(
+                    drug=drug,
+                    status=ChoiceStatus.CONTRAINDICATED,
+                    reason=" ".join(a.message for a in exc.alerts) or str(exc),
+                    rule_ids=tuple(a.rule_id for a in exc.alerts),
+                    citations=tuple(dict.fromkeys(a.citation for a in exc.alerts)),
+                )
+            )
+            continue
+        choices.append(
+            DrugChoice(
+                drug=drug,
+                status=ChoiceStatus.CHOSEN,
+                reason="First drug in the first-line order that may be started. "
+                + sel.off_label_text,
+                rule_ids=(sel.rule_id,),
+                citations=(sel.citation,),
+            )
+        )
+    choices.extend(
+        DrugChoice(
+            drug=drug,
+            status=ChoiceStatus.SECOND_LINE,
+            reason=sel.second_line_text,
+            rule_ids=(sel.rule_id,),
+            citations=(sel.second_line_citation,),
+        )
+        for drug in sel.second_line
+    )
+    if withhold is not None:
+        rationale.append(withhold.text)
+    elif schedule is None:
+        rationale.append(table.none_available.text)
+        skipped = "; ".join(
+            f"{c.drug.value}: {c.reason}"
+            for c in choices
+            if c.status is not ChoiceStatus.SECOND_LINE
+        )
+        rationale.append(f"Reasons: {skipped}")
+    else:
+        passed = [
+            c for c in choices if c.status in {ChoiceStatus.EXCLUDED, ChoiceStatus.CONTRAINDICATED}
+        ]
+        lead = f"{schedule.drug.value.capitalize()} is proposed: {sel.text}"
+        rationale.append(lead)
+        rationale.extend(f"{c.drug.value.capitalize()} was passed over: {c.reason}" for c in passed)
+        rationale.append(sel.off_label_text)
+    return _Choice(choices=tuple(choices), schedule=schedule, rationale=" ".join(rationale))
+
+
+def care_plan(
+    patient: Patient | Mapping[str, Any],
+    findings: Findings | Mapping[str, Any],
+    history: CareHistory | Mapping[str, Any] | None = None,
+    *,
+    start_date: dt.date | str | None = None,
+    block_threshold: float = DEFAULT_BLOCK_THRESHOLD_PERCENT,
+    lasting_relief: Quantity | str | Mapping[str, Any] = "12 weeks",
+    weight_basis: WeightBasis | str = WeightBasis.ACTUAL,
+) -> CarePlan:
+    """Assemble the care plan for one patient.
+
+    Pharmacotherapy follows the first-line rule of clinical.md Part 0.8:
+    nortriptyline unless contraindicated, 65 or older or with cardiac disease;
+    then carbamazepine unless contraindicated; then gabapentin; then
+    pregabalin. Tramadol and low-dose naltrexone are listed as second-line
+    options only. A patient for whom every first-line drug is excluded gets no
+    medication and an explanation. No medication is started while an urgent red
+    flag is assessed or while the diagnosis is unlikely.
+
+    Args:
+        patient: The patient (or its JSON mapping).
+        findings: The clinical findings (or their JSON mapping).
+        history: Treatments after the diagnostic block, oldest first.
+        start_date: Day 0 of the titration, for calendar dates.
+        block_threshold: Relief (percent) at or above which a block responds.
+        lasting_relief: Relief lasting at least this long is lasting.
+        weight_basis: Cockcroft-Gault weight basis for renal dosing.
+
+    Returns:
+        The plan.
+
+    Raises:
+        ClunealError: Bad arguments.
+        ValidationError: A mapping that is not a valid patient, findings or history.
+
+    References:
+        cluneal_part0, beers_2023, finnerup_2015, complementary_general
+
+    Example:
+        >>> from cluneal import Patient
+        >>> from cluneal.diagnosis import Findings
+        >>> plan = care_plan(Patient(age=70, sex="male"), Findings())
+        >>> [c.drug.value for c in plan.drug_choices if c.status.value == "excluded"]
+        ['nortriptyline']
+    """
+    person: Patient = _coerce(patient, Patient, "patient")
+    found: Findings = _coerce(findings, Findings, "findings")
+    past: CareHistory = _coerce(
+        CareHistory() if history is None else history, CareHistory, "history"
+    )
+    recommendation = next_step(
+        found, past, block_threshold=block_threshold, lasting_relief=lasting_relief
+    )
+    assessment = recommendation.assessment
+    choice = _choose_drug(person, assessment, start_date, weight_basis)
+    measures, complementary_alerts = complementary_care(person)
+    medications = () if choice.schedule is None else (choice.schedule,)
+    alerts = sort_alerts([*(a for s in medications for a in s.alerts), *complementary_alerts])
+    trace = [*recommendation.rules_fired]
+    for c in choice.choices:
+        trace.extend(c.rule_ids)
+    for schedule in medications:
+        trace.extend(a.rule_id for a in schedule.adjustments)
+    trace.extend(m.rule_id for m in measures)
+    trace.extend(a.rule_id for a in alerts)
+    return CarePlan(
+        patient=person,
+        findings=found,
+        history=past,
+        assessment=assessment,
+        recommendation=recommendation,
+        medications=medications,
+        medication_rationale=choice.rationale,
+        drug_choices=choice.choices,
+        complementary=measures,
+        alerts=alerts,
+        trace=tuple(dict.fromkeys(trace)),
+    )

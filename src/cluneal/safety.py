@@ -1,0 +1,253 @@
+"""Safety screening: contraindications, interactions and Beers 2023, as alerts.
+
+:func:`check_regimen` screens a combination of the six drugs against each
+other, against the patient's co-medications (including those stopped within
+14 days where a washout matters) and against the patient's conditions. The
+rules are data (``knowledge/safety.toml``); this module only evaluates them.
+Findings are values, not exceptions: only
+:func:`~cluneal.titration.titration_schedule` refuses a contraindicated drug.
+
+Example:
+    >>> from cluneal import Patient
+    >>> p = Patient(age=70, sex="female", medications=["sertraline"])
+    >>> [a.rule_id for a in check_regimen(["tramadol"], p)][:2]
+    ['interaction.tramadol.ssri_snri', 'beers.hyponatraemia']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from functools import cache
+from typing import Any
+
+from cluneal.alerts import SafetyAlert, sort_alerts
+from cluneal.drug import Drug
+from cluneal.errors import UnknownTermError
+from cluneal.evidence import SourceMark
+from cluneal.knowledge.drugs import parse_drug
+from cluneal.knowledge.safety_rules import (
+    CnsCountRule,
+    InteractionRule,
+    PatientRule,
+    UnscreenedRule,
+    safety_rules,
+)
+from cluneal.patient import Condition, HepaticImpairment, Patient, classes_of
+
+__all__ = ["check_regimen", "parse_drugs", "screen"]
+
+_UNVERIFIED = " [unverified: general knowledge, not yet checked against a source]"
+
+
+def parse_drugs(drugs: object) -> tuple[Drug, ...]:
+    """Turn a caller's collection of drugs into unique :class:`~cluneal.Drug` values.
+
+    Args:
+        drugs: Drugs or their names; a single name is accepted as one drug.
+
+    Returns:
+        The drugs in the order of :class:`~cluneal.Drug`.
+
+    Raises:
+        UnknownTermError: An item is not one of the six drugs, or ``drugs`` is
+            not a collection.
+
+    Example:
+        >>> parse_drugs(["tramadol", "Gabapentin", "tramadol"])
+        (<Drug.GABAPENTIN: 'gabapentin'>, <Drug.TRAMADOL: 'tramadol'>)
+    """
+    if isinstance(drugs, str | Drug):
+        drugs = (drugs,)
+    if not isinstance(drugs, Iterable):
+        raise UnknownTermError("drugs", drugs, [d.value for d in Drug])
+    chosen = {parse_drug(item, "drugs") for item in drugs}
+    return tuple(d for d in Drug if d in chosen)
+
+
+def _alert(
+    rule: PatientRule | InteractionRule | CnsCountRule | UnscreenedRule,
+    drug: str,
+    involved: tuple[str, ...],
+    partners: str = "",
+) -> SafetyAlert:
+    message = rule.message.format(drug=drug, partners=partners)
+    message = message[0].upper() + message[1:]
+    if rule.mark is SourceMark.GK:
+        message += _UNVERIFIED
+    return SafetyAlert(
+        severity=rule.severity,
+        drugs=involved,
+        message=message,
+        rule_id=rule.rule_id,
+        citation=rule.citation,
+        action=rule.action,
+    )
+
+
+def _hla_matches(rule: PatientRule, status: bool | None) -> bool:  # noqa: FBT001 - a patient field
+    if rule.hla_b_1502 is None:
+        return True
+    if rule.hla_b_1502 == "positive":
+        return status is True
+    return status is None
+
+
+def _patient_matches(rule: PatientRule, patient: Patient, age: float) -> bool:
+    conditions: tuple[Condition, ...] = patient.conditions
+    hepatic: HepaticImpairment = patient.hepatic_impairment
+    return (
+        (rule.min_age_years is None or age >= rule.min_age_years)
+        and (rule.age_over_years is None or age > rule.age_over_years)
+        and (not rule.conditions_any or any(c in conditions for c in rule.conditions_any))
+        and (not rule.hepatic_any or hepatic in rule.hepatic_any)
+        and _hla_matches(rule, patient.hla_b_1502)
+    )
+
+
+def _partners(
+    rule: InteractionRule,
+    regimen: tuple[Drug, ...],
+    planned: tuple[Drug, ...],
+    patient: Patient,
+) -> tuple[str, ...]:
+    found = {d.value for d in rule.partner_drugs if d in regimen and d is not rule.drug}
+    if rule.partner_drugs and rule.include_recent:
+        found.update(
+            m for m in patient.recent_medications for d in rule.partner_drugs if m == d.value
+        )
+    if rule.partner_classes:
+        wanted = frozenset(rule.partner_classes)
+        pool = patient.medications + (patient.recent_medications if rule.include_recent else ())
+        pool += tuple(d.value for d in planned)
+        found.update(m for m in pool if m != rule.drug.value and wanted & classes_of(m))
+    return tuple(sorted(found))
+
+
+def _cns_active(name: str) -> bool:
+    return any(c.is_cns_active for c in classes_of(name))
+
+
+_AnyRule = PatientRule | InteractionRule | CnsCountRule | UnscreenedRule
+
+
+@cache
+def _relevant(planned: tuple[Drug, ...]) -> tuple[_AnyRule, ...]:
+    # The rules that can involve a planned drug, found once per combination
+    # (at most 63): screening a schedule then skips most of the rule table.
+    names = {d.value for d in planned}
+    classes = frozenset(c for d in planned for c in classes_of(d.value))
+    out: list[_AnyRule] = []
+    for rule in safety_rules():
+        if isinstance(rule, PatientRule):
+            keep = any(d in planned for d in rule.drugs)
+        elif isinstance(rule, InteractionRule):
+            keep = (
+                rule.drug in planned
+                or any(d.value in names for d in rule.partner_drugs)
+                or bool(classes & frozenset(rule.partner_classes))
+            )
+        else:
+            keep = True
+        if keep:
+            out.append(rule)
+    return tuple(out)
+
+
+def screen(
+    planned: tuple[Drug, ...], patient: Patient, age_years: float | None = None
+) -> tuple[SafetyAlert, ...]:
+    """Evaluate every safety rule for the planned drugs (unsorted).
+
+    A rule fires only when it involves a planned drug; interactions among the
+    patient's other medications alone are not this package's to report.
+
+    Args:
+        planned: The drugs being planned, in :class:`~cluneal.Drug` order.
+        patient: The patient, with co-medications and conditions.
+        age_years: The patient's age, when the caller has it already.
+
+    Returns:
+        The alerts, in rule order (use :func:`~cluneal.alerts.sort_alerts`).
+
+    References:
+        beers_2023, cluneal_part0
+    """
+    if not planned:
+        return ()
+    planned_set = frozenset(planned)
+    on_six = tuple(d for d in Drug if d.value in patient.medications)
+    regimen = tuple(d for d in Drug if d in planned_set or d in on_six)
+    planned_names = frozenset(d.value for d in planned)
+    age = patient.age_years if age_years is None else age_years
+    alerts: list[SafetyAlert] = []
+    for rule in _relevant(planned):
+        if isinstance(rule, PatientRule):
+            if _patient_matches(rule, patient, age):
+                alerts.extend(
+                    _alert(rule, d.value, (d.value,)) for d in rule.drugs if d in planned_set
+                )
+        elif isinstance(rule, InteractionRule):
+            if rule.drug not in regimen or (
+                rule.min_age_years is not None and age < rule.min_age_years
+            ):
+                continue
+            partners = _partners(rule, regimen, planned, patient)
+            if partners and (rule.drug in planned_set or planned_names & set(partners)):
+                alerts.append(
+                    _alert(rule, rule.drug.value, (rule.drug.value, *partners), ", ".join(partners))
+                )
+        elif isinstance(rule, CnsCountRule):
+            if rule.min_age_years is not None and age < rule.min_age_years:
+                continue
+            cns = sorted(
+                {d.value for d in planned if _cns_active(d.value)}
+                | {m for m in patient.medications if _cns_active(m)}
+            )
+            if len(cns) >= rule.threshold and planned_names & set(cns):
+                alerts.append(_alert(rule, cns[0], tuple(cns), ", ".join(cns)))
+        else:
+            unknown = patient.unrecognized_medications
+            if unknown:
+                names = tuple(d.value for d in planned)
+                alerts.append(
+                    _alert(rule, " and ".join(names), (*names, *unknown), ", ".join(unknown))
+                )
+    return tuple(alerts)
+
+
+def check_regimen(drugs: object, patient: Patient | Mapping[str, Any]) -> tuple[SafetyAlert, ...]:
+    """Screen a combination of drugs for a patient.
+
+    Contraindications (clinical.md Part 0.5), interactions among the drugs and
+    with the patient's co-medications (MAOI, SSRI/SNRI, opioid, benzodiazepine,
+    anticoagulant/antiplatelet, ...), condition alerts, pregnancy (carbamazepine
+    contraindicated, the others major), HLA-B*15:02 unknown before
+    carbamazepine, and Beers 2023 for patients aged 65 and over (including three
+    or more CNS-active drugs, counting the patient's current ones). Co-medications
+    the knowledge base cannot classify produce an alert that they were not
+    screened: unknown is not safe. Rules marked GK say they are unverified.
+
+    Args:
+        drugs: The drugs of the regimen (:class:`~cluneal.Drug` values or names).
+        patient: The patient.
+
+    Returns:
+        The alerts, most serious first, then by rule id (deterministic).
+
+    Raises:
+        UnknownTermError: A drug is not one of the six.
+        ValidationError: ``patient`` is not a valid :class:`~cluneal.Patient`.
+
+    References:
+        beers_2023, tramadol_label, carbamazepine_label, nortriptyline_label,
+        naltrexone_label, fda_dsc_2019_gabapentinoids
+
+    Example:
+        >>> from cluneal import Patient
+        >>> p = Patient(age=50, sex="male")
+        >>> [a.rule_id for a in check_regimen(["tramadol", "naltrexone"], p)]
+        ['contraindication.naltrexone.opioid', 'contraindication.tramadol.naltrexone']
+    """
+    chosen = parse_drugs(drugs)
+    checked = patient if isinstance(patient, Patient) else Patient.model_validate(patient)
+    return sort_alerts(screen(chosen, checked))

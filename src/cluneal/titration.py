@@ -1,0 +1,918 @@
+"""Titration schedules with renal, age and hepatic adjustment.
+
+:func:`titration_schedule` builds a day-by-day schedule for one of the six
+drugs from its monograph (``knowledge/monographs/<drug>.toml``): the protocol
+of clinical.md Part 0.4 (standard or start low), the caps of Part 0.3 (the
+lowest that applies wins, and is named), the renal bands of Part 0.2, doses
+made of marketed strengths and rounded down, and the alerts of Part 0.6.
+A contraindicated drug (Part 0.5) raises
+:class:`~cluneal.errors.ContraindicatedError`.
+
+Results keep doses as floats in fixed units (``dose_mg``) and build Pint
+quantities only when read (``.dose``, ``.daily_dose``): Pint stays at the
+boundary, which keeps a schedule within a few times the cost of plain float
+arithmetic (``benchmarks/bench_titration.py``). JSON carries quantities as
+``{"value": 300, "unit": "mg"}``.
+
+Example:
+    >>> from cluneal import Patient
+    >>> p = Patient(age=50, sex="male", weight="80 kg", serum_creatinine="1.0 mg/dL")
+    >>> s = titration_schedule("gabapentin", p)
+    >>> [(st.day, st.daily_dose_mg) for st in s.steps][:4]
+    [(0, 300.0), (1, 600.0), (2, 900.0), (9, 1200.0)]
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import TYPE_CHECKING, Annotated, Any, Final
+
+from pydantic import Field, GetJsonSchemaHandler, computed_field, model_validator
+
+from cluneal._base import FrozenModel
+from cluneal._rounding import Formulary, best_split, formulary
+from cluneal.alerts import SafetyAlert, Severity, sort_alerts
+from cluneal.drug import Drug
+from cluneal.errors import ContraindicatedError, InvalidQuantityError, UnknownTermError
+from cluneal.evidence import SourceMark
+from cluneal.knowledge import KNOWLEDGE_BASE_VERSION
+from cluneal.knowledge.drugs import (
+    CapRule,
+    KnowledgeRule,
+    Monograph,
+    Protocol,
+    ProtocolName,
+    RenalBandRule,
+    Timing,
+    monograph,
+    parse_drug,
+    titration_rule,
+)
+from cluneal.patient import Condition, HepaticImpairment, Patient
+from cluneal.renal import RenalAssessment, RenalBand, WeightBasis, assess_renal_function
+from cluneal.safety import screen
+from cluneal.units import (
+    KINDS,
+    Q_,
+    DailyDose,
+    Dose,
+    Kind,
+    Quantity,
+    magnitude_in,
+    parse_quantity,
+    ureg,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from pydantic.json_schema import JsonSchemaValue
+    from pydantic_core import CoreSchema
+
+__all__ = [
+    "Adjustment",
+    "ProtocolName",
+    "SupplementalInstruction",
+    "Timing",
+    "TitrationSchedule",
+    "TitrationStep",
+    "titration_schedule",
+]
+
+# Cached unit objects: building a quantity on access is then one object
+# construction, with no registry lookup or string parsing.
+_MG: Final = ureg.Unit("milligram")
+_MG_PER_DAY: Final = ureg.Unit("milligram / day")
+_EPS: Final = 1e-9
+_OLDER_ADULT_YEARS: Final = 65.0
+_TRAMADOL_OLDER_YEARS: Final = 75.0
+_RESTRICTED_BANDS: Final = frozenset({RenalBand.SEVERE, RenalBand.END_STAGE})
+_UNVERIFIED: Final = " [unverified: general knowledge]"
+
+
+def _json_number(value: float) -> float | int:
+    # Whole doses are ints, so JSON reads {"value": 300, "unit": "mg"}.
+    return int(value) if value.is_integer() else value
+
+
+def _mg(value: object, field: str, kind: Kind) -> float:
+    return magnitude_in(parse_quantity(value, field, kind), kind)
+
+
+def _swap_schema(
+    schema: JsonSchemaValue,
+    fields: dict[str, tuple[str, Kind, bool]],
+    mode: str,
+) -> JsonSchemaValue:
+    """Describe float fields by the quantities JSON actually carries."""
+    props: dict[str, Any] = schema.get("properties", {})
+    required: list[str] = list(schema.get("required", []))
+    for float_name, (name, kind, always) in fields.items():
+        props.pop(float_name, None)
+        if float_name in required:
+            required.remove(float_name)
+        spec = KINDS[kind]
+        props[name] = {
+            "type": "object",
+            "properties": {
+                "value": {"type": "number"},
+                "unit": {"type": "string", "description": "UCUM code"},
+            },
+            "required": ["value", "unit"],
+            "description": f"{spec.description[0].upper()}{spec.description[1:]}, e.g. "
+            f"{{'value': 300, 'unit': '{spec.canonical}'}}",
+        }
+        if mode == "validation":
+            props[name] = {
+                "anyOf": [
+                    props[name],
+                    {
+                        "type": "string",
+                        "description": f"One number and one unit, e.g. {spec.example!r}",
+                    },
+                ]
+            }
+        if always or mode == "serialization":
+            required.append(name)
+    schema["properties"] = props
+    schema["required"] = required
+    return schema
+
+
+class TitrationStep(FrozenModel):
+    """One step of a schedule: from ``day`` on, take ``dose`` ``doses_per_day`` times.
+
+    Attributes:
+        day: Days from the start (the first step is day 0).
+        dose_mg: The dose per administration in mg (read ``dose`` for a quantity).
+        doses_per_day: Administrations per day.
+        timing: When the doses are taken.
+        composition: The dose in marketed strengths ("1 x 300 mg capsule").
+        date: The calendar date, when the schedule has a start date.
+        reason: Why this step.
+
+    Example:
+        >>> st = TitrationStep(day=0, dose="300 mg", doses_per_day=1, timing="bedtime",
+        ...                    composition="1 x 300 mg capsule", reason="start")
+        >>> st.dose, st.daily_dose
+        (<Quantity(300, 'milligram')>, <Quantity(300, 'milligram / day')>)
+        >>> st.model_dump(mode="json")["daily_dose"]
+        {'value': 300, 'unit': 'mg/d'}
+    """
+
+    day: Annotated[int, Field(ge=0)]
+    dose_mg: Annotated[float, Field(gt=0, allow_inf_nan=False, exclude=True)]
+    doses_per_day: Annotated[int, Field(ge=1, le=6)]
+    timing: Timing
+    composition: Annotated[str, Field(min_length=1)]
+    date: dt.date | None = None
+    reason: str
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_quantities(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or ("dose" not in data and "daily_dose" not in data):
+            return data
+        data = dict(data)
+        if "dose" in data:
+            data["dose_mg"] = _mg(data.pop("dose"), "dose", Kind.DOSE)
+        daily = data.pop("daily_dose", None)
+        if daily is not None:
+            daily_mg = _mg(daily, "daily_dose", Kind.DAILY_DOSE)
+            count = data.get("doses_per_day")
+            dose_mg = data.get("dose_mg")
+            consistent = not (
+                isinstance(count, int)
+                and isinstance(dose_mg, int | float)
+                and not math.isclose(daily_mg, dose_mg * count, rel_tol=1e-9, abs_tol=1e-9)
+            )
+            if not consistent:
+                msg = f"daily_dose {daily_mg:g} mg/d is not dose x doses_per_day"
+                raise ValueError(msg)
+        return data
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        schema = handler.resolve_ref_schema(handler(core_schema))
+        if handler.mode == "serialization":
+            return schema  # the computed quantity fields describe the output
+        return _swap_schema(
+            schema,
+            {
+                "dose_mg": ("dose", Kind.DOSE, True),
+                "daily_dose_mg": ("daily_dose", Kind.DAILY_DOSE, False),
+            },
+            handler.mode,
+        )
+
+    @property
+    def daily_dose_mg(self) -> float:
+        """The daily dose in mg/day, as a float."""
+        return round(self.dose_mg * self.doses_per_day, 9)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def dose(self) -> Dose:
+        """The dose per administration (mg)."""
+        return Q_(_json_number(self.dose_mg), _MG)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def daily_dose(self) -> DailyDose:
+        """The daily dose (mg/day)."""
+        return Q_(_json_number(self.daily_dose_mg), _MG_PER_DAY)
+
+
+class Adjustment(FrozenModel):
+    """A change the rules made to the default schedule, and why.
+
+    Attributes:
+        rule_id: The knowledge-base rule.
+        reason: What changed, from what, and why.
+        citation: The citation id of the rule.
+        verified: ``False`` for general-knowledge (GK) rules.
+
+    Example:
+        >>> Adjustment(rule_id="tramadol.cap.renal", reason="r", citation="tramadol_label").verified
+        True
+    """
+
+    rule_id: Annotated[str, Field(min_length=1)]
+    reason: Annotated[str, Field(min_length=1)]
+    citation: Annotated[str, Field(min_length=1)]
+    verified: bool = True
+
+
+class SupplementalInstruction(FrozenModel):
+    """An instruction outside the daily steps (the post-haemodialysis supplement).
+
+    Attributes:
+        rule_id: The knowledge-base rule.
+        text: The instruction.
+        citation: The citation id.
+        dose: The supplemental dose, where there is one.
+        composition: The dose in marketed strengths.
+
+    Example:
+        >>> SupplementalInstruction(rule_id="r.x", text="t", citation="c", dose="125 mg").dose
+        <Quantity(125.0, 'milligram')>
+    """
+
+    rule_id: Annotated[str, Field(min_length=1)]
+    text: Annotated[str, Field(min_length=1)]
+    citation: Annotated[str, Field(min_length=1)]
+    dose: Dose | None = None
+    composition: str | None = None
+
+
+class TitrationSchedule(FrozenModel):
+    """A titration schedule for one drug and one patient.
+
+    Attributes:
+        drug: The drug.
+        protocol: The protocol used (standard or start low).
+        steps: The steps; days strictly increase and daily doses never fall.
+        max_daily_dose_mg: The cap that applied, mg/day (read ``max_daily_dose``).
+        max_daily_dose_rule: The rule id of that cap.
+        target_daily_dose_mg: The target after caps, mg/day (read ``target_daily_dose``).
+        adjustments: What the rules changed and why.
+        alerts: Safety alerts for this patient, most serious first.
+        renal: The renal assessment used.
+        supplemental_instructions: E.g. the post-haemodialysis supplement.
+        monitoring: Monitoring advice from the monograph.
+        start_date: Day 0, when given.
+        knowledge_base_version: The knowledge base that produced it.
+
+    Example:
+        >>> from cluneal import Patient
+        >>> s = titration_schedule("naltrexone", Patient(age=40, sex="female"))
+        >>> [str(st.dose) for st in s.steps], str(s.max_daily_dose)
+        (['1.5 milligram', '3 milligram', '4.5 milligram'], '4.5 milligram / day')
+    """
+
+    drug: Drug
+    protocol: ProtocolName
+    steps: Annotated[tuple[TitrationStep, ...], Field(min_length=1)]
+    max_daily_dose_mg: Annotated[float, Field(gt=0, allow_inf_nan=False, exclude=True)]
+    max_daily_dose_rule: Annotated[str, Field(min_length=1)]
+    target_daily_dose_mg: Annotated[float, Field(gt=0, allow_inf_nan=False, exclude=True)]
+    adjustments: tuple[Adjustment, ...] = ()
+    alerts: tuple[SafetyAlert, ...] = ()
+    renal: RenalAssessment
+    supplemental_instructions: tuple[SupplementalInstruction, ...] = ()
+    monitoring: tuple[str, ...] = ()
+    start_date: dt.date | None = None
+    knowledge_base_version: str = KNOWLEDGE_BASE_VERSION
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_quantities(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or (
+            "max_daily_dose" not in data and "target_daily_dose" not in data
+        ):
+            return data
+        data = dict(data)
+        for name in ("max_daily_dose", "target_daily_dose"):
+            if name in data:
+                data[f"{name}_mg"] = _mg(data.pop(name), name, Kind.DAILY_DOSE)
+        return data
+
+    @model_validator(mode="after")
+    def _invariants(self) -> TitrationSchedule:
+        previous: TitrationStep | None = None
+        for step in self.steps:
+            if step.daily_dose_mg > self.max_daily_dose_mg + _EPS:
+                msg = f"step on day {step.day} exceeds the cap {self.max_daily_dose_mg:g} mg/d"
+                raise ValueError(msg)
+            if previous is not None and (
+                step.day <= previous.day or step.daily_dose_mg < previous.daily_dose_mg - _EPS
+            ):
+                msg = "days must strictly increase and daily doses must not fall"
+                raise ValueError(msg)
+            previous = step
+        return self
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        schema = handler.resolve_ref_schema(handler(core_schema))
+        if handler.mode == "serialization":
+            return schema  # the computed quantity fields describe the output
+        return _swap_schema(
+            schema,
+            {
+                "max_daily_dose_mg": ("max_daily_dose", Kind.DAILY_DOSE, True),
+                "target_daily_dose_mg": ("target_daily_dose", Kind.DAILY_DOSE, True),
+            },
+            handler.mode,
+        )
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def max_daily_dose(self) -> DailyDose:
+        """The cap that applied (mg/day)."""
+        return Q_(_json_number(self.max_daily_dose_mg), _MG_PER_DAY)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def target_daily_dose(self) -> DailyDose:
+        """The target daily dose after caps (mg/day)."""
+        return Q_(_json_number(self.target_daily_dose_mg), _MG_PER_DAY)
+
+    @property
+    def final_daily_dose(self) -> Quantity:
+        """The daily dose of the last step (mg/day)."""
+        return self.steps[-1].daily_dose
+
+    def dose_on(self, day: int) -> TitrationStep:
+        """Return the step in effect on a day (the last step at or before it).
+
+        Args:
+            day: Days from the start (0 or more).
+
+        Returns:
+            The step.
+
+        Example:
+            >>> from cluneal import Patient
+            >>> s = titration_schedule("naltrexone", Patient(age=40, sex="female"))
+            >>> s.dose_on(10).dose_mg
+            3.0
+        """
+        current = self.steps[0]
+        for step in self.steps:
+            if step.day > day:
+                break
+            current = step
+        return current
+
+
+# --- the engine ------------------------------------------------------------------
+
+
+def _parse_weight_basis(value: object) -> WeightBasis:
+    if isinstance(value, str) and value in WeightBasis.__members__.values():
+        return WeightBasis(value)
+    raise UnknownTermError("weight_basis", value, [w.value for w in WeightBasis])
+
+
+def _parse_protocol(value: object) -> ProtocolName | None:
+    if value is None:
+        return None
+    if isinstance(value, str) and value in ProtocolName.__members__.values():
+        return ProtocolName(value)
+    raise UnknownTermError("protocol", value, [p.value for p in ProtocolName])
+
+
+def _parse_start_date(value: object) -> dt.date | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str) and len(value) <= 10:
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise InvalidQuantityError(
+        "start_date", value, "a calendar date (datetime.date or 'YYYY-MM-DD')"
+    )
+
+
+def _rule_adjustment(rule: KnowledgeRule, reason: str) -> Adjustment:
+    verified = rule.mark is not SourceMark.GK
+    return Adjustment(
+        rule_id=rule.rule_id,
+        reason=reason if verified else reason + _UNVERIFIED,
+        citation=rule.citation,
+        verified=verified,
+    )
+
+
+def _has_hepatic(patient: Patient) -> bool:
+    return patient.hepatic_impairment is not HepaticImpairment.NONE or any(
+        c in patient.conditions for c in (Condition.CIRRHOSIS, Condition.ACUTE_HEPATITIS)
+    )
+
+
+def _cap_applies(cap: CapRule, patient: Patient, age: float, band: RenalBand) -> bool:
+    match cap.applies:
+        case "always":
+            return True
+        case "older_adult":
+            return age >= _OLDER_ADULT_YEARS
+        case "age_over_75":
+            return age > _TRAMADOL_OLDER_YEARS
+        case "cardiac_disease":
+            return patient.has_cardiac_disease
+        case "renal_restricted":
+            return band in _RESTRICTED_BANDS
+        case _:  # "hepatic_significant"
+            return (
+                patient.hepatic_impairment in (HepaticImpairment.MODERATE, HepaticImpairment.SEVERE)
+                or Condition.CIRRHOSIS in patient.conditions
+            )
+
+
+def _raw_steps(proto: Protocol, goal: float) -> list[tuple[int, float]]:
+    """The protocol's (day, daily dose) sequence up to the goal, before rounding."""
+    steps: list[tuple[int, float]] = []
+    day = 0
+    current = 0.0
+    for value in proto.start_mg_day:
+        current = min(value, goal)
+        steps.append((day, current))
+        if current >= goal - _EPS:
+            return steps
+        day += proto.start_interval_days
+    day -= proto.start_interval_days
+    while current < goal - _EPS:
+        above = proto.increment_above_mg_day
+        step = (
+            proto.increment_above
+            if above is not None and proto.increment_above is not None and current >= above - _EPS
+            else proto.increment_mg_day
+        )
+        current = min(current + step, goal)
+        day += proto.interval_days
+        steps.append((day, current))
+    return steps
+
+
+def _counts(mono: Monograph, daily: float, max_doses: int) -> tuple[int, ...]:
+    split = next(
+        s for s in mono.dose_splits if s.upto_mg_day is None or daily <= s.upto_mg_day + _EPS
+    )
+    high = min(split.max_doses, max_doses)
+    low = min(split.min_doses, high)
+    if split.preferred_doses is not None:
+        preferred = split.preferred_doses
+    elif split.split_dose_mg is not None:
+        preferred = math.floor(daily / split.split_dose_mg + _EPS)
+    else:
+        preferred = low
+    preferred = max(low, min(high, preferred))
+    return (
+        preferred,
+        *range(preferred + 1, high + 1),
+        *range(preferred - 1, low - 1, -1),
+    )
+
+
+def _timing(count: int, once: Timing, *, every_12_h: bool) -> Timing:
+    if count == 1:
+        return once
+    if count == 2:
+        return Timing.EVERY_12_H if every_12_h else Timing.TWICE_DAILY
+    return Timing.THREE_TIMES_DAILY if count == 3 else Timing.FOUR_TIMES_DAILY
+
+
+def _describe_protocol(proto: Protocol) -> str:
+    return f"{proto.name.value.replace('_', ' ')} ({proto.text})"
+
+
+class _Plan:
+    """The decisions of one schedule, gathered before the result is built."""
+
+    __slots__ = ("adjustments", "alerts")
+
+    def __init__(self) -> None:
+        self.adjustments: list[Adjustment] = []
+        self.alerts: list[SafetyAlert] = []
+
+
+def _choose_protocol(  # noqa: PLR0917 - private helper, every argument is needed
+    mono: Monograph,
+    patient: Patient,
+    age: float,
+    band: RenalBand,
+    requested: ProtocolName | None,
+    plan: _Plan,
+) -> Protocol:
+    triggers: list[tuple[str, str]] = []
+    if age >= _OLDER_ADULT_YEARS:
+        triggers.append(("titration.start_low.older_adult", f"age {age:g} years is 65 or over"))
+    if band is not RenalBand.NORMAL:
+        triggers.append(("titration.start_low.renal", f"renal band is {band.value}"))
+    if _has_hepatic(patient):
+        triggers.append(
+            ("titration.start_low.hepatic", "the patient has hepatic impairment or liver disease")
+        )
+    standard = mono.protocol(ProtocolName.STANDARD)
+    start_low = mono.protocol(ProtocolName.START_LOW)
+    if requested is ProtocolName.STANDARD and triggers:
+        rule = titration_rule("titration.protocol.caller_standard")
+        why = "; ".join(text for _, text in triggers)
+        plan.alerts.append(
+            SafetyAlert(
+                severity=Severity.MODERATE,
+                drugs=(mono.drug.value,),
+                message=f"The standard protocol was requested although start low applies ({why}).",
+                rule_id=rule.rule_id,
+                citation=rule.citation,
+                action="Consider the start-low protocol.",
+            )
+        )
+        return standard
+    if requested is not None:
+        return mono.protocol(requested)
+    if not triggers:
+        return standard
+    for rule_id, text in triggers:
+        plan.adjustments.append(
+            _rule_adjustment(
+                titration_rule(rule_id),
+                f"Protocol changed from {_describe_protocol(standard)} to "
+                f"{_describe_protocol(start_low)}: {text}",
+            )
+        )
+    return start_low
+
+
+def _renal_adjustments(
+    mono: Monograph, renal: RenalAssessment, band_rule: RenalBandRule | None, plan: _Plan
+) -> None:
+    drug = mono.drug.value
+    if mono.renally_cleared and not renal.known:
+        rule = titration_rule("titration.renal.unknown")
+        missing = ", ".join(renal.missing) or "serum_creatinine"
+        plan.adjustments.append(
+            _rule_adjustment(
+                rule,
+                f"Scheduled for the most restrictive renal band because renal function is "
+                f"unknown (missing: {missing}); it was not assumed normal",
+            )
+        )
+        plan.alerts.append(
+            SafetyAlert(
+                severity=Severity.MAJOR,
+                drugs=(drug,),
+                message=f"Renal function unknown (missing: {missing}): {drug} is renally "
+                "cleared and "
+                "was scheduled for the most restrictive band.",
+                rule_id=rule.rule_id,
+                citation=rule.citation,
+                action="Measure a serum creatinine (and weight) and recalculate the schedule.",
+            )
+        )
+    if renal.on_dialysis:
+        plan.adjustments.append(
+            _rule_adjustment(
+                titration_rule("titration.renal.dialysis"),
+                f"Haemodialysis: {drug} dosed in the lowest renal band",
+            )
+        )
+    if band_rule is not None and band_rule.band is not RenalBand.NORMAL:
+        crcl = renal.crcl_ml_min
+        if renal.on_dialysis:
+            where = "haemodialysis"
+        elif crcl is not None:
+            where = f"CrCl {crcl:.1f} mL/min"
+        else:
+            where = "renal function unknown"
+        plan.adjustments.append(
+            _rule_adjustment(
+                band_rule,
+                f"Renal band {band_rule.band.value} ({where}): "
+                f"at most {band_rule.cap_mg_day:g} mg/day "
+                f"in at most {band_rule.max_doses_per_day} dose(s) a day, instead of "
+                f"{mono.band(RenalBand.NORMAL).cap_mg_day:g} mg/day ({band_rule.text})",
+            )
+        )
+
+
+def _supplements(
+    mono: Monograph, renal: RenalAssessment, final_daily: float
+) -> tuple[SupplementalInstruction, ...]:
+    if not renal.on_dialysis:
+        return ()
+    if not mono.dialysis_supplements:
+        rule = titration_rule("titration.renal.dialysis")
+        return (
+            SupplementalInstruction(
+                rule_id=rule.rule_id, text=mono.dialysis_note, citation=mono.citation
+            ),
+        )
+    rows = sorted(mono.dialysis_supplements, key=lambda r: r.maintenance_from_mg_day)
+    row = rows[0]
+    for candidate in rows:
+        if candidate.maintenance_from_mg_day <= final_daily + _EPS:
+            row = candidate
+    form = formulary(mono.drug, with_solution=mono.solution is not None)
+    dose = form.round_down(row.supplement_mg)
+    alternative = (
+        f" (label: {row.supplement_mg:g} or {row.alternative_mg:g} mg)"
+        if row.alternative_mg
+        else ""
+    )
+    composition = form.compose(dose)
+    text = (
+        f"After each 4-hour haemodialysis session, give a supplemental dose of {dose:g} mg "
+        f"({composition}){alternative}, in addition to the maintenance dose of "
+        f"{final_daily:g} mg/day. {row.text}."
+    )
+    return (
+        SupplementalInstruction(
+            rule_id=row.rule_id,
+            text=text,
+            citation=row.citation,
+            dose=Q_(dose, _MG),
+            composition=composition,
+        ),
+    )
+
+
+def titration_schedule(  # noqa: PLR0912, PLR0915 - one readable pass over Part 0.2-0.6
+    drug: Drug | str,
+    patient: Patient | Mapping[str, Any],
+    target_daily_dose: object = None,
+    *,
+    start_date: dt.date | str | None = None,
+    protocol: ProtocolName | str | None = None,
+    weight_basis: WeightBasis | str = WeightBasis.ACTUAL,
+) -> TitrationSchedule:
+    """Build a titration schedule for one drug and one patient.
+
+    Rules (clinical.md Part 0.2-0.6):
+
+    * Protocol: the standard protocol, or start low for an older adult (65 or
+      over), any renal band below normal, or any hepatic impairment (cirrhosis
+      and acute hepatitis count). A caller may ask for either; asking for the
+      standard one when start low applies adds an alert.
+    * Caps: the adult cap, the age, cardiac, renal and hepatic caps and the
+      renal band's cap; the lowest that applies wins and is named. A target
+      above it is lowered to it. No step exceeds it.
+    * Renal function: Cockcroft-Gault CrCl and the Part 0.2 bands. Tramadol's
+      "CrCl < 30" is read conservatively as the severe or end-stage band, so
+      exactly 30 is restricted. Unknown renal function for a renally cleared
+      drug (gabapentin, pregabalin, tramadol) is scheduled in the most
+      restrictive band with an alert asking for a creatinine. Haemodialysis
+      uses the lowest band; the post-dialysis supplement is a separate
+      instruction. Gabapentin below 15 mL/min is scaled by CrCl/15 and may need
+      the 50 mg/mL oral solution.
+    * Every dose is made of marketed strengths and rounded down, never up.
+
+    Args:
+        drug: A :class:`~cluneal.Drug` or its name.
+        patient: The patient.
+        target_daily_dose: The daily dose to reach (``"1200 mg/d"``, a quantity or
+            a mapping); ``None`` for the protocol's default.
+        start_date: The calendar date of day 0, for dated steps.
+        protocol: ``"standard"`` or ``"start_low"``; ``None`` chooses by the rules.
+        weight_basis: The Cockcroft-Gault weight basis.
+
+    Returns:
+        The schedule, with its adjustments, alerts and the renal assessment used.
+
+    Raises:
+        ContraindicatedError: The drug must not be started (Part 0.5); ``alerts``
+            carries the reasons. There is no override.
+        UnknownTermError: Unknown drug, protocol or weight basis.
+        InvalidQuantityError: ``target_daily_dose`` or ``start_date`` is not valid.
+        ValidationError: ``patient`` is not a valid :class:`~cluneal.Patient`.
+
+    References:
+        gabapentin_label, pregabalin_label, tramadol_label, carbamazepine_label,
+        nortriptyline_label, bruun_plesner_2020, beers_2023, cluneal_part0
+
+    Example:
+        >>> from cluneal import Patient
+        >>> p = Patient(age=80, sex="female", weight="60 kg", serum_creatinine="1.0 mg/dL")
+        >>> s = titration_schedule("tramadol", p)
+        >>> str(s.max_daily_dose), s.max_daily_dose_rule
+        ('300 milligram / day', 'tramadol.cap.age_over_75')
+        >>> [(st.day, st.dose_mg, st.doses_per_day) for st in s.steps][:3]
+        [(0, 25.0, 1), (7, 25.0, 2), (14, 25.0, 3)]
+    """
+    chosen = parse_drug(drug)
+    if not isinstance(patient, Patient):
+        patient = Patient.model_validate(patient)
+    target = (
+        None
+        if target_daily_dose is None
+        else _mg(target_daily_dose, "target_daily_dose", Kind.DAILY_DOSE)
+    )
+    requested = _parse_protocol(protocol)
+    day0 = _parse_start_date(start_date)
+    renal = assess_renal_function(patient, _parse_weight_basis(weight_basis))
+    mono = monograph(chosen)
+
+    age = patient.age_years
+    screened = screen((chosen,), patient, age)
+    refused = [a for a in screened if a.severity is Severity.CONTRAINDICATED]
+    if refused:
+        raise ContraindicatedError(chosen.value, sort_alerts(refused))
+
+    plan = _Plan()
+    plan.alerts.extend(screened)
+    # Unknown renal function restricts only renally cleared drugs (Part 0.2);
+    # for the others it neither triggers start low nor a cap.
+    band = renal.band if (mono.renally_cleared or renal.known) else RenalBand.NORMAL
+    band_rule = mono.band(band) if mono.renal_bands else None
+    proto = _choose_protocol(mono, patient, age, band, requested, plan)
+    _renal_adjustments(mono, renal, band_rule, plan)
+
+    # Caps: lowest wins; ties go to the rule listed first (adult cap first).
+    applicable = [c for c in mono.caps if _cap_applies(c, patient, age, band)]
+    caps: list[tuple[float, KnowledgeRule]] = [(c.max_mg_day, c) for c in applicable]
+    max_doses = min((c.max_doses_per_day for c in applicable if c.max_doses_per_day), default=6)
+    every_12_h = any(c.max_doses_per_day == 2 for c in applicable)
+    if band_rule is not None:
+        caps.append((band_rule.cap_mg_day, band_rule))
+        max_doses = min(max_doses, band_rule.max_doses_per_day)
+    cap_mg, cap_rule = min(caps, key=lambda item: item[0])
+    adult = mono.caps[0]
+    for cap in applicable:
+        doses = (
+            f"at most {cap.max_doses_per_day} doses a day (every 12 h)"
+            if cap.max_doses_per_day is not None
+            else ""
+        )
+        if cap is cap_rule and cap is not adult:
+            lowered = (
+                f"Maximum daily dose lowered from {adult.max_mg_day:g} mg/day (adult) to "
+                f"{cap_mg:g} mg/day"
+            )
+            plan.adjustments.append(
+                _rule_adjustment(cap, f"{lowered}{' and ' + doses if doses else ''}: {cap.text}")
+            )
+        elif doses:
+            plan.adjustments.append(
+                _rule_adjustment(cap, f"{doses[0].upper()}{doses[1:]}: {cap.text}")
+            )
+
+    # Gabapentin below 15 mL/min: every daily dose in proportion to CrCl.
+    scale = 1.0
+    crcl = renal.crcl_ml_min
+    if (
+        band_rule is not None
+        and band_rule.scale_below_ml_min is not None
+        and renal.known
+        and not renal.on_dialysis
+        and crcl is not None
+        and crcl < band_rule.scale_below_ml_min
+    ):
+        scale = crcl / band_rule.scale_below_ml_min
+        plan.adjustments.append(
+            _rule_adjustment(
+                titration_rule("titration.renal.scaled"),
+                f"Every daily dose multiplied by CrCl/15 = {crcl:.1f}/15 = {scale:.3f}; "
+                f"the band's cap {cap_mg:g} mg/day becomes {cap_mg * scale:.4g} mg/day",
+            )
+        )
+
+    default_target = proto.target_mg_day
+    wanted = default_target if target is None else target
+    goal = min(wanted, cap_mg)
+    if wanted > cap_mg + _EPS:
+        who = "default target" if target is None else "requested target"
+        plan.adjustments.append(
+            _rule_adjustment(
+                titration_rule("titration.target.capped"),
+                f"The {who} {wanted:g} mg/day was lowered to the cap {cap_mg:g} mg/day "
+                f"({cap_rule.rule_id})",
+            )
+        )
+
+    capsules = formulary(chosen, with_solution=False)
+    use_solution = scale < 1.0 and mono.solution is not None and band in mono.solution.bands
+    scaled_form: Formulary = formulary(chosen, with_solution=use_solution)
+    steps: list[TitrationStep] = []
+    previous = 0.0
+    used_solution = False
+    raw = _raw_steps(proto, goal)
+    for index, (day, wanted_daily) in enumerate(raw):
+        counts = _counts(mono, wanted_daily, max_doses)
+        dose, count = best_split(capsules, wanted_daily, counts)
+        if scale < 1.0:
+            dose, count = best_split(scaled_form, dose * count * scale, (1,))
+        daily = dose * count
+        if daily <= previous + _EPS:
+            continue  # rounding gave no increase: the previous step continues
+        if index == 0:
+            reason = f"Start: {proto.text}"
+        else:
+            reason = f"Increase to {wanted_daily * scale:g} mg/day"
+        if daily < wanted_daily * scale - _EPS:
+            reason += f"; rounded down to {daily:g} mg/day (marketed strengths)"
+        composition = scaled_form.compose(dose) if scale < 1.0 else capsules.compose(dose)
+        used_solution = used_solution or "solution" in composition
+        steps.append(
+            TitrationStep(
+                day=day,
+                dose_mg=dose,
+                doses_per_day=count,
+                timing=_timing(count, proto.once_daily_timing, every_12_h=every_12_h),
+                composition=composition,
+                date=None if day0 is None else day0 + dt.timedelta(days=day),
+                reason=reason,
+            )
+        )
+        previous = daily
+
+    if not steps:
+        rule = titration_rule("titration.no_achievable_dose")
+        raise ContraindicatedError(
+            chosen.value,
+            (
+                SafetyAlert(
+                    severity=Severity.CONTRAINDICATED,
+                    drugs=(chosen.value,),
+                    message=f"No dose of {chosen.value} that its strengths can make is at or below "
+                    f"the permitted {goal * scale:.3g} mg/day.",
+                    rule_id=rule.rule_id,
+                    citation=rule.citation,
+                    action="Choose another drug.",
+                ),
+            ),
+        )
+    final = steps[-1].daily_dose_mg
+    if final < goal * scale - _EPS:
+        plan.adjustments.append(
+            _rule_adjustment(
+                titration_rule("titration.rounding.down"),
+                f"Target {goal * scale:g} mg/day rounded down to {final:g} mg/day: "
+                "the nearest daily dose the marketed strengths make",
+            )
+        )
+    if used_solution and mono.solution is not None:
+        plan.adjustments.append(
+            _rule_adjustment(
+                mono.solution,
+                "Doses below what capsules can make: use the "
+                f"{mono.solution.mg_per_ml:g} mg/mL oral solution",
+            )
+        )
+    for rule in mono.dose_alerts:
+        if final > rule.above_mg_day + _EPS:
+            plan.alerts.append(
+                SafetyAlert(
+                    severity=rule.severity,
+                    drugs=(chosen.value,),
+                    message=rule.text,
+                    rule_id=rule.rule_id,
+                    citation=rule.citation,
+                    action=rule.action,
+                )
+            )
+    return TitrationSchedule(
+        drug=chosen,
+        protocol=proto.name,
+        steps=tuple(steps),
+        max_daily_dose_mg=cap_mg * scale,
+        max_daily_dose_rule=cap_rule.rule_id,
+        target_daily_dose_mg=goal * scale,
+        adjustments=tuple(plan.adjustments),
+        alerts=sort_alerts(plan.alerts),
+        renal=renal,
+        supplemental_instructions=_supplements(mono, renal, final),
+        monitoring=tuple(m.text for m in mono.monitoring),
+        start_date=day0,
+        knowledge_base_version=KNOWLEDGE_BASE_VERSION,
+    )
