@@ -240,7 +240,7 @@ class CreatinineClearanceEstimate(FrozenModel):
     @property
     def ml_min(self) -> float:
         """The clearance in mL/min, as a float."""
-        return float(self.value.m_as(_ML_MIN))
+        return magnitude_in(self.value, Kind.CLEARANCE)
 
 
 def _weight_for(patient: Patient, basis: WeightBasis) -> tuple[float, WeightBasis, str]:
@@ -280,6 +280,26 @@ def _parse_basis(weight_basis: WeightBasis | str) -> WeightBasis:
         ) from None
 
 
+def _cockcroft_gault(patient: Patient, basis: WeightBasis) -> tuple[float, WeightBasis, float, str]:
+    """The equation in floats: (CrCl mL/min, basis used, weight kg, explanation)."""
+    creatinine = patient.creatinine_mg_dl
+    if creatinine is None:
+        raise InsufficientDataError("Cockcroft-Gault creatinine clearance", ["serum_creatinine"])
+    weight, used, weight_text = _weight_for(patient, basis)
+    age = patient.age_years
+    female = patient.sex is Sex.FEMALE
+    value = (140.0 - age) * weight / (72.0 * creatinine) * (0.85 if female else 1.0)
+    # Rounded to 10 decimals so that a clearance exactly on a band boundary
+    # (e.g. 72 x 72 / 86.4 = 60) is not pushed across it by float error.
+    value = round(value, 10)
+    sex_text = " x 0.85 (female)" if female else ""
+    explanation = (
+        f"Cockcroft-Gault: (140 - {age:g}) x {weight:.1f} kg / (72 x {creatinine:.4g} mg/dL)"
+        f"{sex_text} = {value:.1f} mL/min, using {weight_text}"
+    )
+    return value, used, weight, explanation
+
+
 def estimate_creatinine_clearance(
     patient: Patient, weight_basis: WeightBasis | str = WeightBasis.ACTUAL
 ) -> CreatinineClearanceEstimate:
@@ -311,25 +331,14 @@ def estimate_creatinine_clearance(
         33.8
     """
     basis = _parse_basis(weight_basis)
-    creatinine = patient.creatinine_mg_dl
-    if creatinine is None:
-        raise InsufficientDataError("Cockcroft-Gault creatinine clearance", ["serum_creatinine"])
-    weight, used, weight_text = _weight_for(patient, basis)
-    age = patient.age_years
-    female = patient.sex is Sex.FEMALE
-    value = (140.0 - age) * weight / (72.0 * creatinine) * (0.85 if female else 1.0)
-    sex_text = " x 0.85 (female)" if female else ""
-    explanation = (
-        f"Cockcroft-Gault: (140 - {age:g}) x {weight:.1f} kg / (72 x {creatinine:.4g} mg/dL)"
-        f"{sex_text} = {value:.1f} mL/min, using {weight_text}"
-    )
+    value, used, weight, explanation = _cockcroft_gault(patient, basis)
     citations = (
         ("cockcroft_gault_1976",)
         if used is WeightBasis.ACTUAL
         else ("cockcroft_gault_1976", "devine_1974")
     )
     return CreatinineClearanceEstimate(
-        value=Q_(round(value, 10), _ML_MIN),
+        value=Q_(value, _ML_MIN),
         weight_basis_requested=basis,
         weight_basis_used=used,
         weight_used=Q_(round(weight, 10), _KG),
@@ -430,9 +439,12 @@ def gfr_category(egfr_value: Quantity) -> GfrCategory:
         >>> gfr_category(Q_(59.9, "mL/min/BSA_1_73"))
         <GfrCategory.G3A: 'G3a'>
     """
-    value = magnitude_in(parse_quantity(egfr_value, "egfr", Kind.GFR), Kind.GFR)
+    return _category(magnitude_in(parse_quantity(egfr_value, "egfr", Kind.GFR), Kind.GFR))
+
+
+def _category(egfr_value: float) -> GfrCategory:
     for lower, category in _GFR_LOWER_BOUNDS:
-        if value >= lower:
+        if egfr_value >= lower:
             return category
     return GfrCategory.G5  # pragma: no cover - the last bound is 0 and eGFR is never negative
 
@@ -476,7 +488,7 @@ class RenalAssessment(FrozenModel):
     @property
     def crcl_ml_min(self) -> float | None:
         """CrCl in mL/min as a float, or ``None`` when unknown."""
-        return None if self.crcl is None else float(self.crcl.m_as(_ML_MIN))
+        return None if self.crcl is None else magnitude_in(self.crcl, Kind.CLEARANCE)
 
 
 def assess_renal_function(
@@ -510,8 +522,11 @@ def assess_renal_function(
     """
     basis = _parse_basis(weight_basis)
     creatinine = patient.creatinine_mg_dl
-    egfr_q = egfr_ckd_epi_2021(patient) if creatinine is not None else None
-    category = gfr_category(egfr_q) if egfr_q is not None else None
+    egfr_value = (
+        None
+        if creatinine is None
+        else _ckd_epi_2021_value(creatinine, patient.age_years, patient.sex)
+    )
     missing = tuple(
         name
         for name, value in (
@@ -523,7 +538,7 @@ def assess_renal_function(
     estimate = None
     if not missing:
         try:
-            estimate = estimate_creatinine_clearance(patient, basis)
+            estimate = _cockcroft_gault(patient, basis)
         except InsufficientDataError as exc:
             missing = exc.missing  # height for the ideal/adjusted basis
     table = _table()
@@ -536,17 +551,17 @@ def assess_renal_function(
         known = False
         reason = f"{rule.text} (missing: {', '.join(missing)})"
     else:
-        rule = _band_rule(estimate.ml_min)
+        rule = _band_rule(estimate[0])
         known = True
-        reason = f"{estimate.explanation}; band {rule.band.value}: {rule.text}"
+        reason = f"{estimate[3]}; band {rule.band.value}: {rule.text}"
     return RenalAssessment(
         band=rule.band,
         known=known,
         on_dialysis=patient.on_dialysis,
-        crcl=None if estimate is None else estimate.value,
-        weight_basis=None if estimate is None else estimate.weight_basis_used,
-        egfr=egfr_q,
-        gfr_category=category,
+        crcl=None if estimate is None else Q_(estimate[0], _ML_MIN),
+        weight_basis=None if estimate is None else estimate[1],
+        egfr=None if egfr_value is None else Q_(egfr_value, _EGFR_UNIT),
+        gfr_category=None if egfr_value is None else _category(egfr_value),
         reason=reason,
         rule_id=rule.rule_id,
         citation=rule.citation,

@@ -139,11 +139,15 @@ def _spelling_key(text: str) -> str:
 
 
 _UNITS_BY_UCUM: Final = MappingProxyType({e.ucum: ureg.Unit(e.pint_name) for e in _UNIT_TABLE})
+_CONTAINER_BY_UCUM: Final = MappingProxyType({c: u._units for c, u in _UNITS_BY_UCUM.items()})
 _UCUM_BY_SPELLING: Final = MappingProxyType(
     {_spelling_key(s): e.ucum for e in _UNIT_TABLE for s in (*e.spellings, e.ucum)}
 )
+# Keyed by Pint's UnitsContainer (``quantity._units``): it hashes in ~0.1 µs,
+# where building a ``quantity.units`` Unit and comparing it costs ~2 µs. This
+# lookup is on every hot path (validation, magnitude_in, JSON).
 _UCUM_BY_UNIT: Final[Mapping[object, str]] = MappingProxyType(
-    {unit: code for code, unit in _UNITS_BY_UCUM.items()}
+    {unit._units: code for code, unit in _UNITS_BY_UCUM.items()}
 )
 
 
@@ -443,7 +447,7 @@ def parse_quantity(
     if code is None:
         raise InvalidQuantityError(field_name, value, spec.expected())
     _check_range(magnitude * spec.factors[code], value, field_name, spec)
-    return ureg.Quantity(magnitude, _UNITS_BY_UCUM[code])
+    return ureg.Quantity(magnitude, _CONTAINER_BY_UCUM[code])
 
 
 def _finite(magnitude: object, value: object, field_name: str, spec: QuantityKind) -> float:
@@ -461,7 +465,7 @@ def _from_own_quantity(
     value: Quantity, field_name: str, spec: QuantityKind
 ) -> tuple[float, str | None]:
     magnitude = _finite(value.magnitude, value, field_name, spec)
-    code = _code_for_unit(value.units, spec)
+    code = _code_for_unit(value._units, spec)
     if code is not None:
         return magnitude, code
     # A unit outside the table (the result of arithmetic, say): convert it to
@@ -558,10 +562,10 @@ def magnitude_in(quantity: Quantity, kind: Kind) -> float:
         1.097...
     """
     spec = KINDS[kind]
-    code = _code_for_unit(quantity.units, spec)
+    code = _code_for_unit(quantity._units, spec)
     if code is None:
         quantity = parse_quantity(quantity, kind.value, spec)
-        code = _code_for_unit(quantity.units, spec)
+        code = _code_for_unit(quantity._units, spec)
         assert code is not None  # noqa: S101 - parse_quantity returns table units only
     return float(quantity.magnitude) * spec.factors[code]
 
@@ -583,7 +587,7 @@ def quantity_to_json(quantity: Quantity, kind: QuantityKind | Kind | None = None
         >>> quantity_to_json(Q_(154, "lb"))
         {'value': 154, 'unit': '[lb_av]'}
     """
-    code = _UCUM_BY_UNIT.get(quantity.units)
+    code = _UCUM_BY_UNIT.get(quantity._units)
     magnitude = quantity.magnitude
     if code is None:
         if kind is None:
