@@ -307,3 +307,21 @@ def test_registry_is_safe_from_many_threads() -> None:
     for t in threads:
         t.join()
     assert errors == []
+
+
+def test_fast_quantity_equals_pint_construction() -> None:
+    """quantity_in bypasses Pint's constructor; it must build the same quantity for every unit."""
+    from cluneal.units import _UNITS_BY_UCUM, quantity_in
+
+    for code, unit in _UNITS_BY_UCUM.items():
+        fast = quantity_in(2.5, code)
+        slow = Q_(2.5, unit)
+        assert fast == slow, code
+        assert type(fast) is type(slow)
+        assert fast.units == slow.units
+        assert str(fast) == str(slow)
+        assert (fast + slow).magnitude == pytest.approx(5.0)
+        assert fast.to(unit).magnitude == pytest.approx(2.5)
+        assert hash(fast) == hash(slow)
+    with pytest.raises(InvalidQuantityError):
+        quantity_in(1.0, "furlong")

@@ -36,6 +36,7 @@ from cluneal.units import (
     Quantity,
     magnitude_in,
     parse_quantity,
+    quantity_in,
     ureg,
 )
 
@@ -558,9 +559,9 @@ def assess_renal_function(
         band=rule.band,
         known=known,
         on_dialysis=patient.on_dialysis,
-        crcl=None if estimate is None else Q_(estimate[0], _ML_MIN),
+        crcl=None if estimate is None else quantity_in(estimate[0], "mL/min"),
         weight_basis=None if estimate is None else estimate[1],
-        egfr=None if egfr_value is None else Q_(egfr_value, _EGFR_UNIT),
+        egfr=None if egfr_value is None else quantity_in(egfr_value, "mL/min/{1.73_m2}"),
         gfr_category=None if egfr_value is None else _category(egfr_value),
         reason=reason,
         rule_id=rule.rule_id,

@@ -61,6 +61,7 @@ from cluneal.units import (
     Quantity,
     magnitude_in,
     parse_quantity,
+    quantity_in,
     ureg,
 )
 
@@ -217,13 +218,13 @@ class TitrationStep(FrozenModel):
     @property
     def dose(self) -> Dose:
         """The dose per administration (mg)."""
-        return Q_(_json_number(self.dose_mg), _MG)
+        return quantity_in(_json_number(self.dose_mg), "mg")
 
     @computed_field  # type: ignore[prop-decorator]
     @property
     def daily_dose(self) -> DailyDose:
         """The daily dose (mg/day)."""
-        return Q_(_json_number(self.daily_dose_mg), _MG_PER_DAY)
+        return quantity_in(_json_number(self.daily_dose_mg), "mg/d")
 
 
 class Adjustment(FrozenModel):
@@ -355,13 +356,13 @@ class TitrationSchedule(FrozenModel):
     @property
     def max_daily_dose(self) -> DailyDose:
         """The cap that applied (mg/day)."""
-        return Q_(_json_number(self.max_daily_dose_mg), _MG_PER_DAY)
+        return quantity_in(_json_number(self.max_daily_dose_mg), "mg/d")
 
     @computed_field  # type: ignore[prop-decorator]
     @property
     def target_daily_dose(self) -> DailyDose:
         """The target daily dose after caps (mg/day)."""
-        return Q_(_json_number(self.target_daily_dose_mg), _MG_PER_DAY)
+        return quantity_in(_json_number(self.target_daily_dose_mg), "mg/d")
 
     @property
     def final_daily_dose(self) -> Quantity:

@@ -41,6 +41,7 @@ from pydantic_core import core_schema
 from cluneal.errors import InvalidQuantityError
 
 if TYPE_CHECKING:
+    from pint.util import UnitsContainer
     from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
     from pydantic.json_schema import JsonSchemaValue
 
@@ -61,6 +62,7 @@ __all__ = [
     "SerumCreatinine",
     "magnitude_in",
     "parse_quantity",
+    "quantity_in",
     "quantity_to_json",
     "ureg",
 ]
@@ -447,7 +449,51 @@ def parse_quantity(
     if code is None:
         raise InvalidQuantityError(field_name, value, spec.expected())
     _check_range(magnitude * spec.factors[code], value, field_name, spec)
-    return ureg.Quantity(magnitude, _CONTAINER_BY_UCUM[code])
+    return _new_quantity(magnitude, _CONTAINER_BY_UCUM[code])
+
+
+_QUANTITY_CLASS: Final = ureg.Quantity
+
+
+def _new_quantity(magnitude: float, container: UnitsContainer) -> Quantity:
+    # Pint's Quantity.__new__ spends ~4 µs on checks that a finite float and a
+    # UnitsContainer from our own table do not need (it is on every hot path:
+    # validation, result properties). The two attributes set here are what
+    # __new__ sets for such inputs; tests/test_units.py checks the result equals
+    # Q_(magnitude, unit) for every unit in the table, so a Pint change that
+    # broke this would fail the suite.
+    inst = object.__new__(_QUANTITY_CLASS)
+    inst._magnitude = magnitude
+    inst._units = container
+    return inst
+
+
+def quantity_in(magnitude: float, ucum: str) -> Quantity:
+    """Build a quantity of :data:`ureg` from a trusted float and a UCUM code, cheaply.
+
+    For results computed inside the package (floats in fixed units), where the
+    general constructor's checks are wasted work.
+
+    Args:
+        magnitude: A finite number, already validated.
+        ucum: A UCUM code from cluneal's table (``"mg"``, ``"mg/d"``, ``"mL/min"``, ...).
+
+    Returns:
+        The quantity.
+
+    Raises:
+        InvalidQuantityError: The code is not in the table.
+
+    Example:
+        >>> from cluneal.units import quantity_in
+        >>> quantity_in(300.0, "mg/d")
+        <Quantity(300.0, 'milligram / day')>
+    """
+    try:
+        container = _CONTAINER_BY_UCUM[ucum]
+    except KeyError:
+        raise InvalidQuantityError("unit", ucum, "a UCUM code from cluneal's unit table") from None
+    return _new_quantity(magnitude, container)
 
 
 def _finite(magnitude: object, value: object, field_name: str, spec: QuantityKind) -> float:
