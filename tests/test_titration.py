@@ -324,10 +324,13 @@ PROTOCOLS = [
         "start_low",
         [(0, 25.0, 1), (3, 25.0, 2), (6, 25.0, 3), (9, 50.0, 2), (12, 125.0, 1), (15, 75.0, 2)],
     ),
+    # Part 0.4: carbamazepine in 2 doses up to 800 mg/day. 300 and 500 mg/day cannot
+    # be two equal doses of the 100/200 mg strengths, so they round down to the
+    # previous step and are skipped; the dose never rounds up.
     (
         "carbamazepine",
         "start_low",
-        [(0, 100.0, 1), (7, 100.0, 2), (14, 100.0, 3), (21, 200.0, 2), (35, 300.0, 2)],
+        [(0, 100.0, 1), (7, 100.0, 2), (21, 200.0, 2), (35, 300.0, 2)],
     ),
 ]
 
