@@ -52,18 +52,20 @@ napoleon_use_rtype = False
 
 # Docstring examples run in their module's namespace under pytest; here they run
 # with these names, so every public module's names are in scope.
-doctest_global_setup = """
+doctest_global_setup = f"""
+import pathlib
+EXAMPLES = pathlib.Path({str(DOCS.parent / "examples")!r})
 import importlib
 import cluneal
 from cluneal import *
 for _name in ("units", "evidence", "patient", "renal", "alerts", "errors", "diagnosis",
               "interventions", "titration", "safety", "pathway", "pathway_diagram", "plan",
-              "complementary", "report", "drug"):
+              "complementary", "report", "drug", "case"):
     try:
-        _module = importlib.import_module(f"cluneal.{_name}")
+        _module = importlib.import_module("cluneal." + _name)
     except ImportError:
         continue
-    globals().update({n: getattr(_module, n) for n in getattr(_module, "__all__", ())})
+    globals().update({{n: getattr(_module, n) for n in getattr(_module, "__all__", ())}})
 """
 
 html_theme = "furo"

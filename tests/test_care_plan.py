@@ -90,17 +90,30 @@ def test_contraindications_push_the_choice_down(
 
 
 def test_every_first_line_drug_excluded_gives_no_medication_and_an_explanation() -> None:
-    """clinical.md 0.8: every first-line drug contraindicated -> no medication, explained."""
-    gabapentin_only = care_plan(
-        Patient(age=70, sex="male", medications=["phenelzine"], **RENAL_OK), TRIAD_1_2
+    """clinical.md 0.8: every first-line drug contraindicated -> no medication, explained.
+
+    70 years old (nortriptyline excluded, Beers 2023), HLA-B*15:02 positive
+    (carbamazepine refused, Part 0.5), hypersensitive to gabapentin and
+    pregabalin (their labels' only contraindication, B5).
+    """
+    plan = care_plan(
+        Patient(
+            age=70,
+            sex="male",
+            hla_b_1502=True,
+            allergies=["gabapentin", "pregabalin"],
+            **RENAL_OK,
+        ),
+        TRIAD_1_2,
     )
-    assert _chosen(gabapentin_only) == ["gabapentin"]
-    # Gabapentin and pregabalin have only hypersensitivity as a label contraindication, so
-    # exhausting the list needs a knowledge-base reason for each: check the explanation path
-    # with a plan whose candidates were all withheld instead (next test), and here that the
-    # rationale names every drug passed over.
-    assert "nortriptyline" in gabapentin_only.medication_rationale.lower()
-    assert "carbamazepine" in gabapentin_only.medication_rationale.lower()
+    assert plan.medications == ()
+    assert _status(plan, "nortriptyline") is ChoiceStatus.EXCLUDED
+    for drug in ("carbamazepine", "gabapentin", "pregabalin"):
+        assert _status(plan, drug) is ChoiceStatus.CONTRAINDICATED
+    assert plan.medication_rationale.startswith("Every first-line drug is contraindicated")
+    for drug in ("nortriptyline", "carbamazepine", "gabapentin", "pregabalin"):
+        assert drug in plan.medication_rationale.lower()
+    assert "contraindication.gabapentin.hypersensitivity" in plan.trace
 
 
 def test_no_medication_while_diagnosis_unlikely() -> None:

@@ -7,7 +7,15 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from cluneal import Drug, Patient, SafetyAlert, Severity, UnknownTermError
+from cluneal import (
+    ContraindicatedError,
+    Drug,
+    Patient,
+    SafetyAlert,
+    Severity,
+    UnknownTermError,
+    titration_schedule,
+)
 from cluneal.safety import check_regimen, parse_drugs, screen
 
 
@@ -327,3 +335,19 @@ def test_parse_drugs_order() -> None:
 def test_screen_empty() -> None:
     """screen() of nothing is nothing."""
     assert screen((), patient()) == ()
+
+
+@pytest.mark.parametrize(
+    "drug", ["nortriptyline", "carbamazepine", "gabapentin", "pregabalin", "naltrexone", "tramadol"]
+)
+def test_listed_hypersensitivity_contraindicates_the_drug(drug: str) -> None:
+    """clinical.md B5: hypersensitivity to the drug is a contraindication in every label."""
+    patient = Patient(age=40, sex="female", allergies=[drug.upper()], hla_b_1502=False)
+    alerts = check_regimen([drug], patient)
+    rule = f"contraindication.{drug}.hypersensitivity"
+    assert any(a.rule_id == rule and a.severity is Severity.CONTRAINDICATED for a in alerts)
+    with pytest.raises(ContraindicatedError) as info:
+        titration_schedule(drug, patient)
+    assert rule in {a.rule_id for a in info.value.alerts}
+    other = "gabapentin" if drug != "gabapentin" else "pregabalin"
+    assert not any(a.rule_id == rule for a in check_regimen([other], patient))

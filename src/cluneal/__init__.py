@@ -26,6 +26,9 @@ if TYPE_CHECKING:
         SafetyAlert,
         Severity,
     )
+    from cluneal.case import (
+        Case,
+    )
     from cluneal.complementary import (
         ComplementaryMeasure,
         complementary_care,
@@ -101,6 +104,7 @@ if TYPE_CHECKING:
         Sex,
     )
     from cluneal.plan import (
+        SAFETY_STATEMENT,
         CarePlan,
         ChoiceStatus,
         DrugChoice,
@@ -218,19 +222,23 @@ _EXPORTS: dict[str, str] = {
     "CarePlan": "cluneal.plan",
     "ChoiceStatus": "cluneal.plan",
     "DrugChoice": "cluneal.plan",
+    "SAFETY_STATEMENT": "cluneal.plan",
     "care_plan": "cluneal.plan",
     "ComplementaryMeasure": "cluneal.complementary",
     "complementary_care": "cluneal.complementary",
+    "Case": "cluneal.case",
 }
 
 __all__ = [
     "KNOWLEDGE_BASE_VERSION",
     "Q_",
+    "SAFETY_STATEMENT",
     "Adjustment",
     "Alternative",
     "BlockResult",
     "CareHistory",
     "CarePlan",
+    "Case",
     "ChoiceStatus",
     "Citation",
     "ClunealError",

@@ -1,17 +1,20 @@
-"""The ``cluneal`` command line: ``cluneal demo`` and friends.
+"""The ``cluneal`` command line (also ``python -m cluneal``).
 
-Bad input exits with status 2 and one line on stderr, never a traceback.
+Commands: ``demo``, ``plan CASE.json [--json]``, ``schedule DRUG ...``,
+``schema``. Bad input or a missing file exits with status 2 and one line on
+stderr, never a traceback. The safety statement is printed with every
+human-readable result.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from pydantic import ValidationError
 
-from cluneal import __version__
 from cluneal.errors import ClunealError
 
 if TYPE_CHECKING:
@@ -20,7 +23,7 @@ if TYPE_CHECKING:
 __all__ = ["main"]
 
 _SAFETY = "cluneal supports clinical decisions; it does not make them."
-
+_MAX_CASE_BYTES = 1_000_000
 
 _DEMO_CASE: dict[str, object] = {
     "patient": {
@@ -51,32 +54,216 @@ _DEMO_CASE: dict[str, object] = {
 }
 
 
-def _cmd_demo(_: argparse.Namespace) -> int:
-    from cluneal.plan import care_plan
-    from cluneal.report import format_plan
+class _UsageError(Exception):
+    """Raised by the parser instead of exiting, so main() owns the exit status."""
 
-    case = _DEMO_CASE
-    print(f"cluneal {__version__} - built-in example case")
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise _UsageError(f"{self.prog}: {message} (see --help)")
+
+
+def _version() -> str:
+    import cluneal
+
+    return str(cluneal.__version__)
+
+
+def _one_line(exc: BaseException) -> str:
+    if isinstance(exc, ValidationError):
+        parts = []
+        for err in exc.errors(include_url=False):
+            where = ".".join(str(p) for p in err["loc"]) or "input"
+            parts.append(f"{where}: {err['msg']}")
+        return f"invalid {exc.title}: " + "; ".join(parts)
+    return " ".join(str(exc).split())
+
+
+def _read_case(path: str) -> Any:
+    from pathlib import Path
+
+    from cluneal.case import Case
+
+    file = Path(path)
+    try:
+        raw = file.read_bytes() if path != "-" else sys.stdin.buffer.read(_MAX_CASE_BYTES + 1)
+    except OSError as exc:
+        raise ClunealError(f"cannot read case file {path!r}: {exc.strerror or exc}") from None
+    if len(raw) > _MAX_CASE_BYTES:
+        raise ClunealError(f"case file {path!r} is larger than {_MAX_CASE_BYTES} bytes")
+    return Case.model_validate_json(raw)
+
+
+def _cmd_demo(_: argparse.Namespace) -> int:
+    from cluneal.case import Case
+
+    case = Case.model_validate(_DEMO_CASE)
+    print(f"cluneal {_version()} - built-in example case")
     print(
         "A 72-year-old woman, 68 kg, creatinine 1.3 mg/dL, on sertraline and apixaban, with"
         " left-sided low back pain, a tender point on the iliac crest and 3 weeks of relief"
         " from an ultrasound-guided block."
     )
     print()
-    plan = care_plan(case["patient"], case["findings"], case["history"])  # type: ignore[arg-type]
-    print(format_plan(plan))
+    print(case.plan())
     return 0
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="cluneal",
-        description=f"Cluneal neuralgia care as a computable, explainable model. {_SAFETY}",
+def _cmd_plan(args: argparse.Namespace) -> int:
+    case = _read_case(args.case)
+    plan = case.plan(block_threshold=args.block_threshold, lasting_relief=args.lasting_relief)
+    if args.json:
+        print(plan.model_dump_json(indent=2))
+    else:
+        print(plan)
+    return 0
+
+
+def _cmd_schedule(args: argparse.Namespace) -> int:
+    from cluneal.patient import Patient
+    from cluneal.titration import titration_schedule
+
+    optional = {"weight": args.weight, "height": args.height, "serum_creatinine": args.creatinine}
+    fields: dict[str, Any] = {"age": args.age, "sex": args.sex}
+    fields.update({k: v for k, v in optional.items() if v is not None})
+    fields.update(
+        on_dialysis=args.dialysis,
+        hepatic_impairment=args.hepatic,
+        conditions=args.condition,
+        medications=args.medication,
     )
-    parser.add_argument("--version", action="version", version=f"cluneal {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    if args.hla_b_1502 is not None:
+        fields["hla_b_1502"] = args.hla_b_1502 == "positive"
+    patient = Patient.model_validate(fields)
+    schedule = titration_schedule(
+        args.drug,
+        patient,
+        args.target,
+        start_date=args.start_date,
+        protocol=args.protocol,
+        weight_basis=args.weight_basis,
+    )
+    if args.json:
+        print(schedule.model_dump_json(indent=2))
+    else:
+        from cluneal.report import format_schedule
+
+        print(_SAFETY)
+        print(format_schedule(schedule))
+    return 0
+
+
+def _cmd_schema(args: argparse.Namespace) -> int:
+    from cluneal.case import case_json_schema, tidy_json_schema
+
+    if args.output:
+        from cluneal.plan import CarePlan
+
+        schema = tidy_json_schema(CarePlan.model_json_schema(mode="serialization"))
+        schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+        schema["title"] = "cluneal care plan"
+    else:
+        schema = case_json_schema()
+    print(json.dumps(schema, indent=2))
+    return 0
+
+
+def _age(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"age must be a number of years, got {text!r}") from None
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="cluneal",
+        description=(
+            "Cluneal neuralgia care as a computable, explainable model: diagnosis, pathway, "
+            f"dosing and safety. {_SAFETY}"
+        ),
+        epilog=(
+            "examples:\n"
+            "  cluneal demo\n"
+            "  cluneal plan examples/case.json\n"
+            "  cluneal plan case.json --json > plan.json\n"
+            "  cluneal schedule gabapentin --age 78 --sex female --weight '60 kg' "
+            "--creatinine '1.4 mg/dL'\n"
+            "  cluneal schema > case.schema.json"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"cluneal {_version()}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
     demo = commands.add_parser("demo", help="run a built-in example case end to end")
     demo.set_defaults(handler=_cmd_demo)
+
+    plan = commands.add_parser(
+        "plan",
+        help="print the care plan of a case file (JSON: patient, findings, history)",
+        description="Print the care plan of a case file; 'cluneal schema' prints its format.",
+    )
+    plan.add_argument("case", help="path to the case JSON file ('-' reads standard input)")
+    plan.add_argument("--json", action="store_true", help="print the plan as JSON")
+    plan.add_argument(
+        "--block-threshold",
+        type=float,
+        default=50.0,
+        help="relief (percent) at or above which a block responds (default 50)",
+    )
+    plan.add_argument(
+        "--lasting-relief",
+        default="12 weeks",
+        help="relief lasting at least this long is lasting (default '12 weeks')",
+    )
+    plan.set_defaults(handler=_cmd_plan)
+
+    schedule = commands.add_parser(
+        "schedule",
+        help="print a titration schedule for one drug and one patient",
+        description="Every quantity needs its unit: --weight '70 kg', --creatinine '97 umol/L'.",
+    )
+    schedule.add_argument(
+        "drug",
+        help="nortriptyline, carbamazepine, gabapentin, pregabalin, naltrexone or tramadol",
+    )
+    schedule.add_argument("--age", required=True, type=_age, help="age in years (18-120)")
+    schedule.add_argument("--sex", required=True, help="female or male")
+    schedule.add_argument("--weight", help="body weight with unit, e.g. '70 kg' or '154 lb'")
+    schedule.add_argument("--height", help="height with unit, e.g. '175 cm'")
+    schedule.add_argument(
+        "--creatinine", help="serum creatinine with unit, e.g. '1.1 mg/dL' or '97 umol/L'"
+    )
+    schedule.add_argument("--dialysis", action="store_true", help="on haemodialysis")
+    schedule.add_argument(
+        "--hepatic", default="none", help="hepatic impairment: none, mild, moderate, severe"
+    )
+    schedule.add_argument(
+        "--condition", action="append", default=[], help="a condition (repeatable)"
+    )
+    schedule.add_argument(
+        "--medication", action="append", default=[], help="a current medication (repeatable)"
+    )
+    schedule.add_argument(
+        "--hla-b-1502", choices=["positive", "negative"], help="HLA-B*15:02 result, if tested"
+    )
+    schedule.add_argument("--target", help="target daily dose with unit, e.g. '1800 mg/d'")
+    schedule.add_argument("--start-date", help="day 0 as YYYY-MM-DD, for calendar dates")
+    schedule.add_argument("--protocol", help="standard or start_low (default: by the rules)")
+    schedule.add_argument(
+        "--weight-basis", default="actual", help="Cockcroft-Gault weight: actual, ideal, adjusted"
+    )
+    schedule.add_argument("--json", action="store_true", help="print the schedule as JSON")
+    schedule.set_defaults(handler=_cmd_schedule)
+
+    schema = commands.add_parser("schema", help="print the JSON Schema of a case file")
+    schema.add_argument(
+        "--output",
+        action="store_true",
+        help="print the schema of the plan that 'plan --json' writes instead",
+    )
+    schema.set_defaults(handler=_cmd_schema)
     return parser
 
 
@@ -87,7 +274,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv: The arguments (default: ``sys.argv[1:]``).
 
     Returns:
-        0 on success, 2 on bad input.
+        0 on success, 2 on bad input (with one line on stderr).
 
     Example:
         >>> main(["demo"])
@@ -96,7 +283,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         0
     """
     parser = _parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except _UsageError as exc:
+        print(f"cluneal: error: {exc}", file=sys.stderr)
+        return 2
     handler = getattr(args, "handler", None)
     if handler is None:
         parser.print_help()
@@ -104,7 +295,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         status: int = handler(args)
     except (ClunealError, ValidationError) as exc:
-        message = " ".join(str(exc).split())
-        print(f"cluneal: error: {message}", file=sys.stderr)
+        print(f"cluneal: error: {_one_line(exc)}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # pragma: no cover - e.g. piped into head
+        return 0
     return status

@@ -258,6 +258,8 @@ class Patient(FrozenModel):
         recent_medications: Medications stopped within the last 14 days (MAOI
             washout, naltrexone's opioid-free interval).
         hla_b_1502: HLA-B*15:02 carrier status; ``None`` when not tested.
+        allergies: Drugs the patient is known to be hypersensitive to, generic
+            names (a listed drug is contraindicated: every label says so).
 
     Example:
         >>> Patient(age=45, sex="male", weight=70)
@@ -279,6 +281,7 @@ class Patient(FrozenModel):
     medications: MedicationNames = ()
     recent_medications: MedicationNames = ()
     hla_b_1502: bool | None = None
+    allergies: MedicationNames = ()
 
     @field_validator("on_dialysis", "hla_b_1502", mode="before")
     @classmethod

@@ -101,6 +101,7 @@ def _patient_matches(rule: PatientRule, patient: Patient, age: float) -> bool:
         and (not rule.conditions_any or any(c in conditions for c in rule.conditions_any))
         and (not rule.hepatic_any or hepatic in rule.hepatic_any)
         and _hla_matches(rule, patient.hla_b_1502)
+        and (not rule.allergy_listed or any(d.value in patient.allergies for d in rule.drugs))
     )
 
 

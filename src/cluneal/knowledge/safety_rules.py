@@ -68,6 +68,7 @@ class PatientRule(_AlertRule):
         conditions_any: Any of these conditions.
         hepatic_any: Any of these degrees of hepatic impairment.
         hla_b_1502: ``"positive"`` or ``"unknown"``.
+        allergy_listed: The patient's allergies name one of the rule's drugs.
     """
 
     kind: Literal["patient"]
@@ -76,6 +77,7 @@ class PatientRule(_AlertRule):
     conditions_any: tuple[Condition, ...] = ()
     hepatic_any: tuple[HepaticImpairment, ...] = ()
     hla_b_1502: Literal["positive", "unknown"] | None = None
+    allergy_listed: bool = False
 
 
 class InteractionRule(_AlertRule):
