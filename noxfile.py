@@ -22,7 +22,7 @@ def _group(name: str) -> list[str]:
 @nox.session
 def tests(session: nox.Session) -> None:
     """Run the test suite (with doctests) and enforce 90% branch coverage of src/."""
-    session.install(".[fhir,dataframe,plot,service]", *_group("test"))
+    session.install(".[fhir,dataframe,plot,service]", *_group("test"), *_group("examples"))
     session.run(
         "pytest",
         "--cov=cluneal",
@@ -66,13 +66,30 @@ def docs(session: nox.Session) -> None:
 
 @nox.session
 def examples(session: nox.Session) -> None:
-    """Run every script in examples/."""
-    session.install(".[fhir,dataframe,plot,service]")
-    scripts = sorted((ROOT / "examples").glob("*.py"))
+    """Run every script in examples/ and execute every notebook there."""
+    session.install(".[fhir,dataframe,plot,service]", *_group("examples"))
+    folder = ROOT / "examples"
+    scripts = sorted(folder.glob("*.py"))
     if not scripts:
         session.error("examples/ has no scripts")
     for script in scripts:
         session.run("python", str(script))
+    # Each notebook runs in memory with nbclient: nothing is written back, and the
+    # first failing cell raises CellExecutionError, which fails the session. The
+    # kernel is this virtualenv's python3 (ipykernel), not one a user registered.
+    execute = (
+        "import pathlib, sys\n"
+        "import nbformat\n"
+        "from nbclient import NotebookClient\n"
+        "path = pathlib.Path(sys.argv[1])\n"
+        "notebook = nbformat.read(path, as_version=4)\n"
+        "NotebookClient(notebook, kernel_name='python3', timeout=600,\n"
+        "               resources={'metadata': {'path': str(path.parent)}}).execute()\n"
+        "print(f'{path.name}: {len(notebook.cells)} cells executed')\n"
+    )
+    env = {"JUPYTER_PREFER_ENV_PATH": "1"}
+    for notebook in sorted(folder.glob("*.ipynb")):
+        session.run("python", "-c", execute, str(notebook), env=env)
 
 
 @nox.session

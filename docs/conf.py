@@ -85,5 +85,6 @@ def _run_generator(script: str, function: str, outdir: pathlib.Path) -> None:
 
 
 _run_generator("_pathway_pages.py", "write_pathway_pages", DOCS / "generated")
+_run_generator("_plot_pages.py", "write_plot", DOCS / "generated")
 if (DOCS / "_drug_pages.py").exists():
     _run_generator("_drug_pages.py", "write_drug_pages", DOCS / "drugs" / "generated")

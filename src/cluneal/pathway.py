@@ -285,6 +285,11 @@ class Recommendation(FrozenModel):
         lines.append(f"Rules: {', '.join(self.rules_fired)}")
         return "\n".join(lines)
 
+    def _repr_html_(self) -> str:
+        from cluneal.display import recommendation_html
+
+        return recommendation_html(self)
+
 
 def classify_outcome(
     relief_percent: float,

@@ -165,6 +165,11 @@ class CarePlan(FrozenModel):
 
         return format_plan(self)
 
+    def _repr_html_(self) -> str:
+        from cluneal.display import plan_html
+
+        return plan_html(self)
+
 
 def _coerce(value: object, model: type[FrozenModel], name: str) -> Any:
     if isinstance(value, model):

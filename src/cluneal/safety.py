@@ -120,8 +120,13 @@ def _partners(
         wanted = frozenset(rule.partner_classes)
         pool = patient.medications + (patient.recent_medications if rule.include_recent else ())
         pool += tuple(d.value for d in planned)
-        found.update(m for m in pool if m != rule.drug.value and wanted & classes_of(m))
+        own = rule.drug.value
+        found.update(m for m in pool if m != own and not wanted.isdisjoint(classes_of(m)))
     return tuple(sorted(found))
+
+
+# Iterating an Enum class costs microseconds; the tuple is built once.
+_ALL_DRUGS: tuple[Drug, ...] = tuple(Drug)
 
 
 def _cns_active(name: str) -> bool:
@@ -176,8 +181,8 @@ def screen(
     if not planned:
         return ()
     planned_set = frozenset(planned)
-    on_six = tuple(d for d in Drug if d.value in patient.medications)
-    regimen = tuple(d for d in Drug if d in planned_set or d in on_six)
+    on_six = tuple(d for d in _ALL_DRUGS if d.value in patient.medications)
+    regimen = tuple(d for d in _ALL_DRUGS if d in planned_set or d in on_six)
     planned_names = frozenset(d.value for d in planned)
     age = patient.age_years if age_years is None else age_years
     alerts: list[SafetyAlert] = []

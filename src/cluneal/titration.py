@@ -391,6 +391,64 @@ class TitrationSchedule(FrozenModel):
             current = step
         return current
 
+    def to_dataframe(self) -> Any:
+        """Return the steps as a pandas DataFrame, one row per step (needs ``cluneal[dataframe]``).
+
+        Columns: ``day``, ``date``, ``dose_mg``, ``doses_per_day``, ``daily_dose_mg``,
+        ``timing``, ``composition``, ``reason``; see
+        :func:`cluneal.dataframe.schedule_dataframe`.
+
+        Returns:
+            A new ``pandas.DataFrame``.
+
+        Raises:
+            MissingExtraError: pandas is not installed.
+
+        Example:
+            >>> from cluneal import Patient
+            >>> s = titration_schedule("naltrexone", Patient(age=40, sex="female"))
+            >>> s.to_dataframe()["daily_dose_mg"].tolist()
+            [1.5, 3.0, 4.5]
+        """
+        from cluneal.dataframe import schedule_dataframe
+
+        return schedule_dataframe(self)
+
+    def plot(self, ax: Any = None) -> Any:
+        """Plot the daily dose over time with the cap as a dashed line (needs ``cluneal[plot]``).
+
+        See :func:`cluneal.plotting.plot_schedule`; ``plt.show()`` is never called.
+
+        Args:
+            ax: A matplotlib ``Axes`` to draw on; ``None`` for a new pyplot figure.
+
+        Returns:
+            The matplotlib ``Axes``.
+
+        Raises:
+            MissingExtraError: matplotlib is not installed.
+
+        Example:
+            >>> from matplotlib.figure import Figure
+            >>> from cluneal import Patient
+            >>> s = titration_schedule("naltrexone", Patient(age=40, sex="female"))
+            >>> s.plot(ax=Figure().subplots()).get_xlabel()
+            'Day'
+        """
+        from cluneal.plotting import plot_schedule
+
+        return plot_schedule(self, ax)
+
+    def _repr_html_(self) -> str:
+        from cluneal.display import schedule_html
+
+        return schedule_html(self)
+
+    def __str__(self) -> str:
+        from cluneal.report import format_schedule
+
+        return format_schedule(self)
+
 
 # --- the engine ------------------------------------------------------------------
 
