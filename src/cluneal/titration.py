@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from functools import lru_cache
 from typing import TYPE_CHECKING, Annotated, Any, Final
 
 from pydantic import Field, GetJsonSchemaHandler, computed_field, model_validator
@@ -727,6 +728,61 @@ def _supplements(
     )
 
 
+# The steps depend only on knowledge-base data and these few scalars, never on
+# the patient directly, so they are memoised: a pure function, a bounded LRU
+# (thread-safe), and frozen results that schedules can share. A service sees
+# few distinct keys (drug x protocol x cap x doses a day), so this removes the
+# rounding and splitting work from most calls without changing any answer.
+@lru_cache(maxsize=2048)
+def _plan_steps(  # noqa: PLR0917 - private, memoised on exactly these arguments
+    drug: Drug,
+    protocol: ProtocolName,
+    goal: float,
+    max_doses: int,
+    every_12_h: bool,  # noqa: FBT001 - a cache key, not a flag argument
+    scale: float,
+    use_solution: bool,  # noqa: FBT001 - a cache key, not a flag argument
+    day0: dt.date | None,
+) -> tuple[tuple[TitrationStep, ...], bool]:
+    mono = monograph(drug)
+    proto = mono.protocol(protocol)
+    capsules = formulary(drug, with_solution=False)
+    scaled_form: Formulary = formulary(drug, with_solution=use_solution)
+    steps: list[TitrationStep] = []
+    previous = 0.0
+    used_solution = False
+    raw = _raw_steps(proto, goal)
+    for index, (day, wanted_daily) in enumerate(raw):
+        counts = _counts(mono, wanted_daily, max_doses)
+        dose, count = best_split(capsules, wanted_daily, counts)
+        if scale < 1.0:
+            dose, count = best_split(scaled_form, dose * count * scale, (1,))
+        daily = dose * count
+        if daily <= previous + _EPS:
+            continue  # rounding gave no increase: the previous step continues
+        if index == 0:
+            reason = f"Start: {proto.text}"
+        else:
+            reason = f"Increase to {wanted_daily * scale:g} mg/day"
+        if daily < wanted_daily * scale - _EPS:
+            reason += f"; rounded down to {daily:g} mg/day (marketed strengths)"
+        composition = scaled_form.compose(dose) if scale < 1.0 else capsules.compose(dose)
+        used_solution = used_solution or "solution" in composition
+        steps.append(
+            TitrationStep(
+                day=day,
+                dose_mg=dose,
+                doses_per_day=count,
+                timing=_timing(count, proto.once_daily_timing, every_12_h=every_12_h),
+                composition=composition,
+                date=None if day0 is None else day0 + dt.timedelta(days=day),
+                reason=reason,
+            )
+        )
+        previous = daily
+    return tuple(steps), used_solution
+
+
 def titration_schedule(  # noqa: PLR0912, PLR0915 - one readable pass over Part 0.2-0.6
     drug: Drug | str,
     patient: Patient | Mapping[str, Any],
@@ -879,41 +935,10 @@ def titration_schedule(  # noqa: PLR0912, PLR0915 - one readable pass over Part 
             )
         )
 
-    capsules = formulary(chosen, with_solution=False)
     use_solution = scale < 1.0 and mono.solution is not None and band in mono.solution.bands
-    scaled_form: Formulary = formulary(chosen, with_solution=use_solution)
-    steps: list[TitrationStep] = []
-    previous = 0.0
-    used_solution = False
-    raw = _raw_steps(proto, goal)
-    for index, (day, wanted_daily) in enumerate(raw):
-        counts = _counts(mono, wanted_daily, max_doses)
-        dose, count = best_split(capsules, wanted_daily, counts)
-        if scale < 1.0:
-            dose, count = best_split(scaled_form, dose * count * scale, (1,))
-        daily = dose * count
-        if daily <= previous + _EPS:
-            continue  # rounding gave no increase: the previous step continues
-        if index == 0:
-            reason = f"Start: {proto.text}"
-        else:
-            reason = f"Increase to {wanted_daily * scale:g} mg/day"
-        if daily < wanted_daily * scale - _EPS:
-            reason += f"; rounded down to {daily:g} mg/day (marketed strengths)"
-        composition = scaled_form.compose(dose) if scale < 1.0 else capsules.compose(dose)
-        used_solution = used_solution or "solution" in composition
-        steps.append(
-            TitrationStep(
-                day=day,
-                dose_mg=dose,
-                doses_per_day=count,
-                timing=_timing(count, proto.once_daily_timing, every_12_h=every_12_h),
-                composition=composition,
-                date=None if day0 is None else day0 + dt.timedelta(days=day),
-                reason=reason,
-            )
-        )
-        previous = daily
+    steps, used_solution = _plan_steps(
+        chosen, proto.name, goal, max_doses, every_12_h, scale, use_solution, day0
+    )
 
     if not steps:
         rule = titration_rule("titration.no_achievable_dose")
