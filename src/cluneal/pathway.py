@@ -21,15 +21,14 @@ Example:
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Mapping
 from enum import StrEnum
 from functools import cache
 from importlib import resources
-from typing import Annotated, Any, Final, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Final, Literal
 
 from pydantic import Field, Strict, ValidationError
 
-from cluneal._base import FrozenModel
+from cluneal._base import FrozenModel, coerce_model
 from cluneal.diagnosis import (
     DEFAULT_BLOCK_THRESHOLD_PERCENT,
     DiagnosticAssessment,
@@ -38,11 +37,14 @@ from cluneal.diagnosis import (
     TenderPointSite,
     assess_diagnosis,
 )
-from cluneal.errors import ClunealError, InvalidQuantityError, KnowledgeBaseError
+from cluneal.errors import InvalidQuantityError, KnowledgeBaseError
 from cluneal.evidence import EvidenceLevel
 from cluneal.interventions import Intervention
 from cluneal.knowledge import KNOWLEDGE_BASE_VERSION
 from cluneal.units import Duration, Kind, Quantity, magnitude_in, parse_quantity, ureg
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 __all__ = [
     "Alternative",
@@ -377,15 +379,6 @@ _BRANCH_SITE: Final = {
 }
 
 
-def _coerce(value: object, model: type[FrozenModel], name: str) -> Any:
-    if isinstance(value, model):
-        return value
-    if isinstance(value, Mapping):
-        return model.model_validate(value)
-    msg = f"{name}: got {type(value).__name__}; expected a {model.__name__} or a mapping"
-    raise ClunealError(msg)
-
-
 def _describe(relief: float, duration: Quantity | None, outcome: OutcomeClass) -> str:
     if outcome is OutcomeClass.FAILED:
         return f"{relief:g}% relief, below the response threshold (failed)"
@@ -555,8 +548,8 @@ def next_step(
         >>> rec.step.value, rec.evidence_level.value
         ('initial_evaluation', 'prospective_cohort')
     """
-    found: Findings = _coerce(findings, Findings, "findings")
-    past: CareHistory = _coerce(
+    found: Findings = coerce_model(findings, Findings, "findings")
+    past: CareHistory = coerce_model(
         CareHistory() if history is None else history, CareHistory, "history"
     )
     lasting_days = _lasting_days(lasting_relief)

@@ -20,7 +20,6 @@ Example:
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Mapping
 from enum import StrEnum
 from functools import cache
 from importlib import resources
@@ -28,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import ValidationError
 
-from cluneal._base import FrozenModel
+from cluneal._base import FrozenModel, coerce_model
 from cluneal.alerts import SafetyAlert, sort_alerts
 from cluneal.complementary import ComplementaryMeasure, complementary_care
 from cluneal.diagnosis import (
@@ -38,7 +37,7 @@ from cluneal.diagnosis import (
     Findings,
 )
 from cluneal.drug import Drug
-from cluneal.errors import ClunealError, ContraindicatedError, KnowledgeBaseError
+from cluneal.errors import ContraindicatedError, KnowledgeBaseError
 from cluneal.knowledge import KNOWLEDGE_BASE_VERSION
 from cluneal.pathway import CareHistory, Recommendation, next_step
 from cluneal.patient import Patient
@@ -47,6 +46,7 @@ from cluneal.titration import TitrationSchedule, titration_schedule
 
 if TYPE_CHECKING:
     import datetime as dt
+    from collections.abc import Mapping
 
     from cluneal.units import Quantity
 
@@ -169,15 +169,6 @@ class CarePlan(FrozenModel):
         from cluneal.display import plan_html
 
         return plan_html(self)
-
-
-def _coerce(value: object, model: type[FrozenModel], name: str) -> Any:
-    if isinstance(value, model):
-        return value
-    if isinstance(value, Mapping):
-        return model.model_validate(value)
-    msg = f"{name}: got {type(value).__name__}; expected a {model.__name__} or a mapping"
-    raise ClunealError(msg)
 
 
 def _withhold_rule(assessment: DiagnosticAssessment) -> _Rule | None:
@@ -358,9 +349,9 @@ def care_plan(
         >>> [c.drug.value for c in plan.drug_choices if c.status.value == "excluded"]
         ['nortriptyline']
     """
-    person: Patient = _coerce(patient, Patient, "patient")
-    found: Findings = _coerce(findings, Findings, "findings")
-    past: CareHistory = _coerce(
+    person: Patient = coerce_model(patient, Patient, "patient")
+    found: Findings = coerce_model(findings, Findings, "findings")
+    past: CareHistory = coerce_model(
         CareHistory() if history is None else history, CareHistory, "history"
     )
     recommendation = next_step(
