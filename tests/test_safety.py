@@ -351,3 +351,17 @@ def test_listed_hypersensitivity_contraindicates_the_drug(drug: str) -> None:
     assert rule in {a.rule_id for a in info.value.alerts}
     other = "gabapentin" if drug != "gabapentin" else "pregabalin"
     assert not any(a.rule_id == rule for a in check_regimen([other], patient))
+
+
+def test_tramadol_in_pregnancy_warns_of_neonatal_opioid_withdrawal() -> None:
+    """clinical.md B5: prolonged tramadol use in pregnancy can cause NOWS (tramadol label, V2)."""
+    patient = Patient(age=30, sex="female", conditions=["pregnancy"])
+    rules = {a.rule_id: a for a in check_regimen(["tramadol"], patient)}
+    assert rules["pregnancy.tramadol.nows"].severity is Severity.MAJOR
+    assert "pregnancy.major" in rules
+    assert "pregnancy.tramadol.nows" not in {
+        a.rule_id for a in check_regimen(["gabapentin"], patient)
+    }
+    assert "tramadol" not in rules["pregnancy.major"].message.lower().replace(
+        rules["pregnancy.major"].drugs[0], ""
+    )
