@@ -324,17 +324,20 @@ class TitrationSchedule(FrozenModel):
 
     @model_validator(mode="after")
     def _invariants(self) -> TitrationSchedule:
-        previous: TitrationStep | None = None
+        # On every schedule built: plain arithmetic, no property calls, because
+        # this runs in the hot path (the EPS tolerance covers float rounding).
+        cap = self.max_daily_dose_mg + _EPS
+        last_day = -1
+        last_daily = 0.0
         for step in self.steps:
-            if step.daily_dose_mg > self.max_daily_dose_mg + _EPS:
+            daily = step.dose_mg * step.doses_per_day
+            if daily > cap:
                 msg = f"step on day {step.day} exceeds the cap {self.max_daily_dose_mg:g} mg/d"
                 raise ValueError(msg)
-            if previous is not None and (
-                step.day <= previous.day or step.daily_dose_mg < previous.daily_dose_mg - _EPS
-            ):
+            if step.day <= last_day or daily < last_daily - _EPS:
                 msg = "days must strictly increase and daily doses must not fall"
                 raise ValueError(msg)
-            previous = step
+            last_day, last_daily = step.day, daily
         return self
 
     @classmethod
