@@ -159,7 +159,7 @@ def _relevant(planned: tuple[Drug, ...]) -> tuple[_AnyRule, ...]:
     return tuple(out)
 
 
-def screen(
+def screen(  # noqa: PLR0912 - one dispatch over the four rule kinds
     planned: tuple[Drug, ...], patient: Patient, age_years: float | None = None
 ) -> tuple[SafetyAlert, ...]:
     """Evaluate every safety rule for the planned drugs (unsorted).
@@ -181,20 +181,32 @@ def screen(
     if not planned:
         return ()
     planned_set = frozenset(planned)
-    on_six = tuple(d for d in _ALL_DRUGS if d.value in patient.medications)
+    meds = patient.medications
+    on_six = tuple(d for d in _ALL_DRUGS if d.value in meds)
     regimen = tuple(d for d in _ALL_DRUGS if d in planned_set or d in on_six)
     planned_names = frozenset(d.value for d in planned)
     age = patient.age_years if age_years is None else age_years
+    # Cheap gates first: most patients have few conditions and co-medications,
+    # so most rules can be rejected without evaluating their predicates.
+    alone = len(regimen) == 1 and not meds and not patient.recent_medications
+    cns: list[str] | None = None
     alerts: list[SafetyAlert] = []
     for rule in _relevant(planned):
         if isinstance(rule, PatientRule):
+            if (rule.conditions_any and not patient.conditions) or (
+                rule.allergy_listed and not patient.allergies
+            ):
+                continue
             if _patient_matches(rule, patient, age):
                 alerts.extend(
                     _alert(rule, d.value, (d.value,)) for d in rule.drugs if d in planned_set
                 )
         elif isinstance(rule, InteractionRule):
-            if rule.drug not in regimen or (
-                rule.min_age_years is not None and age < rule.min_age_years
+            # A lone planned drug with no co-medication has no partner to interact with.
+            if (
+                alone
+                or rule.drug not in regimen
+                or (rule.min_age_years is not None and age < rule.min_age_years)
             ):
                 continue
             partners = _partners(rule, regimen, planned, patient)
@@ -203,15 +215,18 @@ def screen(
                     _alert(rule, rule.drug.value, (rule.drug.value, *partners), ", ".join(partners))
                 )
         elif isinstance(rule, CnsCountRule):
-            if rule.min_age_years is not None and age < rule.min_age_years:
+            if (rule.min_age_years is not None and age < rule.min_age_years) or (
+                len(planned) + len(meds) < rule.threshold
+            ):
                 continue
-            cns = sorted(
-                {d.value for d in planned if _cns_active(d.value)}
-                | {m for m in patient.medications if _cns_active(m)}
-            )
+            if cns is None:
+                cns = sorted(
+                    {d.value for d in planned if _cns_active(d.value)}
+                    | {m for m in meds if _cns_active(m)}
+                )
             if len(cns) >= rule.threshold and planned_names & set(cns):
                 alerts.append(_alert(rule, cns[0], tuple(cns), ", ".join(cns)))
-        else:
+        elif meds:
             unknown = patient.unrecognized_medications
             if unknown:
                 names = tuple(d.value for d in planned)
