@@ -22,7 +22,7 @@ from typing import Annotated
 
 from pydantic import Field, ValidationError
 
-from cluneal._base import FrozenModel
+from cluneal._base import FrozenModel, coerce_model
 from cluneal.alerts import SafetyAlert, Severity, sort_alerts
 from cluneal.errors import KnowledgeBaseError
 from cluneal.evidence import EvidenceLevel
@@ -117,6 +117,7 @@ def complementary_care(
         >>> complementary_care(Patient(age=40, sex="female"))[1]
         ()
     """
+    patient = coerce_model(patient, Patient, "patient")
     table = _table()
     alerts = []
     for rule in table.interactions:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import Final
 
+from cluneal.errors import UnknownTermError
 from cluneal.pathway import PathwayStep, Recommendation, pathway_transitions
 
 __all__ = ["pathway_dot", "pathway_edges", "pathway_mermaid"]
@@ -60,7 +61,10 @@ def _current(current: Recommendation | PathwayStep | str | None) -> tuple[str | 
         return None, None
     if isinstance(current, Recommendation):
         return current.step.value, current.transition
-    return PathwayStep(current).value, None
+    try:
+        return PathwayStep(current).value, None
+    except ValueError:
+        raise UnknownTermError("current", current, [s.value for s in PathwayStep]) from None
 
 
 def _labels() -> dict[str, str]:

@@ -24,7 +24,7 @@ from typing import Final
 
 from pydantic import ValidationError
 
-from cluneal._base import FrozenModel
+from cluneal._base import FrozenModel, coerce_model
 from cluneal.errors import InsufficientDataError, KnowledgeBaseError, UnknownTermError
 from cluneal.patient import Patient, Sex
 from cluneal.units import (
@@ -204,6 +204,7 @@ def ideal_body_weight(patient: Patient) -> Quantity:
         >>> ideal_body_weight(Patient(age=40, sex="male", height="70 in"))
         <Quantity(73.0, 'kilogram')>
     """
+    patient = coerce_model(patient, Patient, "patient")
     height_cm = patient.height_cm
     if height_cm is None:
         raise InsufficientDataError("Ideal body weight (Devine)", ["height"])
@@ -331,6 +332,7 @@ def estimate_creatinine_clearance(
         >>> round(estimate_creatinine_clearance(p).ml_min, 1)
         33.8
     """
+    patient = coerce_model(patient, Patient, "patient")
     basis = _parse_basis(weight_basis)
     value, used, weight, explanation = _cockcroft_gault(patient, basis)
     citations = (
@@ -411,6 +413,7 @@ def egfr_ckd_epi_2021(patient: Patient) -> Quantity:
         >>> round(egfr_ckd_epi_2021(Patient(age=55, sex="male", serum_creatinine="1.2 mg/dL")).m)
         71
     """
+    patient = coerce_model(patient, Patient, "patient")
     creatinine = patient.creatinine_mg_dl
     if creatinine is None:
         raise InsufficientDataError("CKD-EPI 2021 eGFR", ["serum_creatinine"])
@@ -521,6 +524,7 @@ def assess_renal_function(
         >>> a.band.value, round(a.crcl_ml_min, 1)
         ('moderate', 33.8)
     """
+    patient = coerce_model(patient, Patient, "patient")
     basis = _parse_basis(weight_basis)
     creatinine = patient.creatinine_mg_dl
     egfr_value = (
