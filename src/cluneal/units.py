@@ -366,6 +366,14 @@ KINDS: Final[Mapping[Kind, QuantityKind]] = MappingProxyType(
     }
 )
 
+# (kind, UnitsContainer) -> factor to the kind's canonical unit: the one dict
+# lookup behind magnitude_in, which the calculations call many times per result.
+_FACTORS: Final[dict[tuple[Kind, object], float]] = {
+    (kind, _CONTAINER_BY_UCUM[code]): factor
+    for kind, spec in KINDS.items()
+    for code, factor in spec.factors.items()
+}
+
 # The field names that the error helpers and ``parse_quantity`` understand.
 _FIELD_KINDS: Final = MappingProxyType(
     {
@@ -607,13 +615,12 @@ def magnitude_in(quantity: Quantity, kind: Kind) -> float:
         >>> magnitude_in(Q_(97, "umol/L"), Kind.SERUM_CREATININE)
         1.097...
     """
-    spec = KINDS[kind]
-    code = _code_for_unit(quantity._units, spec)
-    if code is None:
+    factor = _FACTORS.get((kind, getattr(quantity, "_units", None)))
+    if factor is None:
+        spec = KINDS[kind]
         quantity = parse_quantity(quantity, kind.value, spec)
-        code = _code_for_unit(quantity._units, spec)
-        assert code is not None  # noqa: S101 - parse_quantity returns table units only
-    return float(quantity.magnitude) * spec.factors[code]
+        factor = _FACTORS[(kind, quantity._units)]
+    return float(quantity._magnitude) * factor
 
 
 def quantity_to_json(quantity: Quantity, kind: QuantityKind | Kind | None = None) -> dict[str, Any]:
