@@ -142,6 +142,18 @@ def _swap_schema(
     return schema
 
 
+def _quantity_input_schema(
+    core_schema: CoreSchema,
+    handler: GetJsonSchemaHandler,
+    fields: dict[str, tuple[str, Kind, bool]],
+) -> JsonSchemaValue:
+    """JSON Schema of a float-backed model: the quantity names replace the float fields."""
+    schema = handler.resolve_ref_schema(handler(core_schema))
+    if handler.mode == "serialization":
+        return schema  # the computed quantity fields describe the output
+    return _swap_schema(schema, fields, handler.mode)
+
+
 class TitrationStep(FrozenModel):
     """One step of a schedule: from ``day`` on, take ``dose`` ``doses_per_day`` times.
 
@@ -198,16 +210,13 @@ class TitrationStep(FrozenModel):
     def __get_pydantic_json_schema__(
         cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
     ) -> JsonSchemaValue:
-        schema = handler.resolve_ref_schema(handler(core_schema))
-        if handler.mode == "serialization":
-            return schema  # the computed quantity fields describe the output
-        return _swap_schema(
-            schema,
+        return _quantity_input_schema(
+            core_schema,
+            handler,
             {
                 "dose_mg": ("dose", Kind.DOSE, True),
                 "daily_dose_mg": ("daily_dose", Kind.DAILY_DOSE, False),
             },
-            handler.mode,
         )
 
     @property
@@ -344,16 +353,13 @@ class TitrationSchedule(FrozenModel):
     def __get_pydantic_json_schema__(
         cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
     ) -> JsonSchemaValue:
-        schema = handler.resolve_ref_schema(handler(core_schema))
-        if handler.mode == "serialization":
-            return schema  # the computed quantity fields describe the output
-        return _swap_schema(
-            schema,
+        return _quantity_input_schema(
+            core_schema,
+            handler,
             {
                 "max_daily_dose_mg": ("max_daily_dose", Kind.DAILY_DOSE, True),
                 "target_daily_dose_mg": ("target_daily_dose", Kind.DAILY_DOSE, True),
             },
-            handler.mode,
         )
 
     @computed_field  # type: ignore[prop-decorator]
