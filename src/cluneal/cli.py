@@ -277,10 +277,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         0 on success, 2 on bad input (with one line on stderr).
 
     Example:
-        >>> main(["demo"])
-        cluneal ... - built-in example case
-        ...
-        0
+        >>> main(["plan", "no-such-case.json"])  # the one-line error goes to stderr
+        2
     """
     parser = _parser()
     try:

@@ -63,7 +63,6 @@ class InvalidQuantityError(ClunealError):
         >>> from cluneal.units import parse_quantity
         >>> parse_quantity(70, "weight")
         Traceback (most recent call last):
-        ...
         cluneal.errors.InvalidQuantityError: weight: got 70; expected ...
     """
 

@@ -346,7 +346,6 @@ def parse_procedure(data: object) -> Procedure:
         <SurgicalTechnique.NEURECTOMY: 'neurectomy'>
         >>> parse_procedure({"kind": "acupuncture"})
         Traceback (most recent call last):
-        ...
         pydantic_core._pydantic_core.ValidationError: 1 validation error for ...
     """
     if isinstance(data, str | bytes | bytearray):

@@ -264,7 +264,6 @@ class Patient(FrozenModel):
     Example:
         >>> Patient(age=45, sex="male", weight=70)
         Traceback (most recent call last):
-        ...
         pydantic_core._pydantic_core.ValidationError: 1 validation error for Patient
         weight
           Value error, weight: got 70; expected a body weight as one number and one unit ...

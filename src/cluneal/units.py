@@ -436,7 +436,6 @@ def parse_quantity(
         <Quantity(1.1, 'milligram / deciliter')>
         >>> parse_quantity("2*3 mg", "dose")
         Traceback (most recent call last):
-        ...
         cluneal.errors.InvalidQuantityError: dose: got '2*3 mg'; expected a dose as one number ...
     """
     spec = _resolve_kind(field_name, kind)
