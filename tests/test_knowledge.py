@@ -9,6 +9,7 @@ import pytest
 from cluneal import Drug, KnowledgeBaseError, UnknownTermError, citation
 from cluneal.evidence import SourceMark
 from cluneal.knowledge import drugs as kb
+from cluneal.knowledge import read_toml
 from cluneal.knowledge.drugs import (
     ProtocolName,
     all_monographs,
@@ -155,7 +156,7 @@ def test_parse_drug_refuses_unknown(value: object) -> None:
 
 def test_broken_monograph_raises_knowledge_base_error(monkeypatch: pytest.MonkeyPatch) -> None:
     """A malformed monograph raises KnowledgeBaseError when loaded."""
-    original = kb._read
+    original = read_toml
 
     def broken(path: str) -> dict[str, object]:
         data = original(path)
@@ -163,7 +164,7 @@ def test_broken_monograph_raises_knowledge_base_error(monkeypatch: pytest.Monkey
             data = {**data, "caps": []}
         return data
 
-    monkeypatch.setattr(kb, "_read", broken)
+    monkeypatch.setattr(kb, "read_toml", broken)
     kb.all_monographs.cache_clear()
     try:
         with pytest.raises(KnowledgeBaseError, match="tramadol"):
@@ -175,17 +176,17 @@ def test_broken_monograph_raises_knowledge_base_error(monkeypatch: pytest.Monkey
 
 def test_unknown_citation_raises_knowledge_base_error(monkeypatch: pytest.MonkeyPatch) -> None:
     """A rule citing an unknown source raises KnowledgeBaseError."""
-    original = kb._read
+    original = read_toml
 
     def broken(path: str) -> dict[str, object]:
         data = original(path)
         if path == "titration.toml":
-            rules = list(data["rule"])  # type: ignore[call-overload]
+            rules = list(data["rule"])
             rules[0] = {**rules[0], "citation": "no_such_source"}
             data = {"rule": rules}
         return data
 
-    monkeypatch.setattr(kb, "_read", broken)
+    monkeypatch.setattr(kb, "read_toml", broken)
     kb.titration_rules.cache_clear()
     try:
         with pytest.raises(KnowledgeBaseError, match="no_such_source"):
@@ -198,7 +199,7 @@ def test_unknown_citation_raises_knowledge_base_error(monkeypatch: pytest.Monkey
 def test_missing_file_raises_knowledge_base_error() -> None:
     """A missing data file is a KnowledgeBaseError, not an OSError."""
     with pytest.raises(KnowledgeBaseError, match=r"nope\.toml"):
-        kb._read("nope.toml")
+        read_toml("nope.toml")
 
 
 def _protocol(**extra: object) -> dict[str, object]:
@@ -259,12 +260,12 @@ def test_monograph_validators(change: dict[str, object], problem: str) -> None:
 
 def test_monograph_for_wrong_drug(monkeypatch: pytest.MonkeyPatch) -> None:
     """A file describing another drug is refused."""
-    original = kb._read
+    original = read_toml
 
     def swapped(path: str) -> dict[str, object]:
         return original("monographs/pregabalin.toml" if path.endswith("gabapentin.toml") else path)
 
-    monkeypatch.setattr(kb, "_read", swapped)
+    monkeypatch.setattr(kb, "read_toml", swapped)
     kb.all_monographs.cache_clear()
     try:
         with pytest.raises(KnowledgeBaseError, match=r"not 'gabapentin'|duplicate"):
@@ -276,16 +277,16 @@ def test_monograph_for_wrong_drug(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_duplicate_rule_ids_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     """Rule ids must be unique within and across files."""
-    original = kb._read
+    original = read_toml
 
     def doubled(path: str) -> dict[str, object]:
         data = original(path)
         if path == "titration.toml":
-            rules = list(data["rule"])  # type: ignore[call-overload]
+            rules = list(data["rule"])
             data = {"rule": [*rules, rules[0]]}
         return data
 
-    monkeypatch.setattr(kb, "_read", doubled)
+    monkeypatch.setattr(kb, "read_toml", doubled)
     kb.titration_rules.cache_clear()
     try:
         with pytest.raises(KnowledgeBaseError, match="duplicate"):
@@ -299,7 +300,7 @@ def test_safety_rule_validation(monkeypatch: pytest.MonkeyPatch) -> None:
     """Safety rules: bad templates, missing partners and duplicate ids are refused."""
     from cluneal.knowledge import safety_rules as sr
 
-    original = kb._read
+    original = read_toml
     cases: list[tuple[dict[str, object], str]] = [
         ({"message": "{nope}"}, "template"),
         ({"kind": "interaction", "drug": "tramadol"}, "partner"),
@@ -312,7 +313,7 @@ def test_safety_rule_validation(monkeypatch: pytest.MonkeyPatch) -> None:
         def broken(path: str, change: dict[str, object] = change) -> dict[str, object]:
             data = original(path)
             if path == "safety.toml":
-                rules = list(data["rule"])  # type: ignore[call-overload]
+                rules = list(data["rule"])
                 base = {
                     "kind": "unscreened",
                     "rule_id": "x.y",
@@ -324,7 +325,7 @@ def test_safety_rule_validation(monkeypatch: pytest.MonkeyPatch) -> None:
                 data = {"rule": [*rules, {**base, **change}]}
             return data
 
-        monkeypatch.setattr(sr, "_read", broken)
+        monkeypatch.setattr(sr, "read_toml", broken)
         sr.safety_rules.cache_clear()
         try:
             with pytest.raises(KnowledgeBaseError, match=problem):

@@ -15,9 +15,7 @@ Example:
 
 from __future__ import annotations
 
-import tomllib
 from functools import cache
-from importlib import resources
 from typing import Annotated
 
 from pydantic import Field, ValidationError
@@ -26,6 +24,7 @@ from cluneal._base import FrozenModel, coerce_model
 from cluneal.alerts import SafetyAlert, Severity, sort_alerts
 from cluneal.errors import KnowledgeBaseError
 from cluneal.evidence import EvidenceLevel
+from cluneal.knowledge import read_toml
 from cluneal.patient import MedicationClass, Patient
 
 __all__ = ["ComplementaryMeasure", "complementary_care", "complementary_measures"]
@@ -73,11 +72,10 @@ class _Table(FrozenModel):
 
 @cache
 def _table() -> _Table:
-    path = resources.files("cluneal.knowledge") / "complementary.toml"
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = read_toml("complementary.toml")
         table = _Table(measures=raw["measure"], interactions=raw["interaction"])
-    except (tomllib.TOMLDecodeError, KeyError, ValidationError) as exc:
+    except (KeyError, ValidationError) as exc:
         raise KnowledgeBaseError("complementary.toml", str(exc)) from exc
     ids = {m.id for m in table.measures}
     if any(i.measure not in ids for i in table.interactions):

@@ -20,10 +20,8 @@ Example:
 
 from __future__ import annotations
 
-import tomllib
 from enum import StrEnum
 from functools import cache
-from importlib import resources
 from typing import TYPE_CHECKING, Annotated, Any, Final, Literal
 
 from pydantic import Field, Strict, ValidationError
@@ -40,7 +38,7 @@ from cluneal.diagnosis import (
 from cluneal.errors import InvalidQuantityError, KnowledgeBaseError
 from cluneal.evidence import EvidenceLevel
 from cluneal.interventions import Intervention
-from cluneal.knowledge import KNOWLEDGE_BASE_VERSION
+from cluneal.knowledge import KNOWLEDGE_BASE_VERSION, read_toml
 from cluneal.units import Duration, Kind, Quantity, magnitude_in, parse_quantity, ureg
 
 if TYPE_CHECKING:
@@ -211,15 +209,14 @@ class _PathwayTable(FrozenModel):
 
 @cache
 def _table() -> _PathwayTable:
-    path = resources.files("cluneal.knowledge") / "pathway.toml"
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = read_toml("pathway.toml")
         params = dict(raw["parameters"])
         params["ladder"] = raw["ladder"] if "ladder" in raw else params.pop("ladder", ())
         table = _PathwayTable(
             parameters=params, transitions=raw["transition"], modifiers=raw["modifier"]
         )
-    except (tomllib.TOMLDecodeError, KeyError, ValidationError) as exc:
+    except (KeyError, ValidationError) as exc:
         raise KnowledgeBaseError("pathway.toml", str(exc)) from exc
     ids = [t.rule_id for t in table.transitions] + [m.rule_id for m in table.modifiers]
     if len(ids) != len(set(ids)):

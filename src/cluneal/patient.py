@@ -15,11 +15,9 @@ Example:
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Iterable, Mapping
 from enum import StrEnum
 from functools import cache
-from importlib import resources
 from types import MappingProxyType
 from typing import Annotated, Any, Final
 
@@ -27,6 +25,7 @@ from pydantic import BeforeValidator, field_validator, model_validator
 
 from cluneal._base import FrozenModel
 from cluneal.errors import InvalidQuantityError, KnowledgeBaseError
+from cluneal.knowledge import read_toml
 from cluneal.units import Age, BodyWeight, Height, Kind, SerumCreatinine, magnitude_in
 
 __all__ = [
@@ -155,15 +154,14 @@ _MEDICATION_NAME = re.compile(r"[a-z0-9][a-z0-9 ().,+'/-]{0,79}")
 
 @cache
 def _catalogue() -> Mapping[str, frozenset[MedicationClass]]:
-    path = resources.files("cluneal.knowledge") / "medications.toml"
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = read_toml("medications.toml")
         members: dict[str, set[MedicationClass]] = {}
         for cls_name, names in raw["classes"].items():
             cls = MedicationClass(cls_name)
             for name in names:
                 members.setdefault(name, set()).add(cls)
-    except (tomllib.TOMLDecodeError, KeyError, ValueError) as exc:
+    except (KeyError, ValueError) as exc:
         raise KnowledgeBaseError("medications.toml", str(exc)) from exc
     return MappingProxyType({name: frozenset(c) for name, c in members.items()})
 

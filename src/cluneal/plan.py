@@ -19,10 +19,8 @@ Example:
 
 from __future__ import annotations
 
-import tomllib
 from enum import StrEnum
 from functools import cache
-from importlib import resources
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import ValidationError
@@ -38,7 +36,7 @@ from cluneal.diagnosis import (
 )
 from cluneal.drug import Drug
 from cluneal.errors import ContraindicatedError, KnowledgeBaseError
-from cluneal.knowledge import KNOWLEDGE_BASE_VERSION
+from cluneal.knowledge import KNOWLEDGE_BASE_VERSION, read_toml
 from cluneal.pathway import CareHistory, Recommendation, next_step
 from cluneal.patient import Patient
 from cluneal.renal import WeightBasis
@@ -114,16 +112,15 @@ class _Table(FrozenModel):
 
 @cache
 def _table() -> _Table:
-    path = resources.files("cluneal.knowledge") / "pharmacotherapy.toml"
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = read_toml("pharmacotherapy.toml")
         return _Table(
             selection=raw["selection"],
             skips=raw["skip"],
             withholds=raw["withhold"],
             none_available=raw["none_available"],
         )
-    except (tomllib.TOMLDecodeError, KeyError, ValidationError) as exc:
+    except (KeyError, ValidationError) as exc:
         raise KnowledgeBaseError("pharmacotherapy.toml", str(exc)) from exc
 
 

@@ -16,16 +16,15 @@ Example:
 
 from __future__ import annotations
 
-import tomllib
 from enum import StrEnum
 from functools import cache
-from importlib import resources
 from typing import Final
 
 from pydantic import ValidationError
 
 from cluneal._base import FrozenModel, coerce_model
 from cluneal.errors import InsufficientDataError, KnowledgeBaseError, UnknownTermError
+from cluneal.knowledge import read_toml
 from cluneal.patient import Patient, Sex
 from cluneal.units import (
     Q_,
@@ -137,11 +136,10 @@ class _RenalTable(FrozenModel):
 
 @cache
 def _table() -> _RenalTable:
-    path = resources.files("cluneal.knowledge") / "renal.toml"
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = read_toml("renal.toml")
         table = _RenalTable(bands=raw["band"], dialysis=raw["dialysis"], unknown=raw["unknown"])
-    except (tomllib.TOMLDecodeError, KeyError, ValidationError) as exc:
+    except (KeyError, ValidationError) as exc:
         raise KnowledgeBaseError("renal.toml", str(exc)) from exc
     if tuple(b.band for b in table.bands) != _BAND_ORDER:
         raise KnowledgeBaseError(

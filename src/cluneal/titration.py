@@ -85,7 +85,7 @@ __all__ = [
 # Cached unit objects: building a quantity on access is then one object
 # construction, with no registry lookup or string parsing.
 _MG: Final = ureg.Unit("milligram")
-_MG_PER_DAY: Final = ureg.Unit("milligram / day")
+
 _EPS: Final = 1e-9
 _OLDER_ADULT_YEARS: Final = 65.0
 _TRAMADOL_OLDER_YEARS: Final = 75.0

@@ -17,10 +17,8 @@ Example:
 
 from __future__ import annotations
 
-import tomllib
 from enum import StrEnum
 from functools import cache
-from importlib import resources
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Annotated, Literal
 
@@ -31,6 +29,7 @@ from cluneal.alerts import Severity
 from cluneal.drug import Drug
 from cluneal.errors import KnowledgeBaseError, UnknownTermError
 from cluneal.evidence import SourceMark, citation
+from cluneal.knowledge import read_toml
 from cluneal.renal import RenalBand
 
 if TYPE_CHECKING:
@@ -401,14 +400,6 @@ class _TitrationRules(FrozenModel):
     rule: tuple[KnowledgeRule, ...]
 
 
-def _read(path: str) -> dict[str, object]:
-    resource = resources.files("cluneal.knowledge").joinpath(*path.split("/"))
-    try:
-        return tomllib.loads(resource.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise KnowledgeBaseError(path, str(exc)) from exc
-
-
 def check_citations(source: str, rules: tuple[KnowledgeRule, ...]) -> None:
     """Check that every rule's citation resolves.
 
@@ -441,7 +432,7 @@ def titration_rules() -> Mapping[str, KnowledgeRule]:
         True
     """
     try:
-        table = _TitrationRules.model_validate(_read("titration.toml"))
+        table = _TitrationRules.model_validate(read_toml("titration.toml"))
     except ValidationError as exc:
         raise KnowledgeBaseError("titration.toml", str(exc)) from exc
     check_citations("titration.toml", table.rule)
@@ -496,7 +487,7 @@ def all_monographs() -> Mapping[Drug, Monograph]:
     for drug in Drug:
         source = f"monographs/{drug.value}.toml"
         try:
-            mono = Monograph.model_validate(_read(source))
+            mono = Monograph.model_validate(read_toml(source))
         except ValidationError as exc:
             raise KnowledgeBaseError(source, str(exc)) from exc
         if mono.drug is not drug:

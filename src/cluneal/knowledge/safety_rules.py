@@ -25,7 +25,8 @@ from cluneal._base import FrozenModel
 from cluneal.alerts import Severity  # noqa: TC001
 from cluneal.drug import Drug  # noqa: TC001
 from cluneal.errors import KnowledgeBaseError
-from cluneal.knowledge.drugs import KnowledgeRule, _read, check_citations, titration_rules
+from cluneal.knowledge import read_toml
+from cluneal.knowledge.drugs import KnowledgeRule, check_citations, titration_rules
 from cluneal.patient import Condition, HepaticImpairment, MedicationClass  # noqa: TC001
 
 __all__ = [
@@ -154,7 +155,7 @@ def safety_rules() -> tuple[PatientRule | InteractionRule | CnsCountRule | Unscr
     """
     source = "safety.toml"
     try:
-        table = _ADAPTER.validate_python(_read(source))
+        table = _ADAPTER.validate_python(read_toml(source))
     except ValidationError as exc:
         raise KnowledgeBaseError(source, str(exc)) from exc
     check_citations(source, table.rule)
