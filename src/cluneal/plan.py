@@ -44,7 +44,7 @@ from cluneal.titration import TitrationSchedule, titration_schedule
 
 if TYPE_CHECKING:
     import datetime as dt
-    from collections.abc import Mapping
+    from collections.abc import Iterable, Mapping
 
     from cluneal.units import Quantity
 
@@ -197,6 +197,20 @@ class _Choice(FrozenModel):
     rationale: str
 
 
+def _choice(
+    drug: Drug, status: ChoiceStatus, reason: str, rules: Iterable[tuple[str, str]]
+) -> DrugChoice:
+    """One candidate's outcome; ``rules`` are (rule id, citation id) pairs."""
+    pairs = tuple(rules)
+    return DrugChoice(
+        drug=drug,
+        status=status,
+        reason=reason,
+        rule_ids=tuple(rule_id for rule_id, _ in pairs),
+        citations=tuple(dict.fromkeys(cite for _, cite in pairs)),
+    )
+
+
 def _choose_drug(
     patient: Patient,
     assessment: DiagnosticAssessment,
@@ -205,6 +219,7 @@ def _choose_drug(
 ) -> _Choice:
     table = _table()
     sel = table.selection
+    first_line = ((sel.rule_id, sel.citation),)
     choices: list[DrugChoice] = []
     schedule: TitrationSchedule | None = None
     withhold = _withhold_rule(assessment)
@@ -212,71 +227,38 @@ def _choose_drug(
     for drug in sel.first_line:
         if withhold is not None:
             choices.append(
-                DrugChoice(
-                    drug=drug,
-                    status=ChoiceStatus.WITHHELD,
-                    reason=withhold.text,
-                    rule_ids=(withhold.rule_id,),
-                    citations=(withhold.citation,),
+                _choice(
+                    drug,
+                    ChoiceStatus.WITHHELD,
+                    withhold.text,
+                    [(withhold.rule_id, withhold.citation)],
                 )
             )
             continue
         if schedule is not None:
-            choices.append(
-                DrugChoice(
-                    drug=drug,
-                    status=ChoiceStatus.NOT_REACHED,
-                    reason="A drug earlier in the first-line order was chosen.",
-                    rule_ids=(sel.rule_id,),
-                    citations=(sel.citation,),
-                )
-            )
+            reason = "A drug earlier in the first-line order was chosen."
+            choices.append(_choice(drug, ChoiceStatus.NOT_REACHED, reason, first_line))
             continue
         skips = _skip_rules(drug, patient)
         if skips:
-            choices.append(
-                DrugChoice(
-                    drug=drug,
-                    status=ChoiceStatus.EXCLUDED,
-                    reason=" ".join(r.text for r in skips),
-                    rule_ids=tuple(r.rule_id for r in skips),
-                    citations=tuple(r.citation for r in skips),
-                )
-            )
+            reason = " ".join(r.text for r in skips)
+            rules = [(r.rule_id, r.citation) for r in skips]
+            choices.append(_choice(drug, ChoiceStatus.EXCLUDED, reason, rules))
             continue
         try:
             schedule = titration_schedule(
                 drug, patient, start_date=start_date, weight_basis=weight_basis
             )
         except ContraindicatedError as exc:
-            choices.append(
-                DrugChoice(
-                    drug=drug,
-                    status=ChoiceStatus.CONTRAINDICATED,
-                    reason=" ".join(a.message for a in exc.alerts) or str(exc),
-                    rule_ids=tuple(a.rule_id for a in exc.alerts),
-                    citations=tuple(dict.fromkeys(a.citation for a in exc.alerts)),
-                )
-            )
+            reason = " ".join(a.message for a in exc.alerts) or str(exc)
+            rules = [(a.rule_id, a.citation) for a in exc.alerts]
+            choices.append(_choice(drug, ChoiceStatus.CONTRAINDICATED, reason, rules))
             continue
-        choices.append(
-            DrugChoice(
-                drug=drug,
-                status=ChoiceStatus.CHOSEN,
-                reason="First drug in the first-line order that may be started. "
-                + sel.off_label_text,
-                rule_ids=(sel.rule_id,),
-                citations=(sel.citation,),
-            )
-        )
+        reason = "First drug in the first-line order that may be started. " + sel.off_label_text
+        choices.append(_choice(drug, ChoiceStatus.CHOSEN, reason, first_line))
+    second_line = ((sel.rule_id, sel.second_line_citation),)
     choices.extend(
-        DrugChoice(
-            drug=drug,
-            status=ChoiceStatus.SECOND_LINE,
-            reason=sel.second_line_text,
-            rule_ids=(sel.rule_id,),
-            citations=(sel.second_line_citation,),
-        )
+        _choice(drug, ChoiceStatus.SECOND_LINE, sel.second_line_text, second_line)
         for drug in sel.second_line
     )
     if withhold is not None:
