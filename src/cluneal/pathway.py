@@ -318,12 +318,19 @@ def classify_outcome(
         >>> classify_outcome(80, Q_(12, "week")).value
         'lasting'
     """
-    lasting_days = _lasting_days(lasting_relief)
-    if relief_percent < threshold_percent:
+    return _outcome_class(
+        relief_percent, relief_duration, threshold_percent, _lasting_days(lasting_relief)
+    )
+
+
+def _outcome_class(
+    relief: float, duration: Quantity | None, threshold: float, lasting_days: float
+) -> OutcomeClass:
+    if relief < threshold:
         return OutcomeClass.FAILED
-    if relief_duration is None:
+    if duration is None:
         return OutcomeClass.DURATION_UNKNOWN
-    days = magnitude_in(relief_duration, Kind.DURATION)
+    days = magnitude_in(duration, Kind.DURATION)
     return OutcomeClass.LASTING if days >= lasting_days else OutcomeClass.TEMPORARY
 
 
@@ -395,12 +402,7 @@ class _Context(FrozenModel):
 
 
 def _classify(ctx: _Context, relief: float, duration: Quantity | None) -> OutcomeClass:
-    if relief < ctx.threshold:
-        return OutcomeClass.FAILED
-    if duration is None:
-        return OutcomeClass.DURATION_UNKNOWN
-    days = magnitude_in(duration, Kind.DURATION)
-    return OutcomeClass.LASTING if days >= ctx.lasting_days else OutcomeClass.TEMPORARY
+    return _outcome_class(relief, duration, ctx.threshold, ctx.lasting_days)
 
 
 def _failed_steps(ctx: _Context) -> set[PathwayStep]:
