@@ -50,7 +50,7 @@ from cluneal.knowledge.drugs import (
     parse_drug,
     titration_rule,
 )
-from cluneal.patient import Condition, HepaticImpairment, Patient
+from cluneal.patient import OLDER_ADULT_AGE_YEARS, Condition, HepaticImpairment, Patient
 from cluneal.renal import RenalAssessment, RenalBand, WeightBasis, assess_renal_function
 from cluneal.safety import screen
 from cluneal.units import (
@@ -87,7 +87,6 @@ __all__ = [
 _MG: Final = ureg.Unit("milligram")
 
 _EPS: Final = 1e-9
-_OLDER_ADULT_YEARS: Final = 65.0
 _TRAMADOL_OLDER_YEARS: Final = 75.0
 _RESTRICTED_BANDS: Final = frozenset({RenalBand.SEVERE, RenalBand.END_STAGE})
 _UNVERIFIED: Final = " [unverified: general knowledge]"
@@ -515,7 +514,7 @@ def _cap_applies(cap: CapRule, patient: Patient, age: float, band: RenalBand) ->
         case "always":
             return True
         case "older_adult":
-            return age >= _OLDER_ADULT_YEARS
+            return age >= OLDER_ADULT_AGE_YEARS
         case "age_over_75":
             return age > _TRAMADOL_OLDER_YEARS
         case "cardiac_disease":
@@ -605,7 +604,7 @@ def _choose_protocol(  # noqa: PLR0917 - private helper, every argument is neede
     plan: _Plan,
 ) -> Protocol:
     triggers: list[tuple[str, str]] = []
-    if age >= _OLDER_ADULT_YEARS:
+    if age >= OLDER_ADULT_AGE_YEARS:
         triggers.append(("titration.start_low.older_adult", f"age {age:g} years is 65 or over"))
     if band is not RenalBand.NORMAL:
         triggers.append(("titration.start_low.renal", f"renal band is {band.value}"))
