@@ -55,7 +55,6 @@ from cluneal.renal import RenalAssessment, RenalBand, WeightBasis, assess_renal_
 from cluneal.safety import screen
 from cluneal.units import (
     KINDS,
-    Q_,
     DailyDose,
     Dose,
     Kind,
@@ -63,7 +62,6 @@ from cluneal.units import (
     magnitude_in,
     parse_quantity,
     quantity_in,
-    ureg,
 )
 
 if TYPE_CHECKING:
@@ -81,10 +79,6 @@ __all__ = [
     "TitrationStep",
     "titration_schedule",
 ]
-
-# Cached unit objects: building a quantity on access is then one object
-# construction, with no registry lookup or string parsing.
-_MG: Final = ureg.Unit("milligram")
 
 _EPS: Final = 1e-9
 _TRAMADOL_OLDER_YEARS: Final = 75.0
@@ -730,7 +724,7 @@ def _supplements(
             rule_id=row.rule_id,
             text=text,
             citation=row.citation,
-            dose=Q_(dose, _MG),
+            dose=quantity_in(dose, "mg"),
             composition=composition,
         ),
     )
