@@ -79,3 +79,38 @@ def test_alert_sorting_and_text() -> None:
         Severity.INFO,
     ]
     assert str(mk("major", "x")) == "MAJOR: m [x; beers_2023]"
+
+
+def _cited_ids(node: object) -> list[str]:
+    if isinstance(node, dict):
+        ids: list[str] = []
+        for key, value in node.items():
+            if key in {"citation", "second_line_citation"} and isinstance(value, str):
+                ids.append(value)
+            elif key == "citations" and isinstance(value, list):
+                ids.extend(v for v in value if isinstance(v, str))
+            else:
+                ids.extend(_cited_ids(value))
+        return ids
+    if isinstance(node, list):
+        return [i for item in node for i in _cited_ids(item)]
+    return []
+
+
+def test_every_citation_in_every_knowledge_file_resolves() -> None:
+    """STYLE.md: every rule's citation id resolves, in every file of the knowledge base."""
+    from importlib import resources
+
+    from cluneal.knowledge import read_toml
+
+    root = resources.files("cluneal.knowledge")
+    files = [f.name for f in root.iterdir() if f.name.endswith(".toml")]
+    files += [f"monographs/{f.name}" for f in root.joinpath("monographs").iterdir()]
+    checked = 0
+    for name in files:
+        if name.startswith("citations"):
+            continue
+        for cid in _cited_ids(read_toml(name)):
+            citation(cid)
+            checked += 1
+    assert checked > 100
