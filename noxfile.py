@@ -34,6 +34,24 @@ def tests(session: nox.Session) -> None:
 
 
 @nox.session
+def fuzz(session: nox.Session) -> None:
+    """Explore the property tests with a large random budget (not run in CI).
+
+    The default test run is derandomised; this session is where new failures are
+    found. Add each one to its test as an explicit ``@example``.
+    """
+    session.install(".[fhir,dataframe,plot,service]", *_group("test"))
+    session.run(
+        "pytest",
+        "tests/property",
+        "-p",
+        "no:cacheprovider",
+        *session.posargs,
+        env={"CLUNEAL_HYPOTHESIS_PROFILE": "fuzz"},
+    )
+
+
+@nox.session
 def typing(session: nox.Session) -> None:
     """Type-check src/, tests/ and this file with mypy --strict."""
     session.install("-e", ".[fhir,dataframe,plot,service]", *_group("typing"))

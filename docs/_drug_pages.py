@@ -10,14 +10,51 @@ from __future__ import annotations
 
 import pathlib  # noqa: TC003 - used at runtime by callers' type hints too
 
-from cluneal import KNOWLEDGE_BASE_VERSION, Drug
+from cluneal import KNOWLEDGE_BASE_VERSION, ContraindicatedError, Drug, Patient
 from cluneal.knowledge.drugs import KnowledgeRule, ProtocolName, monograph
 from cluneal.knowledge.safety_rules import InteractionRule, PatientRule, safety_rules
+from cluneal.titration import titration_schedule
+
+_REGIMEN_NOTE = (
+    "Doses a day never fall within a schedule; each step is the largest total its equal "
+    "doses make at or below the intended dose, never above the largest single dose; a step "
+    "that cannot rise is held (decision_doses_per_day_never_fall)."
+)
+_EXAMPLES = (
+    (
+        "Adult of 50, CrCl 100 mL/min",
+        Patient(age=50, sex="male", weight="80 kg", serum_creatinine="1.0 mg/dL", hla_b_1502=False),
+        "standard",
+    ),
+    (
+        "Woman of 78, CrCl 34 mL/min",
+        Patient(
+            age=78, sex="female", weight="60 kg", serum_creatinine="1.3 mg/dL", hla_b_1502=False
+        ),
+        None,
+    ),
+)
 
 
 def _mark(rule: KnowledgeRule) -> str:
     unverified = "" if rule.verified else ", unverified"
     return f"`{rule.rule_id}` ({rule.citation}, {rule.mark.value}{unverified})"
+
+
+def _example_regimens(drug: Drug) -> list[str]:
+    lines = ["", "## Example regimens", "", _REGIMEN_NOTE, ""]
+    for label, patient, protocol in _EXAMPLES:
+        try:
+            s = titration_schedule(drug, patient, protocol=protocol)
+        except ContraindicatedError as exc:
+            lines.append(f"- {label}: not started ({', '.join(a.rule_id for a in exc.alerts)})")
+            continue
+        regimen = "; ".join(f"day {st.day}: {st.dose_mg:g} mg {st.timing.value}" for st in s.steps)
+        lines.append(
+            f"- {label} ({s.protocol.value.replace('_', ' ')}, at most "
+            f"{s.max_daily_dose_mg:g} mg/day): {regimen}"
+        )
+    return lines
 
 
 def _page(drug: Drug) -> str:
@@ -47,12 +84,21 @@ def _page(drug: Drug) -> str:
             "",
             "## Renal bands (Cockcroft–Gault CrCl)",
             "",
-            "| band | mg/day columns | doses/day | rule |",
-            "| --- | --- | --- | --- |",
+            "| band | mg/day columns | doses/day | largest single dose | rule |",
+            "| --- | --- | --- | --- | --- |",
         ]
         for b in mono.renal_bands:
             columns = ", ".join(f"{c:g}" for c in b.columns_mg_day)
-            lines.append(f"| {b.band.value} | {columns} | {b.max_doses_per_day} | {_mark(b)} |")
+            low = min(b.min_doses_per_day or mono.dose_splits[0].min_doses, b.max_doses_per_day)
+            doses = f"{low}" if low == b.max_doses_per_day else f"{low} or {b.max_doses_per_day}"
+            single = "" if b.max_single_dose_mg is None else f"{b.max_single_dose_mg:g} mg"
+            lines.append(f"| {b.band.value} | {columns} | {doses} | {single} | {_mark(b)} |")
+    if mono.max_single_dose:
+        lines += [
+            "",
+            f"Largest single dose: {mono.max_single_dose.text} — {_mark(mono.max_single_dose)}",
+        ]
+    lines += _example_regimens(drug)
     if mono.dialysis_supplements:
         lines += ["", "## After haemodialysis", ""]
         lines += [f"- {r.text} — {_mark(r)}" for r in mono.dialysis_supplements]

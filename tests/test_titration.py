@@ -27,7 +27,7 @@ from cluneal import (
     Severity,
     UnknownTermError,
 )
-from cluneal._rounding import formulary
+from cluneal._compose import formulary
 from cluneal.titration import (
     ProtocolName,
     Timing,
@@ -172,21 +172,29 @@ def test_unknown_renal_function_does_not_restrict_non_renal_drug() -> None:
 
 
 def test_gabapentin_dialysis_supplement() -> None:
-    """Part 0.2 / B2: dialysis -> lowest band; 300 mg/day maintenance -> 350 mg after each session."""
+    """Part 0.9 / B2: dialysis -> lowest band; the supplement follows the maintenance dose
+    (label Table 1: 100 -> 125, 200 -> 250, 300 -> 350 mg)."""
     s = titration_schedule("gabapentin", Patient(age=60, sex="male", on_dialysis=True))
     assert s.max_daily_dose_mg == 300
-    (supp,) = s.supplemental_instructions
-    assert supp.rule_id == "gabapentin.dialysis.supplement_300"
-    assert supp.dose == Q_(350.0, "mg")
-    assert "haemodialysis" in supp.text
+    assert [st.daily_dose_mg for st in s.steps] == [100, 200, 300]
+    rows = [(i.from_day, i.rule_id, i.dose) for i in s.supplemental_instructions]
+    assert rows == [
+        (0, "gabapentin.dialysis.supplement_100", Q_(125.0, "mg")),
+        (3, "gabapentin.dialysis.supplement_200", Q_(250.0, "mg")),
+        (6, "gabapentin.dialysis.supplement_300", Q_(350.0, "mg")),
+    ]
+    last = s.supplemental_instructions[-1]
+    assert "haemodialysis" in last.text
+    assert "not counted against the maximum daily dose" in last.text
 
 
 def test_pregabalin_dialysis_supplement() -> None:
-    """Part B2: pregabalin 75 mg QD -> 100 or 150 mg supplement; the lower is scheduled."""
+    """Part 0.9 / B2: pregabalin 25 -> 25, 25-50 -> 50, 75 mg QD -> 100 (or 150) mg; the lower
+    label value is scheduled."""
     s = titration_schedule("pregabalin", Patient(age=60, sex="male", on_dialysis=True))
-    (supp,) = s.supplemental_instructions
-    assert supp.dose == Q_(100.0, "mg")
-    assert "100 or 150" in supp.text
+    doses = [(i.from_day, i.dose) for i in s.supplemental_instructions]
+    assert doses == [(0, Q_(25.0, "mg")), (3, Q_(50.0, "mg")), (6, Q_(100.0, "mg"))]
+    assert "100 or 150" in s.supplemental_instructions[-1].text
 
 
 @pytest.mark.parametrize("drug", ["tramadol", "nortriptyline"])
@@ -301,7 +309,9 @@ PROTOCOLS = [
     (
         "tramadol",
         "standard",
-        [(0, 25.0, 1), (3, 25.0, 2), (6, 25.0, 3), (9, 25.0, 4), (12, 50.0, 3), (15, 50.0, 4)],
+        # Part 0.9: the label climbs 25 mg once to four times a day, then stays at
+        # 4 doses; 150 mg/day is not four equal doses of 25 mg halves, so day 12 is held.
+        [(0, 25.0, 1), (3, 25.0, 2), (6, 25.0, 3), (9, 25.0, 4), (15, 50.0, 4)],
     ),
     ("naltrexone", "standard", [(0, 1.5, 1), (7, 3.0, 1), (14, 4.5, 1)]),
     ("nortriptyline", "standard", [(0, 25.0, 1), (7, 50.0, 1), (14, 75.0, 1)]),
@@ -322,7 +332,9 @@ PROTOCOLS = [
     (
         "pregabalin",
         "start_low",
-        [(0, 25.0, 1), (3, 25.0, 2), (6, 25.0, 3), (9, 50.0, 2), (12, 125.0, 1), (15, 75.0, 2)],
+        # Part 0.9: one dose at bedtime, then the band's lower count (2) as soon as it
+        # makes the total, 3 when only 3 make 75 mg; 100 and 125 mg/day are held.
+        [(0, 25.0, 1), (3, 25.0, 2), (6, 25.0, 3), (15, 50.0, 3)],
     ),
     # Part 0.4: carbamazepine in 2 doses up to 800 mg/day. 300 and 500 mg/day cannot
     # be two equal doses of the 100/200 mg strengths, so they round down to the

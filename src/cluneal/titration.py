@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Final
 from pydantic import Field, GetJsonSchemaHandler, computed_field, model_validator
 
 from cluneal._base import FrozenModel
-from cluneal._rounding import Formulary, best_split, formulary
+from cluneal._compose import ComposedStep, Regimen, compose_steps, formulary
 from cluneal.alerts import SafetyAlert, Severity, sort_alerts
 from cluneal.drug import Drug
 from cluneal.errors import ContraindicatedError, InvalidQuantityError, UnknownTermError
@@ -40,6 +40,7 @@ from cluneal.evidence import SourceMark
 from cluneal.knowledge import KNOWLEDGE_BASE_VERSION
 from cluneal.knowledge.drugs import (
     CapRule,
+    DialysisSupplement,
     KnowledgeRule,
     Monograph,
     Protocol,
@@ -259,6 +260,9 @@ class SupplementalInstruction(FrozenModel):
         citation: The citation id.
         dose: The supplemental dose, where there is one.
         composition: The dose in marketed strengths.
+        from_day: The first day of the schedule it applies to (it follows the
+            maintenance dose, so a schedule may carry several); ``None`` for
+            the whole schedule.
 
     Example:
         >>> SupplementalInstruction(rule_id="r.x", text="t", citation="c", dose="125 mg").dose
@@ -270,6 +274,7 @@ class SupplementalInstruction(FrozenModel):
     citation: Annotated[str, Field(min_length=1)]
     dose: Dose | None = None
     composition: str | None = None
+    from_day: Annotated[int, Field(ge=0)] | None = None
 
 
 class TitrationSchedule(FrozenModel):
@@ -487,14 +492,29 @@ def _parse_start_date(value: object) -> dt.date | None:
     )
 
 
-def _rule_adjustment(rule: KnowledgeRule, reason: str) -> Adjustment:
+def _rule_adjustment(rule: KnowledgeRule, reason: str, citation: str | None = None) -> Adjustment:
+    """An adjustment from a rule; ``citation`` names the adjusted drug's own label instead."""
     verified = rule.mark is not SourceMark.GK
     return Adjustment(
         rule_id=rule.rule_id,
         reason=reason if verified else reason + _UNVERIFIED,
-        citation=rule.citation,
+        citation=rule.citation if citation is None else citation,
         verified=verified,
     )
+
+
+def _largest_single_dose(
+    mono: Monograph, band_rule: RenalBandRule | None, caps: list[CapRule]
+) -> tuple[float, KnowledgeRule] | None:
+    """The smallest of the largest single doses that apply, with its rule."""
+    found: list[tuple[float, KnowledgeRule]] = [
+        (c.max_single_dose_mg, c) for c in caps if c.max_single_dose_mg is not None
+    ]
+    if band_rule is not None and band_rule.max_single_dose_mg is not None:
+        found.append((band_rule.max_single_dose_mg, band_rule))
+    if mono.max_single_dose is not None:
+        found.append((mono.max_single_dose.max_mg, mono.max_single_dose))
+    return min(found, key=lambda item: item[0], default=None)
 
 
 def _has_hepatic(patient: Patient) -> bool:
@@ -545,26 +565,6 @@ def _raw_steps(proto: Protocol, goal: float) -> list[tuple[int, float]]:
         day += proto.interval_days
         steps.append((day, current))
     return steps
-
-
-def _counts(mono: Monograph, daily: float, max_doses: int) -> tuple[int, ...]:
-    split = next(
-        s for s in mono.dose_splits if s.upto_mg_day is None or daily <= s.upto_mg_day + _EPS
-    )
-    high = min(split.max_doses, max_doses)
-    low = min(split.min_doses, high)
-    if split.preferred_doses is not None:
-        preferred = split.preferred_doses
-    elif split.split_dose_mg is not None:
-        preferred = math.floor(daily / split.split_dose_mg + _EPS)
-    else:
-        preferred = low
-    preferred = max(low, min(high, preferred))
-    return (
-        preferred,
-        *range(preferred + 1, high + 1),
-        *range(preferred - 1, low - 1, -1),
-    )
 
 
 def _timing(count: int, once: Timing, *, every_12_h: bool) -> Timing:
@@ -668,6 +668,7 @@ def _renal_adjustments(
             _rule_adjustment(
                 titration_rule("titration.renal.dialysis"),
                 f"Haemodialysis: {drug} dosed in the lowest renal band",
+                citation=mono.citation,
             )
         )
     if band_rule is not None and band_rule.band is not RenalBand.NORMAL:
@@ -690,8 +691,17 @@ def _renal_adjustments(
 
 
 def _supplements(
-    mono: Monograph, renal: RenalAssessment, final_daily: float
+    mono: Monograph,
+    renal: RenalAssessment,
+    steps: tuple[TitrationStep, ...],
+    cap_mg: float,
 ) -> tuple[SupplementalInstruction, ...]:
+    """Post-haemodialysis supplements that follow the maintenance dose, step by step.
+
+    Each step takes the label row with the largest maintenance dose not above
+    its daily dose (decision_dialysis_supplements_follow_maintenance); a new
+    instruction starts on the day the row changes.
+    """
     if not renal.on_dialysis:
         return ()
     if not mono.dialysis_supplements:
@@ -701,88 +711,122 @@ def _supplements(
                 rule_id=rule.rule_id, text=mono.dialysis_note, citation=mono.citation
             ),
         )
-    rows = sorted(mono.dialysis_supplements, key=lambda r: r.maintenance_from_mg_day)
-    row = rows[0]
-    for candidate in rows:
-        if candidate.maintenance_from_mg_day <= final_daily + _EPS:
-            row = candidate
     form = formulary(mono.drug, with_solution=mono.solution is not None)
-    dose = form.round_down(row.supplement_mg)
-    alternative = (
-        f" (label: {row.supplement_mg:g} or {row.alternative_mg:g} mg)"
-        if row.alternative_mg
-        else ""
-    )
-    composition = form.compose(dose)
-    text = (
-        f"After each 4-hour haemodialysis session, give a supplemental dose of {dose:g} mg "
-        f"({composition}){alternative}, in addition to the maintenance dose of "
-        f"{final_daily:g} mg/day. {row.text}."
-    )
-    return (
-        SupplementalInstruction(
-            rule_id=row.rule_id,
-            text=text,
-            citation=row.citation,
-            dose=quantity_in(dose, "mg"),
-            composition=composition,
-        ),
-    )
+    out: list[SupplementalInstruction] = []
+    current: DialysisSupplement | None = None
+    for step in steps:
+        daily = step.daily_dose_mg
+        row = mono.dialysis_supplement_for(daily)
+        if row is None or row is current:
+            continue
+        current = row
+        dose = form.round_down(row.supplement_mg)
+        alternative = (
+            f" (label: {row.supplement_mg:g} or {row.alternative_mg:g} mg)"
+            if row.alternative_mg
+            else ""
+        )
+        composition = form.compose(dose)
+        text = (
+            f"From day {step.day} (maintenance {daily:g} mg/day): after each 4-hour "
+            f"haemodialysis session, give a supplemental dose of {dose:g} mg ({composition})"
+            f"{alternative}. A separate instruction, not counted against the maximum daily "
+            f"dose of {cap_mg:g} mg/day. {row.text}."
+        )
+        out.append(
+            SupplementalInstruction(
+                rule_id=row.rule_id,
+                text=text,
+                citation=row.citation,
+                dose=quantity_in(dose, "mg"),
+                composition=composition,
+                from_day=step.day,
+            )
+        )
+    return tuple(out)
 
 
 # The steps depend only on knowledge-base data and these few scalars, never on
 # the patient directly, so they are memoised: a pure function, a bounded LRU
 # (thread-safe), and frozen results that schedules can share. A service sees
-# few distinct keys (drug x protocol x cap x doses a day), so this removes the
-# rounding and splitting work from most calls without changing any answer.
+# few distinct keys (drug x protocol x cap x band), so this removes the
+# composing work from most calls without changing any answer.
 @lru_cache(maxsize=2048)
 def _plan_steps(  # noqa: PLR0917 - private, memoised on exactly these arguments
     drug: Drug,
     protocol: ProtocolName,
     goal: float,
+    cap: float,
+    band: RenalBand | None,
     max_doses: int,
+    max_single: float | None,
     every_12_h: bool,  # noqa: FBT001 - a cache key, not a flag argument
     scale: float,
     use_solution: bool,  # noqa: FBT001 - a cache key, not a flag argument
     day0: dt.date | None,
-) -> tuple[tuple[TitrationStep, ...], bool]:
+) -> tuple[tuple[TitrationStep, ...], bool, tuple[ComposedStep, ...]]:
     mono = monograph(drug)
     proto = mono.protocol(protocol)
-    capsules = formulary(drug, with_solution=False)
-    scaled_form: Formulary = formulary(drug, with_solution=use_solution)
+    band_rule = None if band is None else mono.band(band)
+    form = formulary(drug, with_solution=use_solution)
+
+    def counts(intended: float) -> tuple[int, int]:
+        split = next(
+            s
+            for s in mono.dose_splits
+            if s.upto_mg_day is None or intended <= s.upto_mg_day * scale + _EPS
+        )
+        high = min(split.max_doses, max_doses)
+        low = split.min_doses
+        if band_rule is not None:
+            high = min(high, band_rule.max_doses_per_day)
+            if band_rule.min_doses_per_day is not None:
+                low = band_rule.min_doses_per_day
+        return min(low, high), high
+
+    regimen = Regimen(
+        counts=counts,
+        max_single_mg=max_single,
+        ramp_mg=None if proto.ramp_dose_mg is None else proto.ramp_dose_mg * scale,
+        starts_once_daily=proto.starts_once_daily,
+    )
+    intended = [(day, daily * scale) for day, daily in _raw_steps(proto, goal)]
+    composed = compose_steps(intended, form, regimen, cap * scale)
     steps: list[TitrationStep] = []
-    previous = 0.0
-    used_solution = False
-    raw = _raw_steps(proto, goal)
-    for index, (day, wanted_daily) in enumerate(raw):
-        counts = _counts(mono, wanted_daily, max_doses)
-        dose, count = best_split(capsules, wanted_daily, counts)
-        if scale < 1.0:
-            dose, count = best_split(scaled_form, dose * count * scale, (1,))
-        daily = dose * count
-        if daily <= previous + _EPS:
-            continue  # rounding gave no increase: the previous step continues
-        if index == 0:
-            reason = f"Start: {proto.text}"
-        else:
-            reason = f"Increase to {wanted_daily * scale:g} mg/day"
-        if daily < wanted_daily * scale - _EPS:
-            reason += f"; rounded down to {daily:g} mg/day (marketed strengths)"
-        composition = scaled_form.compose(dose) if scale < 1.0 else capsules.compose(dose)
-        used_solution = used_solution or "solution" in composition
+    for index, c in enumerate(composed):
+        daily = c.daily_mg
+        reason = (
+            f"Start: {proto.text}" if index == 0 else f"Increase to {c.intended_mg_day:g} mg/day"
+        )
+        if c.smallest:
+            reason += (
+                f"; {c.intended_mg_day:.3g} mg/day rounds down to nothing, so day 0 uses the "
+                f"smallest dose the strengths make, {c.dose_mg:g} mg (within the cap)"
+            )
+        elif daily < c.intended_mg_day - _EPS:
+            reason += (
+                f"; rounded down to {daily:g} mg/day, the largest total {c.doses_per_day} equal "
+                "dose(s) of marketed strengths make"
+            )
+        if c.held_days:
+            held = ", ".join(str(d) for d in c.held_days)
+            reason += (
+                f" (dose held on day {held}: equal doses could not make a larger total, "
+                "and fewer, larger doses are never used)"
+            )
         steps.append(
             TitrationStep(
-                day=day,
-                dose_mg=dose,
-                doses_per_day=count,
-                timing=_timing(count, proto.once_daily_timing, every_12_h=every_12_h),
-                composition=composition,
-                date=None if day0 is None else day0 + dt.timedelta(days=day),
+                day=c.day,
+                dose_mg=c.dose_mg,
+                doses_per_day=c.doses_per_day,
+                timing=_timing(c.doses_per_day, proto.once_daily_timing, every_12_h=every_12_h),
+                composition=form.compose(c.dose_mg),
+                date=None if day0 is None else day0 + dt.timedelta(days=c.day),
                 reason=reason,
             )
         )
-        previous = daily
-    return tuple(steps), used_solution
+    used_solution = any("solution" in st.composition for st in steps)
+    return tuple(steps), used_solution, composed
 
 
 def titration_schedule(  # noqa: PLR0912, PLR0915 - one readable pass over Part 0.2-0.6
@@ -921,6 +965,7 @@ def titration_schedule(  # noqa: PLR0912, PLR0915 - one readable pass over Part 
                 titration_rule("titration.renal.scaled"),
                 f"Every daily dose multiplied by CrCl/15 = {crcl:.1f}/15 = {scale:.3f}; "
                 f"the band's cap {cap_mg:g} mg/day becomes {cap_mg * scale:.4g} mg/day",
+                citation=mono.citation,
             )
         )
 
@@ -938,8 +983,19 @@ def titration_schedule(  # noqa: PLR0912, PLR0915 - one readable pass over Part 
         )
 
     use_solution = scale < 1.0 and mono.solution is not None and band in mono.solution.bands
-    steps, used_solution = _plan_steps(
-        chosen, proto.name, goal, max_doses, every_12_h, scale, use_solution, day0
+    single = _largest_single_dose(mono, band_rule, applicable)
+    steps, used_solution, composed = _plan_steps(
+        chosen,
+        proto.name,
+        goal,
+        cap_mg,
+        None if band_rule is None else band_rule.band,
+        max_doses,
+        None if single is None else single[0],
+        every_12_h,
+        scale,
+        use_solution,
+        day0,
     )
 
     if not steps:
@@ -950,13 +1006,32 @@ def titration_schedule(  # noqa: PLR0912, PLR0915 - one readable pass over Part 
                 SafetyAlert(
                     severity=Severity.CONTRAINDICATED,
                     drugs=(chosen.value,),
-                    message=f"No dose of {chosen.value} that its strengths can make is at or below "
-                    f"the permitted {goal * scale:.3g} mg/day.",
+                    message=f"Not even the smallest dose of {chosen.value} that its strengths "
+                    f"can make is within the permitted {cap_mg * scale:.3g} mg/day.",
                     rule_id=rule.rule_id,
                     citation=rule.citation,
-                    action="Choose another drug.",
+                    action="Seek specialist dosing, or choose another drug.",
                 ),
             ),
+        )
+    if single is not None and any(
+        c.intended_mg_day / c.doses_per_day > single[0] + _EPS for c in composed
+    ):
+        plan.adjustments.append(
+            _rule_adjustment(
+                single[1],
+                f"No single dose above {single[0]:g} mg: {single[1].text}",
+                citation=mono.citation,
+            )
+        )
+    if composed[0].smallest:
+        plan.adjustments.append(
+            _rule_adjustment(
+                titration_rule("titration.first_step.smallest_dose"),
+                f"The intended first dose rounds down to nothing: day 0 is the smallest dose "
+                f"the strengths make, {composed[0].dose_mg:g} mg, within the cap "
+                f"{cap_mg * scale:.4g} mg/day",
+            )
         )
     final = steps[-1].daily_dose_mg
     if final < goal * scale - _EPS:
@@ -997,7 +1072,7 @@ def titration_schedule(  # noqa: PLR0912, PLR0915 - one readable pass over Part 
         adjustments=tuple(plan.adjustments),
         alerts=sort_alerts(plan.alerts),
         renal=renal,
-        supplemental_instructions=_supplements(mono, renal, final),
+        supplemental_instructions=_supplements(mono, renal, steps, cap_mg * scale),
         monitoring=tuple(m.text for m in mono.monitoring),
         start_date=day0,
         knowledge_base_version=KNOWLEDGE_BASE_VERSION,

@@ -12,7 +12,7 @@ from typing import Any, Final
 
 from cluneal.errors import KnowledgeBaseError
 
-KNOWLEDGE_BASE_VERSION: Final = "2026.11.0"
+KNOWLEDGE_BASE_VERSION: Final = "2026.12.0"
 """The version of the knowledge base; every result reports it.
 
 Bump it whenever a clinical rule, number or citation changes, and say what

@@ -47,6 +47,7 @@ __all__ = [
     "Protocol",
     "ProtocolName",
     "RenalBandRule",
+    "SingleDoseRule",
     "Solution",
     "Strength",
     "Timing",
@@ -170,6 +171,11 @@ class Protocol(KnowledgeRule):
         increment_above: The larger increase (tramadol: +50 mg/day above 100 mg/day).
         target_mg_day: The default target.
         once_daily_timing: When a single daily dose is taken.
+        ramp_dose_mg: The label climbs one dose a day at a time by this dose
+            until the regimen's count (gabapentin 300 mg once, twice, three
+            times; tramadol 25 mg once to four times a day).
+        starts_once_daily: May begin with one dose a day and move up to the
+            regimen's count as soon as equal doses can make the total (start low).
     """
 
     name: ProtocolName
@@ -181,6 +187,8 @@ class Protocol(KnowledgeRule):
     increment_above: PositiveMg | None = None
     target_mg_day: PositiveMg
     once_daily_timing: Literal[Timing.BEDTIME, Timing.MORNING]
+    ramp_dose_mg: PositiveMg | None = None
+    starts_once_daily: bool = False
 
     @model_validator(mode="after")
     def _consistent(self) -> Protocol:
@@ -194,21 +202,21 @@ class Protocol(KnowledgeRule):
 
 
 class DoseSplit(FrozenModel):
-    """How many doses a day's total is split into, up to a daily dose.
+    """The drug's regimen counts (doses a day), up to an intended daily dose.
+
+    The lower count is used until a total can only be made with a higher one
+    (decision_doses_per_day_never_fall); the renal band and the caps may
+    lower both.
 
     Attributes:
-        upto_mg_day: Applies to daily doses up to this (``None``: any).
-        min_doses: Fewest doses a day.
-        max_doses: Most doses a day.
-        preferred_doses: The preferred number (default: ``min_doses``).
-        split_dose_mg: If given, the preferred number is the daily dose divided by this.
+        upto_mg_day: Applies to intended daily doses up to this (``None``: any).
+        min_doses: The regimen's lower count.
+        max_doses: The regimen's higher count.
     """
 
     upto_mg_day: PositiveMg | None = None
     min_doses: Annotated[int, Field(ge=1, le=6)]
     max_doses: Annotated[int, Field(ge=1, le=6)]
-    preferred_doses: Annotated[int, Field(ge=1, le=6)] | None = None
-    split_dose_mg: PositiveMg | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> DoseSplit:
@@ -232,17 +240,30 @@ moderate/severe hepatic impairment."""
 
 
 class CapRule(KnowledgeRule):
-    """A maximum daily dose (clinical.md Part 0.3).
+    """A maximum daily dose (decision_lowest_cap_wins).
 
     Attributes:
         applies: When it applies (:data:`CapCondition`).
         max_mg_day: The cap.
         max_doses_per_day: A limit on doses per day that comes with it (tramadol q12h).
+        max_single_dose_mg: A largest single dose that comes with it (tramadol
+            under the hepatic cap: 50 mg).
     """
 
     applies: CapCondition
     max_mg_day: PositiveMg
     max_doses_per_day: Annotated[int, Field(ge=1)] | None = None
+    max_single_dose_mg: PositiveMg | None = None
+
+
+class SingleDoseRule(KnowledgeRule):
+    """The drug's largest single dose, whatever the count (decision_largest_single_dose).
+
+    Attributes:
+        max_mg: The largest single dose.
+    """
+
+    max_mg: PositiveMg
 
 
 class RenalBandRule(KnowledgeRule):
@@ -251,7 +272,12 @@ class RenalBandRule(KnowledgeRule):
     Attributes:
         band: The band.
         columns_mg_day: The label's daily-dose columns; the last is the band's cap.
-        max_doses_per_day: Doses per day the band allows.
+        max_doses_per_day: Doses per day the band allows (its higher count).
+        min_doses_per_day: The band's lower count, when it is below the drug's
+            (pregabalin: once or twice daily at CrCl 15-30).
+        max_single_dose_mg: The largest single dose in the band (gabapentin:
+            the label Table 1 column tops; pregabalin: the band's daily maximum
+            over its lowest count).
         regimen: The label's regimen, in words.
         scale_below_ml_min: Below this CrCl, doses are scaled by CrCl / value.
     """
@@ -259,6 +285,8 @@ class RenalBandRule(KnowledgeRule):
     band: RenalBand
     columns_mg_day: Annotated[tuple[PositiveMg, ...], Field(min_length=1)]
     max_doses_per_day: Annotated[int, Field(ge=1)]
+    min_doses_per_day: Annotated[int, Field(ge=1)] | None = None
+    max_single_dose_mg: PositiveMg | None = None
     regimen: str
     scale_below_ml_min: PositiveMg | None = None
 
@@ -312,7 +340,8 @@ class Monograph(FrozenModel):
         solution: An oral solution, where one is used.
         compounded: A compounded preparation, where one is used.
         protocols: Standard and start-low protocols.
-        dose_splits: Doses per day by daily dose.
+        dose_splits: Regimen counts (doses per day) by intended daily dose.
+        max_single_dose: The drug's largest single dose, when the label gives one.
         caps: Maximum daily doses.
         renal_bands: The label's renal table, if it has one.
         dialysis_supplements: Post-haemodialysis supplements.
@@ -337,6 +366,7 @@ class Monograph(FrozenModel):
     compounded: Compounded | None = None
     protocols: Annotated[tuple[Protocol, ...], Field(min_length=2, max_length=2)]
     dose_splits: Annotated[tuple[DoseSplit, ...], Field(min_length=1)]
+    max_single_dose: SingleDoseRule | None = None
     caps: Annotated[tuple[CapRule, ...], Field(min_length=1)]
     renal_bands: tuple[RenalBandRule, ...] = ()
     dialysis_supplements: tuple[DialysisSupplement, ...] = ()
@@ -377,6 +407,31 @@ class Monograph(FrozenModel):
                 return rule
         raise KeyError(band)
 
+    def dialysis_supplement_for(self, maintenance_mg_day: float) -> DialysisSupplement | None:
+        """The label row for a maintenance dose: the largest maintenance dose not above it.
+
+        Below the first row, the first row (the smallest supplement) applies.
+        (decision_dialysis_supplements_follow_maintenance)
+
+        Args:
+            maintenance_mg_day: The current maintenance daily dose.
+
+        Returns:
+            The row, or ``None`` when the drug has no supplement.
+
+        Example:
+            >>> monograph("gabapentin").dialysis_supplement_for(250).supplement_mg
+            250.0
+        """
+        rows = sorted(self.dialysis_supplements, key=lambda r: r.maintenance_from_mg_day)
+        if not rows:
+            return None
+        found = rows[0]
+        for row in rows:
+            if row.maintenance_from_mg_day <= maintenance_mg_day + 1e-9:
+                found = row
+        return found
+
     @property
     def cap_rules(self) -> tuple[CapRule, ...]:
         """The caps, adult cap first."""
@@ -384,7 +439,9 @@ class Monograph(FrozenModel):
 
     def rules(self) -> tuple[KnowledgeRule, ...]:
         """Every rule in the monograph (for the id and citation checks)."""
-        extra = tuple(r for r in (self.solution, self.compounded) if r is not None)
+        extra = tuple(
+            r for r in (self.solution, self.compounded, self.max_single_dose) if r is not None
+        )
         return (
             *extra,
             *self.protocols,
