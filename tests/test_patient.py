@@ -197,3 +197,11 @@ def test_patient_json_round_trip_keeps_units() -> None:
     assert back == p
     assert str(back.weight.units) == "pound"  # type: ignore[union-attr]
     assert str(back.serum_creatinine.units) == "micromole / liter"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("age", [float("nan"), float("inf"), float("-inf"), "nan", "inf years"])
+def test_age_that_is_not_a_number_is_refused(age: object) -> None:
+    """clinical.md 0.10: NaN and infinity are refused everywhere, ages included: an unknown
+    age is never treated as a young adult's."""
+    with pytest.raises(ValidationError, match="age"):
+        Patient(age=age, sex="female")

@@ -450,7 +450,8 @@ def parse_quantity(
     elif isinstance(value, Mapping):
         magnitude, code = _from_mapping(value, field_name, spec)
     elif _is_number(value) and spec.bare_number_unit is not None:
-        magnitude, code = value, spec.canonical  # type: ignore[assignment]
+        # NaN passes every range comparison: an unknown age must never read as young.
+        magnitude, code = _finite(value, value, field_name, spec), spec.canonical
     else:
         raise InvalidQuantityError(field_name, value, spec.expected())
     if code is None:
