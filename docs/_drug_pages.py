@@ -37,8 +37,7 @@ _EXAMPLES = (
 
 
 def _mark(rule: KnowledgeRule) -> str:
-    unverified = "" if rule.verified else ", unverified"
-    return f"`{rule.rule_id}` ({rule.citation}, {rule.mark.value}{unverified})"
+    return f"`{rule.rule_id}` ({rule.citation}; {rule.mark.label})"
 
 
 def _example_regimens(drug: Drug) -> list[str]:

@@ -129,10 +129,18 @@ def test_pregabalin_supplement_follows_label_not_droracle() -> None:
 
 
 def test_gk_rules_are_unverified() -> None:
-    """GK rules are reported as unverified."""
-    rule = titration_rule("titration.rounding.down")
+    """GK rules are reported as unverified (pregabalin's label cells are [GK], Part B2)."""
+    rule = monograph(Drug.PREGABALIN).band(RenalBand.MODERATE)
     assert rule.mark is SourceMark.GK
     assert not rule.verified
+
+
+def test_decision_rules_are_decisions_not_unverified() -> None:
+    """Part 0 decisions are marked as decisions, not "unverified", and cite their decision."""
+    rule = titration_rule("titration.rounding.down")
+    assert rule.mark is SourceMark.DECISION
+    assert rule.verified
+    assert rule.citation == "decision_round_down_marketed_strengths"
 
 
 def test_band_lookup_without_table_raises_key_error() -> None:
@@ -206,7 +214,7 @@ def _protocol(**extra: object) -> dict[str, object]:
     base: dict[str, object] = {
         "name": "standard",
         "rule_id": "x.protocol.a",
-        "citation": "cluneal_part0",
+        "citation": "decision_default_protocols",
         "mark": "GK",
         "text": "t",
         "start_mg_day": [1],
@@ -318,7 +326,7 @@ def test_safety_rule_validation(monkeypatch: pytest.MonkeyPatch) -> None:
                     "kind": "unscreened",
                     "rule_id": "x.y",
                     "severity": "info",
-                    "citation": "cluneal_part0",
+                    "citation": "decision_default_protocols",
                     "mark": "GK",
                     "message": "m",
                 }

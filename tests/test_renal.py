@@ -6,10 +6,12 @@ import pytest
 
 from cluneal import (
     Q_,
+    ClunealError,
     GfrCategory,
     InsufficientDataError,
     Patient,
     RenalBand,
+    Severity,
     UnknownTermError,
     WeightBasis,
     assess_renal_function,
@@ -90,9 +92,9 @@ def test_devine_ideal_body_weight() -> None:
 
 
 def test_weight_basis_choices_and_reporting() -> None:
-    """clinical.md 0.2: default actual; ideal (Devine) or adjusted with height; basis reported."""
+    """clinical.md 0.2: actual; ideal (Devine) or adjusted with height; basis reported."""
     p = Patient(age=60, sex="male", weight="120 kg", height="70 in", serum_creatinine="1.0 mg/dL")
-    actual = estimate_creatinine_clearance(p)
+    actual = estimate_creatinine_clearance(p, weight_basis="actual")
     ideal = estimate_creatinine_clearance(p, weight_basis="ideal")
     adjusted = estimate_creatinine_clearance(p, weight_basis=WeightBasis.ADJUSTED)
     assert actual.weight_basis_used is WeightBasis.ACTUAL
@@ -111,7 +113,7 @@ def test_actual_weight_used_when_below_ideal() -> None:
     p = Patient(age=60, sex="male", weight="60 kg", height="70 in", serum_creatinine="1.0 mg/dL")
     for basis in ("ideal", "adjusted"):
         e = estimate_creatinine_clearance(p, weight_basis=basis)
-        assert e.weight_basis_requested.value == basis
+        assert e.weight_basis_requested == WeightBasis(basis)
         assert e.weight_basis_used is WeightBasis.ACTUAL
         assert e.ml_min == pytest.approx(80 * 60 / 72)
         assert "below the ideal" in e.explanation
@@ -278,3 +280,126 @@ def test_assessment_reports_everything() -> None:
 def test_band_severity_order() -> None:
     """Bands are ordered from normal (0) to end-stage (3)."""
     assert [b.severity for b in RenalBand] == [0, 1, 2, 3]
+
+
+# --- clinical.md 0.10: body size, obesity, low creatinine; 0.9: dialysis --------------
+
+
+@pytest.mark.parametrize(
+    ("sex", "height", "ibw"),
+    [
+        ("male", "152.4 cm", 50.0),  # 0.10: Devine defined from 60 in: base weight
+        ("female", "152.4 cm", 45.5),
+        ("male", "70 in", 73.0),  # 50 + 2.3 x 10
+        ("female", "65 in", 57.0),  # 45.5 + 2.3 x 5
+    ],
+)
+def test_devine_from_152_cm(sex: str, height: str, ibw: float) -> None:
+    """0.10: Devine IBW = 50 / 45.5 kg + 2.3 kg per inch over 60 in, from 152.4 cm up."""
+    p = Patient(age=50, sex=sex, height=height)
+    assert ideal_body_weight(p).m_as("kg") == pytest.approx(ibw)
+
+
+@pytest.mark.parametrize("height", ["100 cm", "140 cm", "152.3 cm", "59 in"])
+def test_no_ideal_body_weight_below_152_cm(height: str) -> None:
+    """0.10: below 152.4 cm no IBW is computed (never a negative weight); the error names
+    the height."""
+    with pytest.raises(ClunealError, match="height"):
+        ideal_body_weight(Patient(age=50, sex="female", height=height))
+
+
+@pytest.mark.parametrize("basis", ["ideal", "adjusted"])
+def test_short_patient_falls_back_to_actual_weight_and_says_so(basis: str) -> None:
+    """0.10: below 152.4 cm an ideal or adjusted basis falls back to actual weight and says so
+    (a valid 100 cm patient is never refused by an internal model)."""
+    p = Patient(age=70, sex="female", weight="40 kg", height="100 cm", serum_creatinine="0.9 mg/dL")
+    e = estimate_creatinine_clearance(p, weight_basis=basis)
+    assert e.weight_basis_used is WeightBasis.ACTUAL
+    assert e.weight_used.m_as("kg") == pytest.approx(40)
+    assert "no ideal body weight is defined below 152.4 cm" in e.explanation
+    # (140 - 70) x 40 / (72 x 0.9) x 0.85 (C1)
+    assert e.ml_min == pytest.approx(70 * 40 / (72 * 0.9) * 0.85)
+
+
+OBESITY = [
+    # (weight kg, height, basis passed, basis used) -- 0.10 obesity default; IBW 73 kg at 70 in
+    (94.9, "70 in", None, WeightBasis.ACTUAL),  # 130% of 73 = 94.9: not above
+    (95.0, "70 in", None, WeightBasis.ADJUSTED),  # above 130%
+    (120.0, "70 in", None, WeightBasis.ADJUSTED),
+    (120.0, "70 in", "actual", WeightBasis.ACTUAL),  # explicit basis honoured exactly
+    (120.0, "70 in", "ideal", WeightBasis.IDEAL),
+    (120.0, None, None, WeightBasis.ACTUAL),  # height unknown: actual (plus an alert above 120)
+    (120.0, "150 cm", None, WeightBasis.ACTUAL),  # no IBW below 152.4 cm
+]
+
+
+@pytest.mark.parametrize(("weight", "height", "basis", "used"), OBESITY)
+def test_obesity_default_weight_basis(
+    weight: float, height: str | None, basis: str | None, used: WeightBasis
+) -> None:
+    """0.10: height known and actual > 130% IBW -> adjusted body weight by default, said in the
+    result; an explicit basis is honoured exactly (API: weight_basis=None is the default)."""
+    p = Patient(
+        age=60, sex="male", weight=f"{weight} kg", height=height, serum_creatinine="1.0 mg/dL"
+    )
+    e = estimate_creatinine_clearance(p, weight_basis=basis)
+    assert e.weight_basis_used is used
+    assert e.weight_basis_requested == (None if basis is None else WeightBasis(basis))
+    if used is WeightBasis.ADJUSTED and basis is None:
+        assert "the default because actual weight is above 130% of IBW" in e.explanation
+        # AdjBW = 73 + 0.4 x (weight - 73)
+        assert e.weight_used.m_as("kg") == pytest.approx(73 + 0.4 * (weight - 73))
+    assert creatinine_clearance(p, weight_basis=basis) == e.value
+
+
+@pytest.mark.parametrize(
+    ("weight", "height", "alerted"),
+    [("120 kg", None, False), ("120.5 kg", None, True), ("150 kg", "170 cm", False)],
+)
+def test_heavy_patient_without_height_gets_an_alert(
+    weight: str, height: str | None, alerted: bool
+) -> None:
+    """0.10: height unknown and actual weight above 120 kg -> a moderate alert asking for a
+    height."""
+    p = Patient(age=50, sex="male", weight=weight, height=height, serum_creatinine="1.0 mg/dL")
+    alerts = {a.rule_id: a for a in assess_renal_function(p).alerts}
+    assert ("renal.alert.obesity_height_unknown" in alerts) is alerted
+    if alerted:
+        alert = alerts["renal.alert.obesity_height_unknown"]
+        assert alert.severity is Severity.MODERATE
+        assert "height" in (alert.action or "")
+
+
+@pytest.mark.parametrize(
+    ("age", "creatinine", "alerted"),
+    [
+        (65, "0.69 mg/dL", True),  # 0.10: below 0.7 mg/dL at 65 or over
+        (65, "61 umol/L", True),  # 61 / 88.4 = 0.69 mg/dL
+        (65, "0.7 mg/dL", False),  # not below
+        (64.9, "0.5 mg/dL", False),  # under 65
+        (80, "0.4 mg/dL", True),
+    ],
+)
+def test_low_creatinine_in_older_adults(age: float, creatinine: str, alerted: bool) -> None:
+    """0.10: creatinine below 0.7 mg/dL (62 umol/L) at 65 or more -> info alert; never rounded
+    up (the CrCl uses the measured value)."""
+    p = Patient(age=age, sex="female", weight="60 kg", serum_creatinine=creatinine)
+    a = assess_renal_function(p)
+    found = [x for x in a.alerts if x.rule_id == "renal.alert.low_creatinine_older_adult"]
+    assert bool(found) is alerted
+    if found:
+        assert found[0].severity is Severity.INFO
+    scr = p.creatinine_mg_dl or 0
+    assert a.crcl_ml_min == pytest.approx((140 - age) * 60 / (72 * scr) * 0.85)
+
+
+def test_dialysis_reports_g5d_and_no_cockcroft_gault_band() -> None:
+    """0.9 Dialysis: no CrCl from Cockcroft-Gault, KDIGO category G5D, lowest band."""
+    p = Patient(age=60, sex="male", weight="70 kg", serum_creatinine="8 mg/dL", on_dialysis=True)
+    a = assess_renal_function(p)
+    assert a.crcl is None
+    assert a.egfr is None
+    assert a.gfr_category is GfrCategory.G5D
+    assert a.band is RenalBand.END_STAGE
+    assert a.citation == "decision_dialysis_lowest_band"
+    assert "mL/min" not in a.reason.replace("CrCl", "")

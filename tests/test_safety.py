@@ -280,7 +280,9 @@ def test_unrecognised_medications_are_not_screened() -> None:
     ]
     assert "st john's wort" in alert.drugs
     assert "not screened" in alert.message.lower()
-    assert "unverified" in alert.message
+    # A package decision, not general knowledge: never "unverified".
+    assert "unverified" not in alert.message
+    assert alert.citation == "decision_unrecognized_medication_alert"
 
 
 def test_omega_3_is_not_screened_here() -> None:

@@ -652,11 +652,20 @@ def test_target_in_other_units() -> None:
 
 
 def test_gk_adjustments_are_unverified() -> None:
-    """GK rules are reported as unverified."""
-    s = titration_schedule("gabapentin", adult(serum_creatinine="2.0 mg/dL"))
-    adj = next(a for a in s.adjustments if a.rule_id == "titration.start_low.renal")
+    """GK rules are reported as unverified (pregabalin's label cells are [GK], Part B2)."""
+    s = titration_schedule("pregabalin", adult(serum_creatinine="2.0 mg/dL"))
+    adj = next(a for a in s.adjustments if a.rule_id == "pregabalin.renal.moderate")
     assert not adj.verified
     assert "unverified" in adj.reason
+
+
+def test_decision_adjustments_are_not_unverified() -> None:
+    """Part 0 decisions are marked as decisions: the start-low rule is not "unverified"."""
+    s = titration_schedule("gabapentin", adult(serum_creatinine="2.0 mg/dL"))
+    adj = next(a for a in s.adjustments if a.rule_id == "titration.start_low.renal")
+    assert adj.verified
+    assert "unverified" not in adj.reason
+    assert adj.citation == "decision_start_low"
 
 
 def test_severity_ordering_of_refusal() -> None:

@@ -15,8 +15,8 @@ __all__ = ["SafetyAlert", "Severity", "sort_alerts"]
 class Severity(StrEnum):
     """How serious an alert is, most serious first.
 
-    Order: ``CONTRAINDICATED`` > ``MAJOR`` > ``MODERATE`` > ``INFO``
-    (clinical.md Part 0.6). Compare with :attr:`rank`.
+    Order: ``CONTRAINDICATED`` > ``MAJOR`` > ``MODERATE`` > ``INFO``.
+    Compare with :attr:`rank`.
 
     Example:
         >>> Severity.MAJOR.rank > Severity.MODERATE.rank

@@ -252,7 +252,9 @@ def _parser() -> argparse.ArgumentParser:
     schedule.add_argument("--start-date", help="day 0 as YYYY-MM-DD, for calendar dates")
     schedule.add_argument("--protocol", help="standard or start_low (default: by the rules)")
     schedule.add_argument(
-        "--weight-basis", default="actual", help="Cockcroft-Gault weight: actual, ideal, adjusted"
+        "--weight-basis",
+        default=None,
+        help="Cockcroft-Gault weight: actual, ideal, adjusted (default: package rule)",
     )
     schedule.add_argument("--json", action="store_true", help="print the schedule as JSON")
     schedule.set_defaults(handler=_cmd_schedule)

@@ -1,8 +1,13 @@
-"""Evidence: citations, their source marks, and the levels of evidence.
+"""Evidence: citations, package decisions, their source marks, and the levels of evidence.
 
 Every rule in the knowledge base names a citation id; :func:`citation` turns
 the id into a :class:`Citation`. The registry is read from the packaged
-``knowledge/citations.toml`` the first time it is needed and validated then.
+``knowledge/citations*.toml`` files the first time it is needed and validated
+then. Where the sources leave a case open (a boundary value, a default, a
+conservative reading), the package decides: each such decision is a
+:class:`Decision` in ``knowledge/decisions.toml``, resolved by the same
+registry (ids start with ``decision_``), marked as a package decision rather
+than as unverified, with its statement, rationale and the citations it rests on.
 
 Example:
     >>> from cluneal.evidence import citation
@@ -20,7 +25,7 @@ from importlib import resources
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Annotated
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, model_validator
 
 from cluneal._base import FrozenModel
 from cluneal.errors import KnowledgeBaseError, UnknownTermError
@@ -30,20 +35,22 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Citation",
+    "Decision",
     "EvidenceLevel",
     "SourceMark",
     "all_citations",
+    "all_decisions",
     "citation",
     "is_verified",
 ]
 
 
 class SourceMark(StrEnum):
-    """How a fact was checked (clinical.md, "Source marks").
+    """How a fact was checked, or that it is a package decision.
 
     Example:
-        >>> SourceMark("GK").verified
-        False
+        >>> SourceMark("GK").verified, SourceMark("decision").label
+        (False, 'package decision')
     """
 
     V = "V"
@@ -52,11 +59,27 @@ class SourceMark(StrEnum):
     """Read in a secondary source that quotes or restates the primary."""
     GK = "GK"
     """General knowledge, not yet checked against a source: unverified."""
+    DECISION = "decision"
+    """A decision the package takes where the sources leave a case open (a
+    :class:`Decision`): stated and reasoned, never reported as unverified."""
 
     @property
     def verified(self) -> bool:
-        """Whether the fact was read in a source (V or V2)."""
+        """Whether no "unverified" warning is due (read in a source, or a package decision)."""
         return self is not SourceMark.GK
+
+    @property
+    def label(self) -> str:
+        """How results name the mark, in words."""
+        return _MARK_LABELS[self]
+
+
+_MARK_LABELS = {
+    SourceMark.V: "verified in the primary source",
+    SourceMark.V2: "verified in a secondary source",
+    SourceMark.GK: "unverified: general knowledge",
+    SourceMark.DECISION: "package decision",
+}
 
 
 class EvidenceLevel(StrEnum):
@@ -131,6 +154,50 @@ class Citation(FrozenModel):
         return f"{self.title} ({self.year}{ident}) [{self.mark.value}]"
 
 
+_DECISION_ID = r"^decision_[a-z0-9_]+$"
+
+
+class Decision(Citation):
+    """A decision the package takes where the sources leave a case open.
+
+    Resolved by :func:`citation` like any source; its mark is
+    :attr:`SourceMark.DECISION` (shown as "package decision").
+
+    Attributes:
+        statement: The decision, as the package applies it.
+        rationale: Why the package decides so.
+        sources: The citation ids it rests on (each resolves with :func:`citation`).
+
+    Example:
+        >>> d = citation("decision_renal_band_boundaries")
+        >>> d.mark.label, "gabapentin_label" in d.sources
+        ('package decision', True)
+        >>> str(d).endswith("[package decision]")
+        True
+    """
+
+    id: Annotated[str, Field(pattern=_DECISION_ID)]
+    mark: SourceMark = SourceMark.DECISION
+    statement: Annotated[str, Field(min_length=1)]
+    rationale: Annotated[str, Field(min_length=1)]
+    sources: tuple[Annotated[str, Field(pattern=r"^[a-z0-9_]+$")], ...] = ()
+
+    @model_validator(mode="after")
+    def _is_a_decision(self) -> Decision:
+        if self.mark is not SourceMark.DECISION:
+            msg = f"decision {self.id!r}: mark must be 'decision'"
+            raise ValueError(msg)
+        for value in (self.identifier, self.url):
+            # A decision is the package's own: it points at no internal document.
+            if value is not None and ("clinical.md" in value or "shared/" in value):
+                msg = f"decision {self.id!r}: identifier and url must not point at internal notes"
+                raise ValueError(msg)
+        return self
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.year}) [{self.mark.label}]"
+
+
 @cache
 def _registry() -> Mapping[str, Citation]:
     # citations.toml holds the shared sources; citations_<area>.toml files add
@@ -154,7 +221,25 @@ def _registry() -> Mapping[str, Citation]:
         for entry in entries:
             if entry.id in table:
                 raise KnowledgeBaseError(path.name, f"duplicate citation id {entry.id!r}")
+            if entry.id.startswith("decision_") or entry.mark is SourceMark.DECISION:
+                raise KnowledgeBaseError(path.name, f"{entry.id!r}: decisions go in decisions.toml")
             table[entry.id] = entry
+    decisions = folder.joinpath("decisions.toml")
+    try:
+        raw = tomllib.loads(decisions.read_text(encoding="utf-8"))
+        decided = [Decision.model_validate(item) for item in raw["decision"]]
+    except (OSError, tomllib.TOMLDecodeError, KeyError, ValidationError) as exc:
+        raise KnowledgeBaseError("decisions.toml", str(exc)) from exc
+    for decision in decided:
+        if decision.id in table:
+            raise KnowledgeBaseError("decisions.toml", f"duplicate citation id {decision.id!r}")
+        table[decision.id] = decision
+    for decision in decided:
+        unknown = [s for s in decision.sources if s not in table]
+        if unknown:
+            raise KnowledgeBaseError(
+                "decisions.toml", f"decision {decision.id!r} rests on unknown sources {unknown}"
+            )
     return MappingProxyType(table)
 
 
@@ -169,6 +254,19 @@ def all_citations() -> Mapping[str, Citation]:
         True
     """
     return _registry()
+
+
+def all_decisions() -> tuple[Decision, ...]:
+    """Return every package decision, in the order of ``knowledge/decisions.toml``.
+
+    Returns:
+        The decisions.
+
+    Example:
+        >>> all_decisions()[0].id.startswith("decision_")
+        True
+    """
+    return tuple(c for c in _registry().values() if isinstance(c, Decision))
 
 
 def citation(citation_id: str) -> Citation:

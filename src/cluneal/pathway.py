@@ -539,7 +539,8 @@ def next_step(
         ValidationError: A mapping that is not valid findings or history.
 
     References:
-        cluneal_part0, isu_2018, kuniya_2014, scn_rfa_series, mas_dalessandro_2025, gill_2022
+        decision_pathway_next_step, isu_2018, kuniya_2014, scn_rfa_series,
+        mas_dalessandro_2025, gill_2022
 
     Example:
         >>> from cluneal.diagnosis import Findings

@@ -40,7 +40,7 @@ __all__ = [
 ]
 
 OLDER_ADULT_AGE_YEARS: Final = 65.0
-"""Age from which a patient is an older adult (Beers 2023; clinical.md Part 0.4)."""
+"""Age from which a patient is an older adult (Beers 2023; decision_start_low)."""
 
 
 class Sex(StrEnum):
@@ -60,7 +60,7 @@ class HepaticImpairment(StrEnum):
 
 
 class Condition(StrEnum):
-    """Conditions the safety rules look for (clinical.md Part 0.5-0.6, B5).
+    """Conditions the contraindication and alert rules of the knowledge base look for.
 
     Example:
         >>> Condition("falls_history") is Condition.FALLS_HISTORY
@@ -239,7 +239,7 @@ class Patient(FrozenModel):
 
     Every quantity accepts a :data:`~cluneal.Q_`, a string of one number and
     one unit, or ``{"value": ..., "unit": ...}``; only ``age`` takes a bare
-    number (years). Values outside the plausible ranges of clinical.md Part 0.1
+    number (years). Values outside the plausible ranges of decision_units_and_plausible_ranges
     are refused, never clamped.
 
     Attributes:

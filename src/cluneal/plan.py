@@ -2,8 +2,10 @@
 
 :func:`care_plan` assembles everything a clinician reviews for one patient: the
 diagnostic assessment, the pathway recommendation, the first-line drug chosen
-by the rule of clinical.md Part 0.8 with its titration schedule, complementary
-care with its real evidence, every alert, and a trace of the rules applied.
+by the first-line rule (decision_pharmacotherapy_first_line) with its titration
+schedule, every drug listed with its screening status
+(decision_screen_every_listed_drug), complementary care with its real
+evidence, every alert, and a trace of the rules applied.
 
 Example:
     >>> from cluneal import Patient
@@ -39,13 +41,13 @@ from cluneal.errors import ContraindicatedError, KnowledgeBaseError
 from cluneal.knowledge import KNOWLEDGE_BASE_VERSION, read_toml
 from cluneal.pathway import CareHistory, Recommendation, next_step
 from cluneal.patient import Patient
-from cluneal.renal import WeightBasis
 from cluneal.titration import TitrationSchedule, titration_schedule
 
 if TYPE_CHECKING:
     import datetime as dt
     from collections.abc import Iterable, Mapping
 
+    from cluneal.renal import WeightBasis
     from cluneal.units import Quantity
 
 __all__ = ["SAFETY_STATEMENT", "CarePlan", "ChoiceStatus", "DrugChoice", "care_plan"]
@@ -215,7 +217,7 @@ def _choose_drug(
     patient: Patient,
     assessment: DiagnosticAssessment,
     start_date: dt.date | str | None,
-    weight_basis: WeightBasis | str,
+    weight_basis: WeightBasis | str | None,
 ) -> _Choice:
     table = _table()
     sel = table.selection
@@ -290,11 +292,11 @@ def care_plan(
     start_date: dt.date | str | None = None,
     block_threshold: float = DEFAULT_BLOCK_THRESHOLD_PERCENT,
     lasting_relief: Quantity | str | Mapping[str, Any] = "12 weeks",
-    weight_basis: WeightBasis | str = WeightBasis.ACTUAL,
+    weight_basis: WeightBasis | str | None = None,
 ) -> CarePlan:
     """Assemble the care plan for one patient.
 
-    Pharmacotherapy follows the first-line rule of clinical.md Part 0.8:
+    Pharmacotherapy follows the first-line rule (decision_pharmacotherapy_first_line):
     nortriptyline unless contraindicated, 65 or older or with cardiac disease;
     then carbamazepine unless contraindicated; then gabapentin; then
     pregabalin. Tramadol and low-dose naltrexone are listed as second-line
@@ -309,7 +311,8 @@ def care_plan(
         start_date: Day 0 of the titration, for calendar dates.
         block_threshold: Relief (percent) at or above which a block responds.
         lasting_relief: Relief lasting at least this long is lasting.
-        weight_basis: Cockcroft-Gault weight basis for renal dosing.
+        weight_basis: Cockcroft-Gault weight basis for renal dosing; ``None`` for
+            the package default (actual weight, adjusted weight in obesity).
 
     Returns:
         The plan.
@@ -319,7 +322,8 @@ def care_plan(
         ValidationError: A mapping that is not a valid patient, findings or history.
 
     References:
-        cluneal_part0, beers_2023, finnerup_2015, complementary_general
+        decision_pharmacotherapy_first_line, decision_screen_every_listed_drug,
+        beers_2023, finnerup_2015, complementary_general
 
     Example:
         >>> from cluneal import Patient

@@ -1,9 +1,9 @@
 """Renal function: Cockcroft-Gault, CKD-EPI 2021, KDIGO categories, dosing bands.
 
 Drug dosing uses Cockcroft-Gault creatinine clearance (mL/min), never eGFR,
-because the gabapentin and pregabalin labels are written in CrCl (clinical.md
-Part 0.2). eGFR by the race-free CKD-EPI 2021 equation is reported alongside
-for information and KDIGO staging.
+because the gabapentin and pregabalin labels are written in CrCl
+(decision_crcl_for_dosing). eGFR by the race-free CKD-EPI 2021 equation is
+reported alongside for information and KDIGO staging.
 
 Example:
     >>> from cluneal import Patient, creatinine_clearance, egfr
@@ -23,7 +23,13 @@ from typing import Final
 from pydantic import ValidationError
 
 from cluneal._base import FrozenModel, coerce_model
-from cluneal.errors import InsufficientDataError, KnowledgeBaseError, UnknownTermError
+from cluneal.alerts import SafetyAlert, Severity
+from cluneal.errors import (
+    InsufficientDataError,
+    InvalidQuantityError,
+    KnowledgeBaseError,
+    UnknownTermError,
+)
 from cluneal.knowledge import read_toml
 from cluneal.patient import Patient, Sex
 from cluneal.units import (
@@ -62,18 +68,23 @@ _CM_PER_INCH: Final = 2.54
 
 
 class WeightBasis(StrEnum):
-    """Which body weight Cockcroft-Gault uses (clinical.md Part C1)."""
+    """Which body weight Cockcroft-Gault uses (decision_obesity_weight_basis).
+
+    Passing none (``weight_basis=None``) asks for the package default: actual
+    weight, or adjusted weight when height is known and actual weight is above
+    130% of ideal.
+    """
 
     ACTUAL = "actual"
-    """Total body weight, as in the original paper: the default."""
+    """Total body weight, as in the original paper."""
     IDEAL = "ideal"
-    """Devine ideal body weight (needs height)."""
+    """Devine ideal body weight (needs a height of at least 152.4 cm)."""
     ADJUSTED = "adjusted"
-    """IBW + 0.4 x (actual - IBW), often used in obesity (needs height)."""
+    """IBW + 0.4 x (actual - IBW), used in obesity (needs a height of at least 152.4 cm)."""
 
 
 class RenalBand(StrEnum):
-    """The renal dosing band, from Cockcroft-Gault CrCl (clinical.md Part 0.2).
+    """The renal dosing band, from Cockcroft-Gault CrCl (decision_renal_band_boundaries).
 
     Example:
         >>> renal_band(Q_(30, "mL/min"))
@@ -107,6 +118,8 @@ class GfrCategory(StrEnum):
     G3B = "G3b"
     G4 = "G4"
     G5 = "G5"
+    G5D = "G5D"
+    """Kidney failure treated by dialysis (KDIGO): no eGFR or CrCl is derived."""
 
 
 _GFR_LOWER_BOUNDS: Final = (
@@ -128,17 +141,67 @@ class _BandRule(FrozenModel):
     citation: str
 
 
+class _IdealBodyWeight(FrozenModel):
+    rule_id: str
+    citation: str
+    min_height_cm: float
+    male_base_kg: float
+    female_base_kg: float
+    kg_per_inch_over: float
+    text: str
+
+
+class _Obesity(FrozenModel):
+    rule_id: str
+    citation: str
+    adjusted_above_ibw_ratio: float
+    adjustment_factor: float
+    text: str
+
+
+class _AlertRule(FrozenModel):
+    rule_id: str
+    citation: str
+    severity: Severity
+    message: str
+    action: str
+    above_kg: float | None = None
+    below_mg_dl: float | None = None
+    min_age_years: float | None = None
+
+    def alert(self) -> SafetyAlert:
+        return SafetyAlert(
+            severity=self.severity,
+            message=self.message,
+            rule_id=self.rule_id,
+            citation=self.citation,
+            action=self.action,
+        )
+
+
 class _RenalTable(FrozenModel):
     bands: tuple[_BandRule, ...]
     dialysis: _BandRule
     unknown: _BandRule
+    ideal_body_weight: _IdealBodyWeight
+    obesity: _Obesity
+    obesity_no_height: _AlertRule
+    low_creatinine_older_adult: _AlertRule
 
 
 @cache
 def _table() -> _RenalTable:
     try:
         raw = read_toml("renal.toml")
-        table = _RenalTable(bands=raw["band"], dialysis=raw["dialysis"], unknown=raw["unknown"])
+        table = _RenalTable(
+            bands=raw["band"],
+            dialysis=raw["dialysis"],
+            unknown=raw["unknown"],
+            ideal_body_weight=raw["ideal_body_weight"],
+            obesity=raw["obesity"],
+            obesity_no_height=raw["obesity_no_height"],
+            low_creatinine_older_adult=raw["low_creatinine_older_adult"],
+        )
     except (KeyError, ValidationError) as exc:
         raise KnowledgeBaseError("renal.toml", str(exc)) from exc
     if tuple(b.band for b in table.bands) != _BAND_ORDER:
@@ -160,7 +223,7 @@ def renal_band(crcl: Quantity) -> RenalBand:
     """Return the renal dosing band of a Cockcroft-Gault clearance.
 
     A clearance exactly on a boundary goes to the more restrictive band, except
-    60 mL/min, which the labels count as normal (clinical.md Part 0.2).
+    60 mL/min, which the labels count as normal (decision_renal_band_boundaries).
 
     Args:
         crcl: Creatinine clearance (volume per time).
@@ -179,11 +242,23 @@ def renal_band(crcl: Quantity) -> RenalBand:
     return _band_rule(magnitude_in(value, Kind.CLEARANCE)).band
 
 
+def _ibw_kg(patient: Patient) -> float | None:
+    """Devine IBW in kg, or ``None`` when height is unknown or below 152.4 cm."""
+    height_cm = patient.height_cm
+    rule = _table().ideal_body_weight
+    if height_cm is None or height_cm < rule.min_height_cm:
+        return None
+    base = rule.male_base_kg if patient.sex is Sex.MALE else rule.female_base_kg
+    inches_over = (height_cm - rule.min_height_cm) / _CM_PER_INCH
+    return round(base + rule.kg_per_inch_over * inches_over, 10)
+
+
 def ideal_body_weight(patient: Patient) -> Quantity:
     """Devine (1974) ideal body weight: 50 kg (men) or 45.5 kg (women) + 2.3 kg per inch over 60 in.
 
-    Heights under 60 in are not clamped: the formula is applied as written, and
-    Cockcroft-Gault then uses the actual weight whenever it is the lower one.
+    Defined from 152.4 cm (60 in) up (decision_ideal_body_weight_from_152_cm):
+    below it the formula extrapolates to implausible or negative weights, so
+    no IBW is computed.
 
     Args:
         patient: Needs ``height``.
@@ -193,21 +268,32 @@ def ideal_body_weight(patient: Patient) -> Quantity:
 
     Raises:
         InsufficientDataError: Height is unknown.
+        InvalidQuantityError: Height is below 152.4 cm.
 
     References:
-        devine_1974
+        devine_1974, decision_ideal_body_weight_from_152_cm
 
     Example:
         >>> from cluneal import Patient
         >>> ideal_body_weight(Patient(age=40, sex="male", height="70 in"))
         <Quantity(73.0, 'kilogram')>
+        >>> ideal_body_weight(Patient(age=40, sex="female", height="150 cm"))
+        Traceback (most recent call last):
+        cluneal.errors.InvalidQuantityError: height: got '150 cm'; expected at least 152.4 cm ...
     """
     patient = coerce_model(patient, Patient, "patient")
-    height_cm = patient.height_cm
-    if height_cm is None:
+    if patient.height is None:
         raise InsufficientDataError("Ideal body weight (Devine)", ["height"])
-    base = 50.0 if patient.sex is Sex.MALE else 45.5
-    return Q_(round(base + 2.3 * (height_cm / _CM_PER_INCH - 60.0), 10), _KG)
+    ibw = _ibw_kg(patient)
+    if ibw is None:
+        rule = _table().ideal_body_weight
+        raise InvalidQuantityError(
+            "height",
+            f"{patient.height_cm:g} cm",
+            f"at least {rule.min_height_cm:g} cm (60 in): Devine ideal body weight is not "
+            "defined below it",
+        )
+    return Q_(ibw, _KG)
 
 
 class CreatinineClearanceEstimate(FrozenModel):
@@ -215,8 +301,9 @@ class CreatinineClearanceEstimate(FrozenModel):
 
     Attributes:
         value: CrCl in mL/min (not indexed to body-surface area).
-        weight_basis_requested: What the caller asked for.
-        weight_basis_used: What was used (actual whenever it is below ideal).
+        weight_basis_requested: What the caller asked for (``None``: the package default).
+        weight_basis_used: What was used (actual whenever it is below ideal or no
+            IBW is defined; adjusted by default in obesity).
         weight_used: The weight put into the equation.
         explanation: How the value was computed, in words.
         citations: The citation ids behind it.
@@ -231,7 +318,7 @@ class CreatinineClearanceEstimate(FrozenModel):
     """
 
     value: Clearance
-    weight_basis_requested: WeightBasis
+    weight_basis_requested: WeightBasis | None = None
     weight_basis_used: WeightBasis
     weight_used: BodyWeight
     explanation: str
@@ -243,15 +330,51 @@ class CreatinineClearanceEstimate(FrozenModel):
         return magnitude_in(self.value, Kind.CLEARANCE)
 
 
-def _weight_for(patient: Patient, basis: WeightBasis) -> tuple[float, WeightBasis, str]:
+def _adjusted(ibw: float, actual: float) -> float:
+    return ibw + _table().obesity.adjustment_factor * (actual - ibw)
+
+
+def _default_basis(patient: Patient, actual: float) -> tuple[float, WeightBasis, str]:
+    """The package default: actual weight, adjusted in obesity (decision_obesity_weight_basis)."""
+    ibw = _ibw_kg(patient)
+    rule = _table().obesity
+    if ibw is not None and actual > rule.adjusted_above_ibw_ratio * ibw:
+        adjusted = _adjusted(ibw, actual)
+        return (
+            adjusted,
+            WeightBasis.ADJUSTED,
+            (
+                f"adjusted body weight {adjusted:.1f} kg = IBW {ibw:.1f} + "
+                f"{rule.adjustment_factor:g} x ({actual:.1f} - {ibw:.1f}), the default because "
+                f"actual weight is above {rule.adjusted_above_ibw_ratio * 100:g}% of IBW "
+                f"({rule.rule_id})"
+            ),
+        )
+    return actual, WeightBasis.ACTUAL, f"actual body weight {actual:.1f} kg"
+
+
+def _weight_for(patient: Patient, basis: WeightBasis | None) -> tuple[float, WeightBasis, str]:
     actual = patient.weight_kg
     if actual is None:
         raise InsufficientDataError("Cockcroft-Gault creatinine clearance", ["weight"])
+    if basis is None:
+        return _default_basis(patient, actual)
     if basis is WeightBasis.ACTUAL:
         return actual, basis, f"actual body weight {actual:.1f} kg"
     if patient.height is None:
         raise InsufficientDataError(f"Cockcroft-Gault with {basis.value} body weight", ["height"])
-    ibw = float(ideal_body_weight(patient).m_as(_KG))
+    ibw = _ibw_kg(patient)
+    if ibw is None:
+        rule = _table().ideal_body_weight
+        return (
+            actual,
+            WeightBasis.ACTUAL,
+            (
+                f"actual body weight {actual:.1f} kg, because no ideal body weight is defined "
+                f"below {rule.min_height_cm:g} cm (height {patient.height_cm:g} cm; "
+                f"{rule.rule_id})"
+            ),
+        )
     if actual < ibw:
         return (
             actual,
@@ -260,18 +383,21 @@ def _weight_for(patient: Patient, basis: WeightBasis) -> tuple[float, WeightBasi
         )
     if basis is WeightBasis.IDEAL:
         return ibw, basis, f"ideal body weight (Devine) {ibw:.1f} kg"
-    adjusted = ibw + 0.4 * (actual - ibw)
+    adjusted = _adjusted(ibw, actual)
+    factor = _table().obesity.adjustment_factor
     return (
         adjusted,
         basis,
         (
             f"adjusted body weight {adjusted:.1f} kg"
-            f" = IBW {ibw:.1f} + 0.4 x ({actual:.1f} - {ibw:.1f})"
+            f" = IBW {ibw:.1f} + {factor:g} x ({actual:.1f} - {ibw:.1f})"
         ),
     )
 
 
-def _parse_basis(weight_basis: WeightBasis | str) -> WeightBasis:
+def _parse_basis(weight_basis: WeightBasis | str | None) -> WeightBasis | None:
+    if weight_basis is None:
+        return None
     try:
         return WeightBasis(weight_basis)
     except ValueError:
@@ -280,7 +406,9 @@ def _parse_basis(weight_basis: WeightBasis | str) -> WeightBasis:
         ) from None
 
 
-def _cockcroft_gault(patient: Patient, basis: WeightBasis) -> tuple[float, WeightBasis, float, str]:
+def _cockcroft_gault(
+    patient: Patient, basis: WeightBasis | None
+) -> tuple[float, WeightBasis, float, str]:
     """The equation in floats: (CrCl mL/min, basis used, weight kg, explanation)."""
     creatinine = patient.creatinine_mg_dl
     if creatinine is None:
@@ -301,18 +429,26 @@ def _cockcroft_gault(patient: Patient, basis: WeightBasis) -> tuple[float, Weigh
 
 
 def estimate_creatinine_clearance(
-    patient: Patient, weight_basis: WeightBasis | str = WeightBasis.ACTUAL
+    patient: Patient, weight_basis: WeightBasis | str | None = None
 ) -> CreatinineClearanceEstimate:
     """Cockcroft-Gault creatinine clearance, with the weight basis reported.
 
     CrCl = (140 - age) x weight / (72 x SCr in mg/dL), x 0.85 for women
-    (clinical.md Part C1). Creatinine is used as measured: it is never rounded
+    (cockcroft_gault_1976). Creatinine is used as measured: it is never rounded
     up, even in older adults.
+
+    Weight (decision_obesity_weight_basis, decision_ideal_body_weight_from_152_cm):
+    ``None`` is the package default, actual weight, or adjusted weight when
+    height is known and actual weight is above 130% of ideal; an explicit basis
+    is honoured exactly, except that actual weight is used whenever it is below
+    ideal or no ideal weight is defined (height below 152.4 cm). The
+    explanation says which.
 
     Args:
         patient: Needs ``weight`` and ``serum_creatinine`` (and ``height`` for
             the ideal or adjusted basis).
-        weight_basis: ``"actual"`` (default), ``"ideal"`` or ``"adjusted"``.
+        weight_basis: ``None`` (package default), ``"actual"``, ``"ideal"`` or
+            ``"adjusted"``.
 
     Returns:
         The estimate with its explanation.
@@ -322,13 +458,20 @@ def estimate_creatinine_clearance(
         UnknownTermError: ``weight_basis`` is not one of the three.
 
     References:
-        cockcroft_gault_1976, devine_1974
+        cockcroft_gault_1976, devine_1974, decision_obesity_weight_basis
 
     Example:
         >>> from cluneal import Patient
         >>> p = Patient(age=78, sex="female", weight="60 kg", serum_creatinine="1.3 mg/dL")
         >>> round(estimate_creatinine_clearance(p).ml_min, 1)
         33.8
+        >>> obese = Patient(age=50, sex="male", weight="140 kg", height="175 cm",
+        ...                 serum_creatinine="1.0 mg/dL")
+        >>> e = estimate_creatinine_clearance(obese)
+        >>> e.weight_basis_used.value, round(e.ml_min, 1)
+        ('adjusted', 122.8)
+        >>> estimate_creatinine_clearance(obese, "actual").weight_basis_used.value
+        'actual'
     """
     patient = coerce_model(patient, Patient, "patient")
     basis = _parse_basis(weight_basis)
@@ -349,7 +492,7 @@ def estimate_creatinine_clearance(
 
 
 def creatinine_clearance(
-    patient: Patient, weight_basis: WeightBasis | str = WeightBasis.ACTUAL
+    patient: Patient, weight_basis: WeightBasis | str | None = None
 ) -> Quantity:
     """Cockcroft-Gault creatinine clearance in mL/min.
 
@@ -358,7 +501,9 @@ def creatinine_clearance(
 
     Args:
         patient: Needs ``weight`` and ``serum_creatinine``.
-        weight_basis: ``"actual"`` (default), ``"ideal"`` or ``"adjusted"``.
+        weight_basis: ``None`` for the package default (actual weight, adjusted
+            weight in obesity); ``"actual"``, ``"ideal"`` or ``"adjusted"`` are
+            honoured exactly.
 
     Returns:
         CrCl in mL/min.
@@ -392,7 +537,7 @@ def egfr_ckd_epi_2021(patient: Patient) -> Quantity:
 
     eGFR = 142 x min(SCr/k, 1)^a x max(SCr/k, 1)^-1.200 x 0.9938^age
     x 1.012 (female), with k = 0.7 / 0.9 and a = -0.241 / -0.302 for
-    female / male (clinical.md Part C2).
+    female / male (inker_2021).
 
     Args:
         patient: Needs ``serum_creatinine``.
@@ -459,14 +604,16 @@ class RenalAssessment(FrozenModel):
         known: Whether CrCl could be computed; ``False`` means the band is a
             conservative default, not a measurement.
         on_dialysis: Haemodialysis.
-        crcl: Cockcroft-Gault CrCl, when computable.
+        crcl: Cockcroft-Gault CrCl, when computable (never on dialysis).
         weight_basis: The weight basis CrCl used.
-        egfr: CKD-EPI 2021 eGFR (information and staging only).
-        gfr_category: KDIGO category of the eGFR.
+        egfr: CKD-EPI 2021 eGFR (information and staging only; never on dialysis).
+        gfr_category: KDIGO category of the eGFR (``G5D`` on dialysis).
         reason: Why this band, in words.
         rule_id: The knowledge-base rule that chose the band.
         citation: The citation of that rule.
         missing: The patient fields that would make the assessment complete.
+        alerts: What may make the estimate misleading (weight above 120 kg with
+            height unknown; a low creatinine at 65 or over).
 
     Example:
         >>> from cluneal import Patient
@@ -486,6 +633,7 @@ class RenalAssessment(FrozenModel):
     rule_id: str
     citation: str
     missing: tuple[str, ...] = ()
+    alerts: tuple[SafetyAlert, ...] = ()
 
     @property
     def crcl_ml_min(self) -> float | None:
@@ -494,17 +642,25 @@ class RenalAssessment(FrozenModel):
 
 
 def assess_renal_function(
-    patient: Patient, weight_basis: WeightBasis | str = WeightBasis.ACTUAL
+    patient: Patient, weight_basis: WeightBasis | str | None = None
 ) -> RenalAssessment:
     """Assess renal function for dosing: CrCl, band, eGFR and KDIGO category.
 
-    Decisions (clinical.md Part 0.2): a patient on haemodialysis is dosed in the
-    lowest band; unknown function (no creatinine or no weight) is dosed in the
-    most restrictive band and says so, never as if it were normal.
+    Decisions (decision_dialysis_lowest_band, decision_unknown_renal_function,
+    decision_obesity_weight_basis): a patient on haemodialysis is dosed in the
+    lowest band, with no Cockcroft-Gault CrCl (KDIGO category G5D); unknown
+    function (no creatinine or no weight) is dosed in the most restrictive band
+    and says so, never as if it were normal.
+
+    Alerts (decision_obesity_weight_basis, decision_low_creatinine_older_adult):
+    a weight above 120 kg with height unknown (Cockcroft-Gault may overestimate
+    clearance; record a height), and a serum creatinine below 0.7 mg/dL at 65
+    or over (low muscle mass; the creatinine is never rounded up).
 
     Args:
         patient: The patient.
-        weight_basis: The Cockcroft-Gault weight basis.
+        weight_basis: The Cockcroft-Gault weight basis; ``None`` for the package
+            default (see :func:`estimate_creatinine_clearance`).
 
     Returns:
         The assessment.
@@ -513,7 +669,7 @@ def assess_renal_function(
         UnknownTermError: Unknown ``weight_basis``.
 
     References:
-        cockcroft_gault_1976, inker_2021, gabapentin_label
+        cockcroft_gault_1976, inker_2021, kdigo_2012, decision_dialysis_lowest_band
 
     Example:
         >>> from cluneal import Patient
@@ -521,9 +677,26 @@ def assess_renal_function(
         >>> a = assess_renal_function(p)
         >>> a.band.value, round(a.crcl_ml_min, 1)
         ('moderate', 33.8)
+        >>> d = assess_renal_function(Patient(age=60, sex="male", weight="70 kg",
+        ...                                   serum_creatinine="8 mg/dL", on_dialysis=True))
+        >>> d.band.value, d.crcl, d.gfr_category.value
+        ('end_stage', None, 'G5D')
     """
     patient = coerce_model(patient, Patient, "patient")
     basis = _parse_basis(weight_basis)
+    table = _table()
+    if patient.on_dialysis:
+        # Cockcroft-Gault (and eGFR) are not valid on haemodialysis: no CrCl band.
+        rule = table.dialysis
+        return RenalAssessment(
+            band=rule.band,
+            known=True,
+            on_dialysis=True,
+            gfr_category=GfrCategory.G5D,
+            reason=rule.text,
+            rule_id=rule.rule_id,
+            citation=rule.citation,
+        )
     creatinine = patient.creatinine_mg_dl
     egfr_value = (
         None
@@ -544,12 +717,7 @@ def assess_renal_function(
             estimate = _cockcroft_gault(patient, basis)
         except InsufficientDataError as exc:
             missing = exc.missing  # height for the ideal/adjusted basis
-    table = _table()
-    if patient.on_dialysis:
-        rule = table.dialysis
-        known = True
-        reason = rule.text
-    elif estimate is None:
+    if estimate is None:
         rule = table.unknown
         known = False
         reason = f"{rule.text} (missing: {', '.join(missing)})"
@@ -569,4 +737,31 @@ def assess_renal_function(
         rule_id=rule.rule_id,
         citation=rule.citation,
         missing=missing,
+        alerts=_estimate_alerts(patient),
     )
+
+
+def _estimate_alerts(patient: Patient) -> tuple[SafetyAlert, ...]:
+    """Alerts that the Cockcroft-Gault estimate may mislead (not on dialysis)."""
+    table = _table()
+    alerts: list[SafetyAlert] = []
+    heavy = table.obesity_no_height
+    weight = patient.weight_kg
+    if (
+        patient.height is None
+        and weight is not None
+        and heavy.above_kg is not None
+        and weight > heavy.above_kg
+    ):
+        alerts.append(heavy.alert())
+    low = table.low_creatinine_older_adult
+    creatinine = patient.creatinine_mg_dl
+    if (
+        creatinine is not None
+        and low.below_mg_dl is not None
+        and low.min_age_years is not None
+        and creatinine < low.below_mg_dl
+        and patient.age_years >= low.min_age_years
+    ):
+        alerts.append(low.alert())
+    return tuple(alerts)

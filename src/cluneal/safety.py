@@ -176,7 +176,7 @@ def screen(  # noqa: PLR0912 - one dispatch over the four rule kinds
         The alerts, in rule order (use :func:`~cluneal.alerts.sort_alerts`).
 
     References:
-        beers_2023, cluneal_part0
+        beers_2023, decision_contraindications_refuse, decision_unrecognized_medication_alert
     """
     if not planned:
         return ()
@@ -239,7 +239,7 @@ def screen(  # noqa: PLR0912 - one dispatch over the four rule kinds
 def check_regimen(drugs: object, patient: Patient | Mapping[str, Any]) -> tuple[SafetyAlert, ...]:
     """Screen a combination of drugs for a patient.
 
-    Contraindications (clinical.md Part 0.5), interactions among the drugs and
+    Contraindications (decision_contraindications_refuse), interactions among the drugs and
     with the patient's co-medications (MAOI, SSRI/SNRI, opioid, benzodiazepine,
     anticoagulant/antiplatelet, ...), condition alerts, pregnancy (carbamazepine
     contraindicated, the others major), HLA-B*15:02 unknown before

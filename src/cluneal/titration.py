@@ -2,10 +2,11 @@
 
 :func:`titration_schedule` builds a day-by-day schedule for one of the six
 drugs from its monograph (``knowledge/monographs/<drug>.toml``): the protocol
-of clinical.md Part 0.4 (standard or start low), the caps of Part 0.3 (the
-lowest that applies wins, and is named), the renal bands of Part 0.2, doses
-made of marketed strengths and rounded down, and the alerts of Part 0.6.
-A contraindicated drug (Part 0.5) raises
+(standard or start low: decision_start_low, decision_default_protocols), the
+caps (the lowest that applies wins, and is named: decision_lowest_cap_wins),
+the renal bands (decision_renal_band_boundaries), the regimens of the dose
+composer (:mod:`cluneal._compose`), and the safety alerts. A contraindicated
+drug (decision_contraindications_refuse) raises
 :class:`~cluneal.errors.ContraindicatedError`.
 
 Results keep doses as floats in fixed units (``dose_mg``) and build Pint
@@ -461,7 +462,9 @@ class TitrationSchedule(FrozenModel):
 # --- the engine ------------------------------------------------------------------
 
 
-def _parse_weight_basis(value: object) -> WeightBasis:
+def _parse_weight_basis(value: object) -> WeightBasis | None:
+    if value is None:
+        return None
     if isinstance(value, str) and value in WeightBasis.__members__.values():
         return WeightBasis(value)
     raise UnknownTermError("weight_basis", value, [w.value for w in WeightBasis])
@@ -829,18 +832,19 @@ def _plan_steps(  # noqa: PLR0917 - private, memoised on exactly these arguments
     return tuple(steps), used_solution, composed
 
 
-def titration_schedule(  # noqa: PLR0912, PLR0915 - one readable pass over Part 0.2-0.6
+def titration_schedule(  # noqa: PLR0912, PLR0915 - one readable pass over the rules
     drug: Drug | str,
     patient: Patient | Mapping[str, Any],
     target_daily_dose: object = None,
     *,
     start_date: dt.date | str | None = None,
     protocol: ProtocolName | str | None = None,
-    weight_basis: WeightBasis | str = WeightBasis.ACTUAL,
+    weight_basis: WeightBasis | str | None = None,
 ) -> TitrationSchedule:
     """Build a titration schedule for one drug and one patient.
 
-    Rules (clinical.md Part 0.2-0.6):
+    Rules (decision_start_low, decision_lowest_cap_wins,
+    decision_renal_band_boundaries, decision_doses_per_day_never_fall and after):
 
     * Protocol: the standard protocol, or start low for an older adult (65 or
       over), any renal band below normal, or any hepatic impairment (cirrhosis
@@ -849,9 +853,10 @@ def titration_schedule(  # noqa: PLR0912, PLR0915 - one readable pass over Part 
     * Caps: the adult cap, the age, cardiac, renal and hepatic caps and the
       renal band's cap; the lowest that applies wins and is named. A target
       above it is lowered to it. No step exceeds it.
-    * Renal function: Cockcroft-Gault CrCl and the Part 0.2 bands. Tramadol's
-      "CrCl < 30" is read conservatively as the severe or end-stage band, so
-      exactly 30 is restricted. Unknown renal function for a renally cleared
+    * Renal function: Cockcroft-Gault CrCl and the bands of
+      decision_renal_band_boundaries. Tramadol's "CrCl < 30" is read
+      conservatively as the severe or end-stage band, so exactly 30 is
+      restricted. Unknown renal function for a renally cleared
       drug (gabapentin, pregabalin, tramadol) is scheduled in the most
       restrictive band with an alert asking for a creatinine. Haemodialysis
       uses the lowest band; the post-dialysis supplement is a separate
@@ -866,21 +871,25 @@ def titration_schedule(  # noqa: PLR0912, PLR0915 - one readable pass over Part 
             a mapping); ``None`` for the protocol's default.
         start_date: The calendar date of day 0, for dated steps.
         protocol: ``"standard"`` or ``"start_low"``; ``None`` chooses by the rules.
-        weight_basis: The Cockcroft-Gault weight basis.
+        weight_basis: The Cockcroft-Gault weight basis; ``None`` for the package
+            default (actual weight, adjusted weight in obesity).
 
     Returns:
         The schedule, with its adjustments, alerts and the renal assessment used.
 
     Raises:
-        ContraindicatedError: The drug must not be started (Part 0.5); ``alerts``
-            carries the reasons. There is no override.
+        ContraindicatedError: The drug must not be started
+            (decision_contraindications_refuse); ``alerts`` carries the
+            reasons. There is no override.
         UnknownTermError: Unknown drug, protocol or weight basis.
         InvalidQuantityError: ``target_daily_dose`` or ``start_date`` is not valid.
         ValidationError: ``patient`` is not a valid :class:`~cluneal.Patient`.
 
     References:
         gabapentin_label, pregabalin_label, tramadol_label, carbamazepine_label,
-        nortriptyline_label, bruun_plesner_2020, beers_2023, cluneal_part0
+        nortriptyline_label, bruun_plesner_2020, beers_2023, decision_start_low,
+        decision_lowest_cap_wins, decision_doses_per_day_never_fall,
+        decision_largest_single_dose, decision_first_step_day_0
 
     Example:
         >>> from cluneal import Patient
@@ -901,7 +910,8 @@ def titration_schedule(  # noqa: PLR0912, PLR0915 - one readable pass over Part 
     )
     requested = _parse_protocol(protocol)
     day0 = _parse_start_date(start_date)
-    renal = assess_renal_function(patient, _parse_weight_basis(weight_basis))
+    basis = _parse_weight_basis(weight_basis)
+    renal = assess_renal_function(patient, basis)
     mono = monograph(chosen)
 
     age = patient.age_years
@@ -912,7 +922,19 @@ def titration_schedule(  # noqa: PLR0912, PLR0915 - one readable pass over Part 
 
     plan = _Plan()
     plan.alerts.extend(screened)
-    # Unknown renal function restricts only renally cleared drugs (Part 0.2);
+    if mono.renally_cleared:
+        # What may make the clearance estimate mislead, where it sets the dose.
+        plan.alerts.extend(renal.alerts)
+        if basis is None and renal.weight_basis is WeightBasis.ADJUSTED:
+            plan.adjustments.append(
+                Adjustment(
+                    rule_id="renal.weight_basis.obesity",
+                    reason="Creatinine clearance uses adjusted body weight by default: actual "
+                    "weight is above 130% of ideal body weight",
+                    citation="decision_obesity_weight_basis",
+                )
+            )
+    # Unknown renal function restricts only renally cleared drugs (decision_unknown_renal_function);
     # for the others it neither triggers start low nor a cap.
     band = renal.band if (mono.renally_cleared or renal.known) else RenalBand.NORMAL
     band_rule = mono.band(band) if mono.renal_bands else None

@@ -377,7 +377,7 @@ def medication_request(
         ClunealError: ``patient_reference`` is not a non-empty string.
 
     References:
-        cluneal_part0
+        decision_dialysis_supplements_follow_maintenance
 
     Example:
         >>> from cluneal import Patient, titration_schedule
@@ -557,7 +557,7 @@ def plan_definition(transitions: Sequence[Transition] | None = None) -> dict[str
         The resource, with a deterministic ``id``.
 
     References:
-        cluneal_part0, isu_2018, kuniya_2014, gill_2022
+        decision_pathway_next_step, isu_2018, kuniya_2014, gill_2022
 
     Example:
         >>> from cluneal.fhir import plan_definition
@@ -651,7 +651,7 @@ def bundle(plan: CarePlan, *, patient_reference: str | None = None) -> dict[str,
         ClunealError: ``patient_reference`` is not a non-empty string.
 
     References:
-        cluneal_part0
+        decision_dialysis_supplements_follow_maintenance
 
     Example:
         >>> from cluneal import Patient, care_plan

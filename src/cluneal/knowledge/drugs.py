@@ -64,7 +64,7 @@ PositiveMg = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 
 
 class ProtocolName(StrEnum):
-    """The two titration protocols of clinical.md Part 0.4.
+    """The two titration protocols (decision_default_protocols).
 
     Example:
         >>> ProtocolName("start_low").value
@@ -99,12 +99,13 @@ class KnowledgeRule(FrozenModel):
     Attributes:
         rule_id: The stable id results refer to.
         citation: A citation id that resolves with :func:`cluneal.citation`.
-        mark: How the rule was checked; ``GK`` rules are reported as unverified.
+        mark: How the rule was checked (``GK`` rules are reported as unverified), or
+            ``decision`` for a package decision.
         text: What the rule says.
 
     Example:
-        >>> titration_rule("titration.rounding.down").verified
-        False
+        >>> titration_rule("titration.rounding.down").mark.label
+        'package decision'
     """
 
     rule_id: RuleId
@@ -159,7 +160,7 @@ class Compounded(KnowledgeRule):
 
 
 class Protocol(KnowledgeRule):
-    """A titration protocol (clinical.md Part 0.4).
+    """A titration protocol (decision_default_protocols).
 
     Attributes:
         name: Standard or start low.
@@ -267,7 +268,7 @@ class SingleDoseRule(KnowledgeRule):
 
 
 class RenalBandRule(KnowledgeRule):
-    """One row of a label's renal table (clinical.md Part 0.2, B2).
+    """One row of a label's renal table (decision_renal_band_boundaries).
 
     Attributes:
         band: The band.
@@ -515,7 +516,7 @@ def titration_rule(rule_id: str) -> KnowledgeRule:
 
     Example:
         >>> titration_rule("titration.renal.dialysis").citation
-        'gabapentin_label'
+        'decision_dialysis_lowest_band'
     """
     table = titration_rules()
     try:

@@ -1,6 +1,6 @@
 """Safety rules as validated data: contraindications, interactions, Beers 2023.
 
-The rules live in ``knowledge/safety.toml`` (clinical.md Part 0.5-0.6, B4-B6).
+The rules live in ``knowledge/safety.toml`` (decision_contraindications_refuse; labels, Beers 2023).
 They are read once, validated into frozen models (a discriminated union on
 ``kind``) and checked for unique rule ids, resolvable citations and message
 templates that format; any problem raises
@@ -147,7 +147,7 @@ def safety_rules() -> tuple[PatientRule | InteractionRule | CnsCountRule | Unscr
             a rule id is used twice or a message template does not format.
 
     References:
-        beers_2023, cluneal_part0
+        beers_2023, decision_contraindications_refuse
 
     Example:
         >>> len({r.rule_id for r in safety_rules()}) == len(safety_rules())
