@@ -13,7 +13,7 @@ from cluneal.diagnosis import BlockResult, Findings, NeuroExam, PainPattern, Ten
 from cluneal.errors import ClunealError
 from cluneal.evidence import EvidenceLevel, citation
 from cluneal.pathway import CareHistory, InterventionOutcome, PathwayStep
-from cluneal.plan import CarePlan, ChoiceStatus, care_plan
+from cluneal.plan import CarePlan, ChoiceStatus, ScreeningStatus, care_plan
 
 TRIAD_1_2 = Findings(
     pain=PainPattern(low_back_pain=True, deep_aching_poorly_localized=True),
@@ -247,3 +247,55 @@ def test_bad_input_fails_closed(args: tuple[Any, ...], error: type[Exception]) -
     """Principle 3: bad input is a clear error."""
     with pytest.raises(error):
         care_plan(*args)
+
+
+# --- clinical.md 0.10: every listed drug screened; hypersensitivity ----------------------
+
+
+def test_tricyclic_hypersensitivity_is_never_given_nortriptyline() -> None:
+    """0.10: tricyclic_hypersensitivity contraindicates nortriptyline (label [V2]) and
+    carbamazepine; care_plan passes both over and proposes gabapentin."""
+    p = Patient(age=40, sex="female", conditions=["tricyclic_hypersensitivity"], **RENAL_OK)
+    plan = care_plan(p, TRIAD_1_2)
+    assert _status(plan, "nortriptyline") is ChoiceStatus.CONTRAINDICATED
+    assert _status(plan, "carbamazepine") is ChoiceStatus.CONTRAINDICATED
+    assert _chosen(plan) == ["gabapentin"]
+    assert "contraindication.nortriptyline.tricyclic_hypersensitivity" in plan.trace
+
+
+def test_maoi_patient_never_sees_tramadol_as_a_plain_second_line_option() -> None:
+    """0.10: an MAOI patient must not see tramadol as a plain second-line option: it is shown
+    as contraindicated with its reasons, in the choices and in the rationale."""
+    p = Patient(age=50, sex="male", medications=["phenelzine"], **RENAL_OK)
+    plan = care_plan(p, TRIAD_1_2)
+    tramadol = next(c for c in plan.drug_choices if c.drug is Drug.TRAMADOL)
+    assert tramadol.status is ChoiceStatus.CONTRAINDICATED
+    assert tramadol.screening is ScreeningStatus.CONTRAINDICATED
+    assert "contraindication.tramadol.maoi" in tramadol.rule_ids
+    assert "MAOI" in tramadol.reason
+    assert "tramadol (contraindicated)" in plan.medication_rationale
+    naltrexone = next(c for c in plan.drug_choices if c.drug is Drug.NALTREXONE)
+    assert naltrexone.status is ChoiceStatus.SECOND_LINE
+    assert naltrexone.screening is ScreeningStatus.NO_ALERTS
+
+
+def test_an_alternative_not_reached_is_still_screened() -> None:
+    """0.10: the first-line alternatives are screened too: carbamazepine not reached after
+    nortriptyline, but contraindicated by HLA-B*15:02, is shown as contraindicated."""
+    p = Patient(age=30, sex="female", hla_b_1502=True, **RENAL_OK)
+    plan = care_plan(p, TRIAD_1_2)
+    assert _chosen(plan) == ["nortriptyline"]
+    carbamazepine = next(c for c in plan.drug_choices if c.drug is Drug.CARBAMAZEPINE)
+    assert carbamazepine.status is ChoiceStatus.CONTRAINDICATED
+    assert "otherwise not reached" in carbamazepine.reason
+
+
+def test_screening_of_an_option_with_alerts_names_them() -> None:
+    """0.10: a listed drug with alerts but no contraindication keeps its status and says
+    which alerts it has (tramadol with sertraline: serotonin syndrome, major)."""
+    p = Patient(age=30, sex="female", medications=["sertraline"], **RENAL_OK)
+    plan = care_plan(p, TRIAD_1_2)
+    tramadol = next(c for c in plan.drug_choices if c.drug is Drug.TRAMADOL)
+    assert tramadol.status is ChoiceStatus.SECOND_LINE
+    assert tramadol.screening is ScreeningStatus.MAJOR
+    assert "interaction.tramadol.ssri_snri" in tramadol.reason

@@ -96,11 +96,79 @@ ALERTS = [
         "interaction.tramadol.benzodiazepine",
         Severity.MAJOR,
     ),
+    # clinical.md 0.10: carbamazepine, a strong CYP3A4 and P-gp inducer.
     (
         ["carbamazepine"],
         {"medications": ["apixaban"]},
+        "interaction.carbamazepine.apixaban_rivaroxaban",
+        Severity.MAJOR,
+    ),
+    (
+        ["carbamazepine"],
+        {"medications": ["rivaroxaban"]},
+        "interaction.carbamazepine.apixaban_rivaroxaban",
+        Severity.MAJOR,
+    ),
+    (
+        ["carbamazepine"],
+        {"medications": ["warfarin"]},
+        "interaction.carbamazepine.warfarin",
+        Severity.MAJOR,
+    ),
+    (
+        ["carbamazepine"],
+        {"medications": ["dabigatran"]},
         "interaction.carbamazepine.anticoagulant",
         Severity.MAJOR,
+    ),
+    (
+        ["carbamazepine"],
+        {"medications": ["oxycodone"]},
+        "interaction.carbamazepine.opioid_induction",
+        Severity.MODERATE,
+    ),
+    (
+        ["carbamazepine"],
+        {"medications": ["fentanyl"]},
+        "interaction.carbamazepine.opioid_induction",
+        Severity.MODERATE,
+    ),
+    (
+        ["carbamazepine"],
+        {"medications": ["methadone"]},
+        "interaction.carbamazepine.opioid_induction",
+        Severity.MODERATE,
+    ),
+    (
+        ["carbamazepine"],
+        {"medications": ["hydrocodone"]},
+        "interaction.carbamazepine.opioid_induction",
+        Severity.MODERATE,
+    ),
+    (
+        ["carbamazepine"],
+        {"medications": ["sertraline"]},
+        "interaction.carbamazepine.ssri_induction",
+        Severity.MODERATE,
+    ),
+    (
+        ["carbamazepine"],
+        {"medications": ["citalopram"]},
+        "interaction.carbamazepine.ssri_induction",
+        Severity.MODERATE,
+    ),
+    (
+        ["carbamazepine"],
+        {"medications": ["escitalopram"]},
+        "interaction.carbamazepine.ssri_induction",
+        Severity.MODERATE,
+    ),
+    # clinical.md 0.10: tricyclic hypersensitivity contraindicates nortriptyline itself.
+    (
+        ["nortriptyline"],
+        {"conditions": ["tricyclic_hypersensitivity"]},
+        "contraindication.nortriptyline.tricyclic_hypersensitivity",
+        Severity.CONTRAINDICATED,
     ),
     (
         ["tramadol"],

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import ValidationError
 
 from cluneal._base import FrozenModel, coerce_model
-from cluneal.alerts import SafetyAlert, sort_alerts
+from cluneal.alerts import SafetyAlert, Severity, sort_alerts
 from cluneal.complementary import ComplementaryMeasure, complementary_care
 from cluneal.diagnosis import (
     DEFAULT_BLOCK_THRESHOLD_PERCENT,
@@ -41,6 +41,7 @@ from cluneal.errors import ContraindicatedError, KnowledgeBaseError
 from cluneal.knowledge import KNOWLEDGE_BASE_VERSION, read_toml
 from cluneal.pathway import CareHistory, Recommendation, next_step
 from cluneal.patient import Patient
+from cluneal.safety import screen
 from cluneal.titration import TitrationSchedule, titration_schedule
 
 if TYPE_CHECKING:
@@ -50,7 +51,14 @@ if TYPE_CHECKING:
     from cluneal.renal import WeightBasis
     from cluneal.units import Quantity
 
-__all__ = ["SAFETY_STATEMENT", "CarePlan", "ChoiceStatus", "DrugChoice", "care_plan"]
+__all__ = [
+    "SAFETY_STATEMENT",
+    "CarePlan",
+    "ChoiceStatus",
+    "DrugChoice",
+    "ScreeningStatus",
+    "care_plan",
+]
 
 SAFETY_STATEMENT = "cluneal supports clinical decisions; it does not make them."
 
@@ -66,15 +74,37 @@ class ChoiceStatus(StrEnum):
     SECOND_LINE = "second_line"
 
 
+class ScreeningStatus(StrEnum):
+    """The result of screening one listed drug for the patient: its most serious alert.
+
+    Example:
+        >>> ScreeningStatus("no_alerts").value
+        'no_alerts'
+    """
+
+    CONTRAINDICATED = "contraindicated"
+    MAJOR = "major"
+    MODERATE = "moderate"
+    INFO = "info"
+    NO_ALERTS = "no_alerts"
+
+
 class DrugChoice(FrozenModel):
-    """One candidate drug and what the first-line rule did with it.
+    """One drug the care plan lists, what the first-line rule did with it, and its screening.
+
+    Every listed drug (the chosen one, the first-line alternatives and the
+    second-line options) is screened for the patient; a contraindicated one is
+    shown as contraindicated with its reasons, never offered without a word
+    (decision_screen_every_listed_drug).
 
     Attributes:
         drug: The drug.
         status: Chosen, excluded, contraindicated, not reached, withheld or second line.
-        reason: Why, in words.
+        reason: Why, in words, with the screening result.
         rule_ids: The rules that decided.
         citations: Their citation ids.
+        screening: The most serious alert for this drug and this patient.
+        screening_alerts: The alerts, most serious first.
     """
 
     drug: Drug
@@ -82,6 +112,8 @@ class DrugChoice(FrozenModel):
     reason: str
     rule_ids: tuple[str, ...]
     citations: tuple[str, ...]
+    screening: ScreeningStatus
+    screening_alerts: tuple[SafetyAlert, ...] = ()
 
 
 class _Selection(FrozenModel):
@@ -200,16 +232,47 @@ class _Choice(FrozenModel):
 
 
 def _choice(
-    drug: Drug, status: ChoiceStatus, reason: str, rules: Iterable[tuple[str, str]]
+    drug: Drug,
+    status: ChoiceStatus,
+    reason: str,
+    rules: Iterable[tuple[str, str]],
+    *,
+    patient: Patient,
+    screened: tuple[SafetyAlert, ...] | None = None,
 ) -> DrugChoice:
-    """One candidate's outcome; ``rules`` are (rule id, citation id) pairs."""
-    pairs = tuple(rules)
+    """One candidate's outcome; ``rules`` are (rule id, citation id) pairs.
+
+    The drug is screened for the patient (or ``screened`` is used, the alerts
+    already found); a contraindicated drug is shown as contraindicated.
+    """
+    alerts = sort_alerts(screen((drug,), patient) if screened is None else screened)
+    pairs = list(rules)
+    if not alerts:
+        screening = ScreeningStatus.NO_ALERTS
+        reason += " Screening for this patient: no alerts."
+    else:
+        screening = ScreeningStatus(alerts[0].severity.value)
+        if alerts[0].severity is Severity.CONTRAINDICATED:
+            refusals = [a for a in alerts if a.severity is Severity.CONTRAINDICATED]
+            if status is not ChoiceStatus.CONTRAINDICATED:
+                why = " ".join(a.message for a in refusals)
+                otherwise = status.value.replace("_", " ")
+                reason = (
+                    f"Contraindicated for this patient: {why} (otherwise {otherwise}: {reason})"
+                )
+                status = ChoiceStatus.CONTRAINDICATED
+            pairs.extend((a.rule_id, a.citation) for a in refusals)
+        else:
+            found = ", ".join(dict.fromkeys(a.rule_id for a in alerts))
+            reason += f" Screening for this patient: {screening.value} alert ({found})."
     return DrugChoice(
         drug=drug,
         status=status,
         reason=reason,
-        rule_ids=tuple(rule_id for rule_id, _ in pairs),
+        rule_ids=tuple(dict.fromkeys(rule_id for rule_id, _ in pairs)),
         citations=tuple(dict.fromkeys(cite for _, cite in pairs)),
+        screening=screening,
+        screening_alerts=alerts,
     )
 
 
@@ -234,18 +297,21 @@ def _choose_drug(
                     ChoiceStatus.WITHHELD,
                     withhold.text,
                     [(withhold.rule_id, withhold.citation)],
+                    patient=patient,
                 )
             )
             continue
         if schedule is not None:
             reason = "A drug earlier in the first-line order was chosen."
-            choices.append(_choice(drug, ChoiceStatus.NOT_REACHED, reason, first_line))
+            choices.append(
+                _choice(drug, ChoiceStatus.NOT_REACHED, reason, first_line, patient=patient)
+            )
             continue
         skips = _skip_rules(drug, patient)
         if skips:
             reason = " ".join(r.text for r in skips)
             rules = [(r.rule_id, r.citation) for r in skips]
-            choices.append(_choice(drug, ChoiceStatus.EXCLUDED, reason, rules))
+            choices.append(_choice(drug, ChoiceStatus.EXCLUDED, reason, rules, patient=patient))
             continue
         try:
             schedule = titration_schedule(
@@ -254,13 +320,37 @@ def _choose_drug(
         except ContraindicatedError as exc:
             reason = " ".join(a.message for a in exc.alerts) or str(exc)
             rules = [(a.rule_id, a.citation) for a in exc.alerts]
-            choices.append(_choice(drug, ChoiceStatus.CONTRAINDICATED, reason, rules))
+            choices.append(
+                _choice(
+                    drug,
+                    ChoiceStatus.CONTRAINDICATED,
+                    reason,
+                    rules,
+                    patient=patient,
+                    screened=exc.alerts,
+                )
+            )
             continue
         reason = "First drug in the first-line order that may be started. " + sel.off_label_text
-        choices.append(_choice(drug, ChoiceStatus.CHOSEN, reason, first_line))
+        choices.append(
+            _choice(
+                drug,
+                ChoiceStatus.CHOSEN,
+                reason,
+                first_line,
+                patient=patient,
+                screened=schedule.alerts,
+            )
+        )
     second_line = ((sel.rule_id, sel.second_line_citation),)
     choices.extend(
-        _choice(drug, ChoiceStatus.SECOND_LINE, sel.second_line_text, second_line)
+        _choice(
+            drug,
+            ChoiceStatus.SECOND_LINE,
+            sel.second_line_text,
+            second_line,
+            patient=patient,
+        )
         for drug in sel.second_line
     )
     if withhold is not None:
@@ -268,19 +358,27 @@ def _choose_drug(
     elif schedule is None:
         rationale.append(table.none_available.text)
         skipped = "; ".join(
-            f"{c.drug.value}: {c.reason}"
-            for c in choices
-            if c.status is not ChoiceStatus.SECOND_LINE
+            f"{c.drug.value}: {c.reason}" for c in choices if c.drug in sel.first_line
         )
         rationale.append(f"Reasons: {skipped}")
     else:
         passed = [
-            c for c in choices if c.status in {ChoiceStatus.EXCLUDED, ChoiceStatus.CONTRAINDICATED}
+            c
+            for c in choices
+            if c.drug in sel.first_line
+            and c.status in {ChoiceStatus.EXCLUDED, ChoiceStatus.CONTRAINDICATED}
         ]
         lead = f"{schedule.drug.value.capitalize()} is proposed: {sel.text}"
         rationale.append(lead)
         rationale.extend(f"{c.drug.value.capitalize()} was passed over: {c.reason}" for c in passed)
         rationale.append(sel.off_label_text)
+    # Second-line options are never listed without their screening result.
+    options = "; ".join(
+        f"{c.drug.value} ({c.screening.value.replace('_', ' ')})"
+        for c in choices
+        if c.drug in sel.second_line
+    )
+    rationale.append(f"Second-line options, screened for this patient: {options}.")
     return _Choice(choices=tuple(choices), schedule=schedule, rationale=" ".join(rationale))
 
 

@@ -116,12 +116,20 @@ def _partners(
         found.update(
             m for m in patient.recent_medications for d in rule.partner_drugs if m == d.value
         )
-    if rule.partner_classes:
+    if rule.partner_classes or rule.partner_names:
         wanted = frozenset(rule.partner_classes)
         pool = patient.medications + (patient.recent_medications if rule.include_recent else ())
         pool += tuple(d.value for d in planned)
         own = rule.drug.value
-        found.update(m for m in pool if m != own and not wanted.isdisjoint(classes_of(m)))
+        found.update(
+            m
+            for m in pool
+            if m != own
+            and (
+                m in rule.partner_names
+                or (m not in rule.except_names and not wanted.isdisjoint(classes_of(m)))
+            )
+        )
     return tuple(sorted(found))
 
 

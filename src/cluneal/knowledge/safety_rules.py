@@ -27,7 +27,12 @@ from cluneal.drug import Drug  # noqa: TC001
 from cluneal.errors import KnowledgeBaseError
 from cluneal.knowledge import read_toml
 from cluneal.knowledge.drugs import KnowledgeRule, check_citations, titration_rules
-from cluneal.patient import Condition, HepaticImpairment, MedicationClass  # noqa: TC001
+from cluneal.patient import (
+    Condition,
+    HepaticImpairment,
+    MedicationClass,
+    is_recognized_medication,
+)
 
 __all__ = [
     "CnsCountRule",
@@ -82,12 +87,16 @@ class PatientRule(_AlertRule):
 
 
 class InteractionRule(_AlertRule):
-    """An alert about a drug combined with another of the six or a co-medication class.
+    """An alert about a drug combined with another of the six or a co-medication.
 
     Attributes:
         drug: The drug the rule is written for.
         partner_drugs: Partners among the six.
         partner_classes: Partner classes of co-medication.
+        partner_names: Partner co-medications by generic name (each known to the
+            medication catalogue), where a class would be too broad
+            (carbamazepine with apixaban or rivaroxaban).
+        except_names: Members of ``partner_classes`` left to a rule of their own.
         include_recent: Also count medications stopped within 14 days.
     """
 
@@ -95,12 +104,20 @@ class InteractionRule(_AlertRule):
     drug: Drug
     partner_drugs: tuple[Drug, ...] = ()
     partner_classes: tuple[MedicationClass, ...] = ()
+    partner_names: tuple[str, ...] = ()
+    except_names: tuple[str, ...] = ()
     include_recent: bool = False
 
     @model_validator(mode="after")
     def _has_partner(self) -> InteractionRule:
-        if not self.partner_drugs and not self.partner_classes:
-            msg = "an interaction needs partner_drugs or partner_classes"
+        if not self.partner_drugs and not self.partner_classes and not self.partner_names:
+            msg = "an interaction needs partner_drugs, partner_classes or partner_names"
+            raise ValueError(msg)
+        unknown = [
+            n for n in (*self.partner_names, *self.except_names) if not is_recognized_medication(n)
+        ]
+        if unknown:
+            msg = f"partner_names and except_names must be in the medication catalogue: {unknown}"
             raise ValueError(msg)
         return self
 
