@@ -43,7 +43,7 @@ def test_demo_runs_a_case_end_to_end() -> None:
     result = _run("demo")
     assert result.returncode == 0, result.stderr
     assert "supports clinical decisions; it does not make them" in result.stdout
-    assert "CrCl 42.0 mL/min" in result.stdout  # (140-72) x 68 / (72 x 1.3) x 0.85
+    assert "CrCl 42 mL/min" in result.stdout  # (140-72) x 68 / (72 x 1.3) x 0.85 = 41.99
     assert "Next step: Radiofrequency ablation" in result.stdout
     assert "Carbamazepine titration" in result.stdout
 

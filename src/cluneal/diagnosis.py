@@ -702,16 +702,6 @@ class DiagnosticAssessment(FrozenModel):
         wanted = _CRITERION_ADAPTER.validate_python(criterion_id)
         return next(c for c in self.criteria if c.id is wanted)
 
-    def _repr_html_(self) -> str:
-        from cluneal.display import assessment_html
-
-        return assessment_html(self)
-
-    def __str__(self) -> str:
-        from cluneal.report import format_assessment
-
-        return format_assessment(self)
-
     @model_validator(mode="after")
     def _criteria_in_order(self) -> DiagnosticAssessment:
         if tuple(c.id for c in self.criteria) != tuple(CriterionId):

@@ -1,19 +1,21 @@
 """HTML renderings of results, for Jupyter and other rich front ends.
 
-Each function returns one self-contained HTML fragment laid out like a clinical
-calculator page: a headline figure, small tables, alerts coloured by severity,
-and every rule id and citation id visible. The fragments use inline ``style``
-attributes only: no ``<style>`` or ``<script>`` element, no external asset, so
-they render the same in a notebook, an exported HTML file or an e-mail.
+Each function returns one self-contained HTML fragment laid out like a
+clinical calculator page (MDCalc-style): the inputs with the units given and
+the units used, the formula, the result at clinical precision, its
+interpretation and the evidence, every citation a link to its source. The
+fragments use inline ``style`` attributes only: no ``<style>`` or ``<script>``
+element, no external asset, so they render the same in a notebook, an
+exported HTML file or an e-mail.
 
 Every piece of text is passed through :func:`html.escape` on the way out,
 including the values the caller supplied (medication names, free-text
 reasons): a result can be shown in a browser without trusting what went into
 it. Severity is always written as a word as well as a colour.
 
-The models' ``_repr_html_`` methods call these functions, so a result at the
-end of a notebook cell renders as HTML; ``str()`` gives the plain-text report
-of :mod:`cluneal.report`.
+A model at the end of a notebook cell renders through :func:`render` (the
+models reach it by name, through one hook in :mod:`cluneal._base`);
+``str()`` gives the plain-text report of :mod:`cluneal.report`.
 
 Example:
     >>> from cluneal import Patient, titration_schedule
@@ -26,33 +28,42 @@ Example:
 
 from __future__ import annotations
 
-import html
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
+from cluneal import _html as h
+from cluneal._format import (
+    CRCL_FORMULA,
+    EGFR_FORMULA,
+    NO_ACTION,
+    clinical_number,
+    group_adjustments,
+    mg,
+    mg_per_day,
+    plan_citations,
+    renal_citations,
+    renal_inputs,
+)
 from cluneal.alerts import Severity
-from cluneal.diagnosis import DiagnosticClass
-from cluneal.errors import UnknownTermError
-from cluneal.evidence import citation
+from cluneal.diagnosis import DiagnosticAssessment, DiagnosticClass
+from cluneal.pathway import Recommendation
+from cluneal.plan import CarePlan
+from cluneal.renal import RenalAssessment, assess_renal_function
+from cluneal.titration import TitrationSchedule
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Callable
 
-    from cluneal.alerts import SafetyAlert
-    from cluneal.diagnosis import DiagnosticAssessment
-    from cluneal.pathway import Recommendation
-    from cluneal.plan import CarePlan
-    from cluneal.titration import TitrationSchedule
+    from cluneal.patient import Patient
 
-__all__ = ["assessment_html", "plan_html", "recommendation_html", "schedule_html"]
+__all__ = [
+    "assessment_html",
+    "plan_html",
+    "recommendation_html",
+    "renal_html",
+    "render",
+    "schedule_html",
+]
 
-# Palette: (background, border, text). Contrast ratios of text on background
-# are above 7:1, and every coloured element also says its meaning in words.
-_SEVERITY_COLOURS: Final = {
-    Severity.CONTRAINDICATED: ("#fdecea", "#b71c1c", "#7f0000"),
-    Severity.MAJOR: ("#fff3e0", "#e65100", "#6d2c00"),
-    Severity.MODERATE: ("#fffbe6", "#b58a00", "#4d3b00"),
-    Severity.INFO: ("#eaf2fb", "#1f5fa8", "#123a66"),
-}
 _CLASS_COLOURS: Final = {
     DiagnosticClass.CONFIRMED: ("#e8f5e9", "#2e7d32", "#1b4d1f"),
     DiagnosticClass.PROBABLE: ("#e6f4f1", "#00796b", "#00463e"),
@@ -65,170 +76,147 @@ _MET: Final = {
     None: ("? unknown", "#555555"),
 }
 _URGENT: Final = ("#fdecea", "#b71c1c", "#7f0000")
-
-_ROOT: Final = (
-    "font-family:-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;"
-    "font-size:13px;line-height:1.45;color:#1f2328;max-width:56em;"
-    "border:1px solid #d0d7de;border-radius:6px;padding:12px 16px;margin:4px 0;"
-    "background:#ffffff"
+_FORMULA: Final = (
+    "font-family:SFMono-Regular,Consolas,'Liberation Mono',Menlo,monospace;font-size:12px;"
+    "background:#f6f8fa;border:1px solid #eaeef2;border-radius:4px;padding:4px 8px;margin:2px 0"
 )
-_H2: Final = "font-size:16px;margin:0 0 6px 0;font-weight:600"
-_H3: Final = (
-    "font-size:13px;margin:12px 0 4px 0;font-weight:600;text-transform:uppercase;"
-    "letter-spacing:0.04em;color:#57606a"
-)
-_TABLE: Final = "border-collapse:collapse;margin:4px 0;font-size:12.5px"
-_TH: Final = (
-    "text-align:left;padding:3px 8px;border-bottom:2px solid #d0d7de;"
-    "background:#f6f8fa;font-weight:600"
-)
-_TD: Final = "padding:3px 8px;border-bottom:1px solid #eaeef2;vertical-align:top"
-_NUM: Final = f"{_TD};text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap"
-_CODE: Final = (
-    "font-family:SFMono-Regular,Consolas,'Liberation Mono',Menlo,monospace;font-size:11.5px;"
-    "background:#f6f8fa;border-radius:3px;padding:0 3px;color:#24292f"
-)
-_MUTED: Final = "color:#57606a;font-size:12px"
-_LIST: Final = "margin:2px 0 2px 0;padding-left:20px"
+_CARD: Final = "border:1px solid #eaeef2;border-radius:4px;padding:6px 10px;margin:8px 0"
 
 
-# --- building blocks ---------------------------------------------------------------
-# Convention: functions and variables that hold HTML end in ``_html``; everything
-# else is text and goes through ``_e`` before it is placed in markup.
+def _heading_html(text: str, *, heading: bool) -> str:
+    return f'<h2 style="{h.H2}">{h.e(text)}</h2>' if heading else h.section_html(text, "")
 
 
-def _e(value: object) -> str:
-    return html.escape(str(value), quote=True)
+# --- renal function ----------------------------------------------------------------
 
 
-def _mg(value: float) -> str:
-    return f"{value:g}"
-
-
-def _code_html(text: str) -> str:
-    return f'<code style="{_CODE}">{_e(text)}</code>'
-
-
-def _citation_html(citation_id: str) -> str:
-    # The id stays visible; the full reference is a tooltip when the registry knows it.
-    try:
-        title = str(citation(citation_id))
-    except UnknownTermError:
-        return _code_html(citation_id)
-    return f'<code style="{_CODE}" title="{_e(title)}">{_e(citation_id)}</code>'
-
-
-def _source_html(rule_id: str, citations: Iterable[str]) -> str:
-    cites = ", ".join(_citation_html(c) for c in citations)
-    inner = _code_html(rule_id) + (f"; {cites}" if cites else "")
-    return f'<span style="{_MUTED}">[{inner}]</span>'
-
-
-def _root_html(kind: str, body_html: str) -> str:
-    return f'<div style="{_ROOT}" data-cluneal="{_e(kind)}">{body_html}</div>'
-
-
-def _section_html(title: str, body_html: str) -> str:
-    return f'<h3 style="{_H3}">{_e(title)}</h3>{body_html}'
-
-
-def _badge_html(text: str, colours: tuple[str, str, str]) -> str:
-    background, border, fg = colours
-    return (
-        f'<span style="display:inline-block;padding:1px 7px;border-radius:10px;'
-        f"background:{background};border:1px solid {border};color:{fg};font-weight:600;"
-        f'font-size:11.5px;letter-spacing:0.03em">{_e(text.upper())}</span>'
-    )
-
-
-def _headline_html(label: str, value: str, unit: str, note_html: str = "") -> str:
-    return (
-        '<div style="display:inline-block;vertical-align:top;margin:4px 24px 4px 0">'
-        f'<div style="{_MUTED};text-transform:uppercase;letter-spacing:0.04em">{_e(label)}</div>'
-        f'<div style="font-size:26px;font-weight:700;line-height:1.2">{_e(value)}'
-        f'<span style="font-size:14px;font-weight:500;color:#57606a"> {_e(unit)}</span></div>'
-        f"{note_html}</div>"
-    )
-
-
-def _table_html(
-    headers: Sequence[str], rows: Iterable[Sequence[str]], numeric: frozenset[int] = frozenset()
-) -> str:
-    """Build a table; ``rows`` hold HTML cells (already escaped), ``headers`` hold text."""
-    head = "".join(f'<th style="{_TH}">{_e(h)}</th>' for h in headers)
-    body = "".join(
-        "<tr>"
-        + "".join(
-            f'<td style="{_NUM if i in numeric else _TD}">{cell}</td>' for i, cell in enumerate(row)
+def _renal_body_html(renal: RenalAssessment, patient: Patient | None, *, heading: bool) -> str:
+    parts = [_heading_html("Renal function", heading=heading)]
+    if patient is not None:
+        rows = [
+            [h.e(name), h.e(given), h.e(used or given)]
+            for name, given, used in renal_inputs(patient)
+        ]
+        parts.append(h.section_html("Inputs", h.table_html(("Input", "Given", "Used"), rows)))
+    parts.append(
+        h.section_html(
+            "Formula",
+            f'<div style="{_FORMULA}">Cockcroft\u2013Gault: {h.e(CRCL_FORMULA)}</div>'
+            + (
+                f'<div style="{_FORMULA}">CKD-EPI 2021: {h.e(EGFR_FORMULA)}</div>'
+                if renal.egfr is not None
+                else ""
+            ),
         )
-        + "</tr>"
-        for row in rows
     )
-    return f'<table style="{_TABLE}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
-
-
-def _list_html(items_html: Iterable[str]) -> str:
-    items = "".join(f"<li>{item}</li>" for item in items_html)
-    return f'<ul style="{_LIST}">{items}</ul>' if items else ""
-
-
-def _alerts_html(alerts: Sequence[SafetyAlert]) -> str:
-    if not alerts:
-        return f'<p style="{_MUTED};margin:2px 0">No alerts.</p>'
-    parts = []
-    for alert in alerts:
-        background, border, fg = _SEVERITY_COLOURS[alert.severity]
-        drugs = f" ({', '.join(alert.drugs)})" if alert.drugs else ""
-        action = (
-            f'<div style="margin-top:2px"><b>Action:</b> {_e(alert.action)}</div>'
-            if alert.action
-            else ""
+    crcl = renal.crcl_ml_min
+    results = h.headline_html(
+        "Creatinine clearance",
+        "unknown" if crcl is None else clinical_number(crcl),
+        "mL/min" if crcl is not None else "",
+        f'<div style="{h.MUTED}">Cockcroft\u2013Gault</div>',
+    )
+    if renal.egfr is not None:
+        results += h.headline_html(
+            "eGFR",
+            clinical_number(float(renal.egfr.magnitude)),
+            "mL/min/1.73 m\u00b2",
+            f'<div style="{h.MUTED}">CKD-EPI 2021 (staging only)</div>',
         )
-        parts.append(
-            f'<div style="background:{background};border-left:4px solid {border};color:{fg};'
-            f'padding:5px 10px;margin:4px 0;border-radius:3px" '
-            f'data-severity="{_e(alert.severity.value)}">'
-            f"<b>{_e(alert.severity.value.upper())}</b>{_e(drugs)}: {_e(alert.message)} "
-            f"{_source_html(alert.rule_id, (alert.citation,))}{action}</div>"
+    parts.append(h.section_html("Result", results))
+    interpretation = [
+        ("Dosing band", f"<b>{h.e(renal.band.value.replace('_', ' '))}</b>"),
+    ]
+    if renal.gfr_category is not None:
+        interpretation.append(("KDIGO GFR category", f"<b>{h.e(renal.gfr_category.value)}</b>"))
+    if not renal.known:
+        interpretation.append(
+            (
+                "Caution",
+                h.e(
+                    "renal function unknown (missing: "
+                    f"{', '.join(renal.missing)}): dosed in the most restrictive band"
+                ),
+            )
         )
+    interpretation.append(
+        ("Working", f"{h.e(renal.reason)} {h.source_html(renal.rule_id, (renal.citation,))}")
+    )
+    parts.append(h.section_html("Interpretation", h.kv_table_html(interpretation)))
+    parts.append(h.section_html("Evidence", h.evidence_html(renal_citations(renal))))
     return "".join(parts)
+
+
+def renal_html(renal: RenalAssessment, patient: Patient | None = None) -> str:
+    """Render a renal assessment as a calculator: inputs, formula, result, interpretation, evidence.
+
+    Args:
+        renal: The assessment.
+        patient: The patient it was computed for; when given, the inputs are
+            listed with the units given and the units the equations use.
+
+    Returns:
+        A ``<div>`` with inline styles only; every text escaped.
+
+    Example:
+        >>> from cluneal import Patient, assess_renal_function
+        >>> from cluneal.display import renal_html
+        >>> p = Patient(age=78, sex="female", weight="154 lb", serum_creatinine="97 umol/L")
+        >>> page = renal_html(assess_renal_function(p), p)
+        >>> "Cockcroft" in page, "154 lb" in page, "69.9 kg" in page, "46.6" in page
+        (True, True, True, True)
+    """
+    return h.root_html("renal", _renal_body_html(renal, patient, heading=True))
 
 
 # --- schedules ---------------------------------------------------------------------
 
 
-def _schedule_body_html(schedule: TitrationSchedule, *, heading: bool = True) -> str:
+def _adjustments_html(schedule: TitrationSchedule) -> str:
+    items = []
+    for text, group in group_adjustments(schedule.adjustments):
+        sources = " ".join(h.source_html(a.rule_id, (a.citation,)) for a in group)
+        unverified = (
+            "" if all(a.verified for a in group) else f' <i style="{h.MUTED}">(unverified rule)</i>'
+        )
+        items.append(f"{h.e(text)} {sources}{unverified}")
+    return h.list_html(items)
+
+
+def _schedule_body_html(schedule: TitrationSchedule, *, heading: bool, alerts: bool) -> str:
     s = schedule
     final = s.steps[-1]
     title = f"{s.drug.value.capitalize()} titration"
     protocol = s.protocol.value.replace("_", " ")
     parts = [
-        f'<h2 style="{_H2}">{_e(title)} '
-        f'<span style="{_MUTED};font-weight:400">({_e(protocol)} protocol)</span></h2>'
+        f'<h2 style="{h.H2}">{h.e(title)} '
+        f'<span style="{h.MUTED};font-weight:400">({h.e(protocol)} protocol)</span></h2>'
         if heading
-        else f'<h3 style="{_H3}">{_e(title)} ({_e(protocol)} protocol)</h3>'
+        else f'<h3 style="{h.H3}">{h.e(title)} ({h.e(protocol)} protocol)</h3>'
     ]
     parts.append(
-        _headline_html(
+        h.headline_html(
             "Final daily dose",
-            _mg(final.daily_dose_mg),
+            clinical_number(final.daily_dose_mg),
             "mg/day",
-            f'<div style="{_MUTED}">from day {_e(final.day)}</div>',
+            f'<div style="{h.MUTED}">from day {h.e(final.day)}</div>',
         )
-        + _headline_html(
+        + h.headline_html(
             "Maximum daily dose",
-            _mg(s.max_daily_dose_mg),
+            clinical_number(s.max_daily_dose_mg, down=True),
             "mg/day",
-            f'<div style="{_MUTED}">{_code_html(s.max_daily_dose_rule)}</div>',
+            f'<div style="{h.MUTED}">{h.code_html(s.max_daily_dose_rule)}</div>',
         )
-        + _headline_html("Target", _mg(s.target_daily_dose_mg), "mg/day")
+        + h.headline_html("Target", clinical_number(s.target_daily_dose_mg, down=True), "mg/day")
     )
     renal = s.renal
-    crcl = "" if renal.crcl_ml_min is None else f", CrCl {renal.crcl_ml_min:.1f} mL/min"
+    crcl = (
+        "" if renal.crcl_ml_min is None else f", CrCl {clinical_number(renal.crcl_ml_min)} mL/min"
+    )
     unknown = "" if renal.known else " (renal function unknown: most restrictive band)"
     parts.append(
-        f'<div style="{_MUTED}">Renal: {_e(renal.band.value)} band{_e(crcl)}{_e(unknown)} '
-        f"{_source_html(renal.rule_id, (renal.citation,))}</div>"
+        f'<div style="{h.MUTED}">Renal: {h.e(renal.band.value.replace("_", " "))} band'
+        f"{h.e(crcl)}{h.e(unknown)} {h.source_html(renal.rule_id, (renal.citation,))}</div>"
     )
     dated = any(step.date is not None for step in s.steps)
     # Units sit beside every number, not only in the header: a dose read out of
@@ -237,45 +225,47 @@ def _schedule_body_html(schedule: TitrationSchedule, *, heading: bool = True) ->
     headers += ["Timing", "Composition"]
     rows = []
     for step in s.steps:
-        date = [_e(step.date.isoformat() if step.date else "")] if dated else []
+        date = [h.e(step.date.isoformat() if step.date else "")] if dated else []
         rows.append(
             [
-                _e(step.day),
+                h.e(step.day),
                 *date,
-                _e(f"{_mg(step.dose_mg)} mg"),
-                _e(f"\u00d7 {step.doses_per_day}"),
-                f"<b>{_e(_mg(step.daily_dose_mg))} mg/day</b>",
-                _e(step.timing.value),
-                _e(step.composition),
+                h.e(mg(step.dose_mg)),
+                h.e(f"\u00d7 {step.doses_per_day}"),
+                f"<b>{h.e(mg_per_day(step.daily_dose_mg))}</b>",
+                h.e(step.timing.value),
+                h.e(step.composition),
             ]
         )
     offset = 1 if dated else 0
     numeric = frozenset({0, 1 + offset, 2 + offset, 3 + offset})
-    parts.append(_section_html("Steps", _table_html(headers, rows, numeric)))
+    parts.append(h.section_html("Steps", h.table_html(headers, rows, numeric)))
     if s.supplemental_instructions:
         parts.append(
-            _section_html(
+            h.section_html(
                 "Separate instructions",
-                _list_html(
-                    f"{_e(i.text)} {_source_html(i.rule_id, (i.citation,))}"
+                h.list_html(
+                    f"{h.e(i.text)} {h.source_html(i.rule_id, (i.citation,))}"
                     for i in s.supplemental_instructions
                 ),
             )
         )
     if s.adjustments:
+        parts.append(h.section_html("Adjustments", _adjustments_html(s)))
+    if alerts:
+        parts.append(h.section_html("Alerts", h.alerts_html(s.alerts, NO_ACTION)))
+    elif s.alerts:
         parts.append(
-            _section_html(
-                "Adjustments",
-                _list_html(
-                    f"{_e(a.reason)} {_source_html(a.rule_id, (a.citation,))}"
-                    + ("" if a.verified else f' <i style="{_MUTED}">(unverified rule)</i>')
-                    for a in s.adjustments
-                ),
-            )
+            f'<p style="{h.MUTED};margin:4px 0">{len(s.alerts)} alert(s) for '
+            f"{h.e(s.drug.value)}: listed once under Alerts below.</p>"
         )
-    parts.append(_section_html("Alerts", _alerts_html(s.alerts)))
     if s.monitoring:
-        parts.append(_section_html("Monitoring", _list_html(_e(m) for m in s.monitoring)))
+        parts.append(h.section_html("Monitoring", h.list_html(h.e(m) for m in s.monitoring)))
+    cites = [renal.citation, *(a.citation for a in s.adjustments)]
+    cites += [i.citation for i in s.supplemental_instructions]
+    if alerts:
+        cites += [a.citation for a in s.alerts]
+    parts.append(h.section_html("Evidence", h.evidence_html(cites)))
     return "".join(parts)
 
 
@@ -284,7 +274,8 @@ def schedule_html(schedule: TitrationSchedule) -> str:
 
     The headline figures are the final daily dose, the cap that applied (with
     its rule id) and the target; then a table of the steps, the renal band, the
-    adjustments and the alerts, each with its rule id and citation.
+    adjustments (a change made for several reasons written once), the alerts
+    with their action lines and the evidence, every citation a link.
 
     Args:
         schedule: The schedule.
@@ -301,25 +292,25 @@ def schedule_html(schedule: TitrationSchedule) -> str:
         >>> "tramadol.cap.age_over_75" in page, "300 mg/day" in page
         (True, True)
     """
-    return _root_html("schedule", _schedule_body_html(schedule))
+    return h.root_html("schedule", _schedule_body_html(schedule, heading=True, alerts=True))
 
 
 # --- diagnosis ---------------------------------------------------------------------
 
 
-def _assessment_body_html(assessment: DiagnosticAssessment, *, heading: bool = True) -> str:
+def _assessment_body_html(assessment: DiagnosticAssessment, *, heading: bool) -> str:
     a = assessment
     colours = _CLASS_COLOURS[a.classification]
     branches = ", ".join(b.nerve for b in sorted(a.branches)) or "not determined"
     label = "Diagnosis" if heading else "Diagnostic assessment"
     parts = [
-        f'<h2 style="{_H2}">{_e(label)}</h2>' if heading else f'<h3 style="{_H3}">{_e(label)}</h3>',
+        _heading_html(label, heading=heading),
         (
             '<div style="margin:4px 0 8px 0">'
             f'<span style="font-size:22px;font-weight:700;color:{colours[2]};'
             f"background:{colours[0]};border:1px solid {colours[1]};border-radius:4px;"
-            f'padding:1px 10px">{_e(a.classification.value.upper())}</span>'
-            f' <span style="{_MUTED}">cluneal neuralgia; branches: {_e(branches)}</span></div>'
+            f'padding:1px 10px">{h.e(a.classification.value.upper())}</span>'
+            f' <span style="{h.MUTED}">cluneal neuralgia; branches: {h.e(branches)}</span></div>'
         ),
     ]
     rows = []
@@ -327,32 +318,34 @@ def _assessment_body_html(assessment: DiagnosticAssessment, *, heading: bool = T
         met, colour = _MET[c.met]
         rows.append(
             [
-                _e(c.number),
-                _e(c.name),
-                f'<b style="color:{colour};white-space:nowrap">{_e(met)}</b>',
-                _e(c.reason),
-                _source_html(c.rule_id, c.citations),
+                h.e(c.number),
+                h.e(c.name),
+                f'<b style="color:{colour};white-space:nowrap">{h.e(met)}</b>',
+                h.e(c.reason),
+                h.source_html(c.rule_id, c.citations),
             ]
         )
-    parts.append(_table_html(("#", "Criterion", "Status", "Reason", "Rule"), rows, frozenset({0})))
+    parts.append(h.table_html(("#", "Criterion", "Status", "Reason", "Rule"), rows, frozenset({0})))
     if a.red_flags:
         flags = []
         for flag in a.red_flags:
-            background, border, fg = _URGENT if flag.urgent else _SEVERITY_COLOURS[Severity.MAJOR]
+            background, border, fg = _URGENT if flag.urgent else h.SEVERITY_COLOURS[Severity.MAJOR]
             urgent = " (URGENT)" if flag.urgent else ""
             flags.append(
                 f'<div style="background:{background};border-left:4px solid {border};'
                 f'color:{fg};padding:5px 10px;margin:4px 0;border-radius:3px">'
-                f"<b>RED FLAG{_e(urgent)}</b>: {_e(flag.name)} \u2192 {_e(flag.points_to)}. "
-                f"{_e(flag.action)} {_source_html(flag.rule_id, flag.citations)}</div>"
+                f"<b>RED FLAG{h.e(urgent)}</b>: {h.e(flag.name)} \u2192 {h.e(flag.points_to)}. "
+                f"{h.source_html(flag.rule_id, flag.citations)}"
+                f'<div style="margin-top:2px"><b>Action:</b> {h.e(flag.action)}</div></div>'
             )
-        parts.append(_section_html("Red flags", "".join(flags)))
-    parts.append(_section_html("Next action", f'<p style="margin:2px 0">{_e(a.next_action)}</p>'))
+        parts.append(h.section_html("Red flags", "".join(flags)))
+    parts.append(h.section_html("Next action", f'<p style="margin:2px 0">{h.e(a.next_action)}</p>'))
     parts.append(
-        f'<div style="{_MUTED};margin-top:6px">Classification rule: {_e(a.classification_rule)}'
-        f" \u00b7 block threshold {_e(f'{a.block_threshold:g}')}% \u00b7 citations: "
-        f"{', '.join(_citation_html(c) for c in a.citations) or 'none'}</div>"
+        f'<div style="{h.MUTED};margin-top:6px">Classification rule: '
+        f"{h.code_html(a.classification_rule)} \u00b7 block threshold "
+        f"{h.e(clinical_number(a.block_threshold))}%</div>"
     )
+    parts.append(h.section_html("Evidence", h.evidence_html(a.citations)))
     return "".join(parts)
 
 
@@ -360,8 +353,8 @@ def assessment_html(assessment: DiagnosticAssessment) -> str:
     """Render a diagnostic assessment as an HTML fragment.
 
     The headline is the classification; then the three criteria (met, not met
-    or unknown, with the reason and rule), any red flags, the next action and
-    the citations.
+    or unknown, with the reason and rule), any red flags with their action, the
+    next action and the evidence as links.
 
     Args:
         assessment: The assessment.
@@ -376,36 +369,36 @@ def assessment_html(assessment: DiagnosticAssessment) -> str:
         >>> "UNLIKELY" in page, "not met" in page
         (True, True)
     """
-    return _root_html("assessment", _assessment_body_html(assessment))
+    return h.root_html("assessment", _assessment_body_html(assessment, heading=True))
 
 
 # --- pathway -----------------------------------------------------------------------
 
 
-def _recommendation_body_html(recommendation: Recommendation, *, heading: bool = True) -> str:
+def _recommendation_body_html(recommendation: Recommendation, *, heading: bool) -> str:
     r = recommendation
-    badge = f" {_badge_html('urgent', _URGENT)}" if r.urgent else ""
-    follow = f" {_badge_html('follow up', _SEVERITY_COLOURS[Severity.INFO])}" if r.follow_up else ""
+    badge = f" {h.badge_html('urgent', _URGENT)}" if r.urgent else ""
+    follow = f" {h.badge_html('follow up', h.INFO)}" if r.follow_up else ""
     targets = ", ".join(b.nerve for b in sorted(r.target_branches))
     parts = [
-        f'<h2 style="{_H2}">Next step</h2>' if heading else f'<h3 style="{_H3}">Next step</h3>',
+        _heading_html("Next step", heading=heading),
         (
             f'<div style="margin:4px 0"><span style="font-size:22px;font-weight:700">'
-            f"{_e(r.step.label)}</span>{badge}{follow}</div>"
+            f"{h.e(r.step.label)}</span>{badge}{follow}</div>"
         ),
-        f'<div style="{_MUTED}">Transition {_code_html(r.transition)}'
-        + (f" \u00b7 target: {_e(targets)}" if targets else "")
+        f'<div style="{h.MUTED}">Transition {h.code_html(r.transition)}'
+        + (f" \u00b7 target: {h.e(targets)}" if targets else "")
         + "</div>",
-        _section_html("Why", f'<p style="margin:2px 0">{_e(r.rationale)}</p>'),
+        h.section_html("Why", f'<p style="margin:2px 0">{h.e(r.rationale)}</p>'),
     ]
     if r.alternative_options:
         parts.append(
-            _section_html(
+            h.section_html(
                 "Alternatives",
-                _list_html(
-                    f"<b>{_e(a.step.label)}</b>: {_e(a.description)}"
+                h.list_html(
+                    f"<b>{h.e(a.step.label)}</b>: {h.e(a.description)}"
                     + (
-                        f" {', '.join(_citation_html(c) for c in a.citations)}"
+                        f" {', '.join(h.citation_html(c) for c in a.citations)}"
                         if a.citations
                         else ""
                     )
@@ -414,19 +407,21 @@ def _recommendation_body_html(recommendation: Recommendation, *, heading: bool =
             )
         )
     elif r.alternatives:
-        parts.append(_section_html("Alternatives", _list_html(_e(s.label) for s in r.alternatives)))
+        parts.append(
+            h.section_html("Alternatives", h.list_html(h.e(s.label) for s in r.alternatives))
+        )
     parts.append(
-        _section_html(
-            "Evidence",
-            f'<p style="margin:2px 0"><b>{_e(r.evidence_level.label)}</b>. '
-            f"{_e(r.evidence_note)}</p>",
+        h.section_html(
+            "Strength of evidence",
+            f'<p style="margin:2px 0"><b>{h.e(r.evidence_level.label)}</b>. '
+            f"{h.e(r.evidence_note)}</p>",
         )
     )
     parts.append(
-        f'<div style="{_MUTED};margin-top:6px">Rules: '
-        f"{', '.join(_code_html(rule) for rule in r.rules_fired)}<br>Citations: "
-        f"{', '.join(_citation_html(c) for c in r.citations) or 'none'}</div>"
+        f'<div style="{h.MUTED};margin-top:6px">Rules: '
+        f"{', '.join(h.code_html(rule) for rule in r.rules_fired)}</div>"
     )
+    parts.append(h.section_html("Evidence", h.evidence_html(r.citations)))
     return "".join(parts)
 
 
@@ -435,7 +430,7 @@ def recommendation_html(recommendation: Recommendation) -> str:
 
     The headline is the recommended step (marked urgent when it is); then why,
     the alternatives, the strength of the evidence, the rules that fired and
-    the citations.
+    the citations as links.
 
     Args:
         recommendation: The recommendation.
@@ -451,7 +446,7 @@ def recommendation_html(recommendation: Recommendation) -> str:
         >>> "Initial evaluation" in page
         True
     """
-    return _root_html("recommendation", _recommendation_body_html(recommendation))
+    return h.root_html("recommendation", _recommendation_body_html(recommendation, heading=True))
 
 
 # --- care plans --------------------------------------------------------------------
@@ -459,50 +454,47 @@ def recommendation_html(recommendation: Recommendation) -> str:
 
 def _patient_html(plan: CarePlan) -> str:
     p = plan.patient
-    facts = [f"{p.age_years:g}-year-old {p.sex.value}"]
-    if p.weight_kg is not None:
-        facts.append(f"{p.weight_kg:g} kg")
-    if p.creatinine_mg_dl is not None:
-        facts.append(f"serum creatinine {p.creatinine_mg_dl:g} mg/dL")
+    facts = [f"{clinical_number(p.age_years)}-year-old {p.sex.value}"]
     if p.on_dialysis:
         facts.append("on haemodialysis")
     if p.hepatic_impairment.value != "none":
         facts.append(f"{p.hepatic_impairment.value} hepatic impairment")
-    rows = [["Patient", _e("; ".join(facts))]]
     conditions = ", ".join(c.value.replace("_", " ") for c in p.conditions)
-    rows.append(["Conditions", _e(conditions or "none recorded")])
-    rows.append(["Medications", _e(", ".join(p.medications) or "none recorded")])
+    rows = [
+        ("Patient", h.e("; ".join(facts))),
+        ("Conditions", h.e(conditions or "none recorded")),
+        ("Medications", h.e(", ".join(p.medications) or "none recorded")),
+    ]
     if p.recent_medications:
-        rows.append(["Stopped within 14 days", _e(", ".join(p.recent_medications))])
-    cells = "".join(
-        f'<tr><th style="{_TH};background:none;border-bottom:1px solid #eaeef2">{_e(label)}</th>'
-        f'<td style="{_TD}">{value}</td></tr>'
-        for label, value in rows
-    )
-    return f'<table style="{_TABLE}"><tbody>{cells}</tbody></table>'
+        rows.append(("Stopped within 14 days", h.e(", ".join(p.recent_medications))))
+    return h.kv_table_html(rows)
 
 
 def _choices_html(plan: CarePlan) -> str:
     rows = [
         [
-            _e(c.drug.value),
-            f"<b>{_e(c.status.value.replace('_', ' '))}</b>",
-            _e(c.reason),
-            f'<span style="{_MUTED}">'
-            + ", ".join(_code_html(rule) for rule in c.rule_ids)
+            h.e(c.drug.value),
+            f"<b>{h.e(c.status.value.replace('_', ' '))}</b>",
+            h.e(c.reason),
+            f'<span style="{h.MUTED}">'
+            + ", ".join(h.code_html(rule) for rule in c.rule_ids)
+            + ("; " if c.citations else "")
+            + ", ".join(h.citation_html(cite) for cite in c.citations)
             + "</span>",
         ]
         for c in plan.drug_choices
     ]
-    return _table_html(("Drug", "Status", "Reason", "Rules"), rows)
+    return h.table_html(("Drug", "Status", "Reason", "Rules"), rows)
 
 
 def plan_html(plan: CarePlan) -> str:
     """Render a whole care plan as an HTML fragment.
 
-    The safety statement comes first, then the patient, the diagnosis, the next
-    step, pharmacotherapy (the drug choice and each titration schedule),
-    complementary care with its evidence, every alert and the rules applied.
+    The safety statement comes first, then the patient, the renal function
+    (inputs, formula, result, interpretation), the diagnosis, the next step,
+    pharmacotherapy (the drug choice and each titration schedule),
+    complementary care with its evidence, every alert once with its action
+    line, the rules applied and the evidence, every citation a link.
 
     Args:
         plan: The plan.
@@ -518,52 +510,87 @@ def plan_html(plan: CarePlan) -> str:
         >>> "it does not make them" in page, "Initial evaluation" in page
         (True, True)
     """
-    info = _SEVERITY_COLOURS[Severity.INFO]
+    info = h.INFO
     divider = '<hr style="border:none;border-top:1px solid #d0d7de;margin:12px 0">'
+    renal = plan.medications[0].renal if plan.medications else assess_renal_function(plan.patient)
     parts = [
         (
             f'<div style="background:{info[0]};border:1px solid {info[1]};color:{info[2]};'
             f'padding:6px 10px;border-radius:4px;margin-bottom:8px;font-weight:600" '
-            f'role="note">{_e(plan.safety_statement)}</div>'
+            f'role="note">{h.e(plan.safety_statement)}</div>'
         ),
-        f'<h2 style="{_H2}">Care plan</h2>',
+        f'<h2 style="{h.H2}">Care plan</h2>',
         _patient_html(plan),
+        f'<div style="{_CARD}">{_renal_body_html(renal, plan.patient, heading=False)}</div>',
         divider,
         _assessment_body_html(plan.assessment, heading=False),
         divider,
         _recommendation_body_html(plan.recommendation, heading=False),
         divider,
-        f'<h3 style="{_H3}">Pharmacotherapy</h3>',
-        f'<p style="margin:2px 0">{_e(plan.medication_rationale)}</p>',
+        f'<h3 style="{h.H3}">Pharmacotherapy</h3>',
+        f'<p style="margin:2px 0">{h.e(plan.medication_rationale)}</p>',
         _choices_html(plan),
     ]
     parts.extend(
-        f'<div style="border:1px solid #eaeef2;border-radius:4px;padding:6px 10px;margin:8px 0">'
-        f"{_schedule_body_html(s, heading=False)}</div>"
+        f'<div style="{_CARD}">{_schedule_body_html(s, heading=False, alerts=False)}</div>'
         for s in plan.medications
     )
     parts.append(divider)
     measures = [
         [
-            _e(m.name),
-            _e(m.suggestion),
-            _e(m.evidence_level.label),
-            f'<span style="{_MUTED}">{_code_html(m.rule_id)}; '
-            + ", ".join(_citation_html(c) for c in m.citations)
+            h.e(m.name),
+            h.e(m.suggestion),
+            h.e(m.evidence_level.label),
+            f'<span style="{h.MUTED}">{h.code_html(m.rule_id)}; '
+            + ", ".join(h.citation_html(c) for c in m.citations)
             + "</span>",
         ]
         for m in plan.complementary
     ]
     parts.append(
-        _section_html(
+        h.section_html(
             "Complementary care (general wellness, no cluneal-specific evidence)",
-            _table_html(("Measure", "Suggestion", "Evidence", "Rule"), measures),
+            h.table_html(("Measure", "Suggestion", "Evidence", "Rule"), measures),
         )
     )
-    parts.append(_section_html("All alerts", _alerts_html(plan.alerts)))
+    parts.append(divider)
+    parts.append(h.section_html("Alerts", h.alerts_html(plan.alerts, NO_ACTION)))
     parts.append(
-        f'<div style="{_MUTED};margin-top:8px">Rules applied: '
-        f"{', '.join(_code_html(rule) for rule in plan.trace)}<br>"
-        f"Knowledge base {_e(plan.knowledge_base_version)}</div>"
+        f'<div style="{h.MUTED};margin-top:8px">Rules applied: '
+        f"{', '.join(h.code_html(rule) for rule in plan.trace)}<br>"
+        f"Knowledge base {h.e(plan.knowledge_base_version)}</div>"
     )
-    return _root_html("plan", "".join(parts))
+    parts.append(h.section_html("Evidence", h.evidence_html(plan_citations(plan))))
+    return h.root_html("plan", "".join(parts))
+
+
+# --- the hook the models reach ---------------------------------------------------
+
+_RENDERERS: Final[dict[type[Any], Callable[[Any], str]]] = {
+    TitrationSchedule: schedule_html,
+    DiagnosticAssessment: assessment_html,
+    Recommendation: recommendation_html,
+    CarePlan: plan_html,
+    RenalAssessment: renal_html,
+}
+
+
+def render(model: object) -> str | None:
+    """Return the HTML of a result, or ``None`` for a model without one.
+
+    The models' ``_repr_html_`` call this (through :mod:`cluneal._base`), so a
+    result at the end of a notebook cell renders as HTML.
+
+    Args:
+        model: A schedule, assessment, recommendation, care plan or renal assessment.
+
+    Returns:
+        The HTML fragment, or ``None``.
+
+    Example:
+        >>> from cluneal import Patient
+        >>> render(Patient(age=40, sex="male")) is None
+        True
+    """
+    renderer = _RENDERERS.get(type(model))
+    return None if renderer is None else renderer(model)

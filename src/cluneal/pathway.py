@@ -276,19 +276,6 @@ class Recommendation(FrozenModel):
     block_threshold: Annotated[float, Field(gt=0.0, le=100.0)]
     knowledge_base_version: str = KNOWLEDGE_BASE_VERSION
 
-    def __str__(self) -> str:
-        lines = [f"Next step: {self.step.label}{' (URGENT)' if self.urgent else ''}"]
-        lines.append(f"Why: {self.rationale}")
-        lines.extend(f"Alternative: {a.description}" for a in self.alternative_options)
-        lines.append(f"Evidence: {self.evidence_level.label}. {self.evidence_note}")
-        lines.append(f"Rules: {', '.join(self.rules_fired)}")
-        return "\n".join(lines)
-
-    def _repr_html_(self) -> str:
-        from cluneal.display import recommendation_html
-
-        return recommendation_html(self)
-
 
 def classify_outcome(
     relief_percent: float,

@@ -191,16 +191,6 @@ class CarePlan(FrozenModel):
     knowledge_base_version: str = KNOWLEDGE_BASE_VERSION
     safety_statement: str = SAFETY_STATEMENT
 
-    def __str__(self) -> str:
-        from cluneal.report import format_plan
-
-        return format_plan(self)
-
-    def _repr_html_(self) -> str:
-        from cluneal.display import plan_html
-
-        return plan_html(self)
-
 
 def _withhold_rule(assessment: DiagnosticAssessment) -> _Rule | None:
     for rule in _table().withholds:

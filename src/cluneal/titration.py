@@ -34,6 +34,7 @@ from pydantic import Field, GetJsonSchemaHandler, computed_field, model_validato
 
 from cluneal._base import FrozenModel
 from cluneal._compose import ComposedStep, Regimen, compose_steps, formulary
+from cluneal._numbers import clinical_number
 from cluneal.alerts import SafetyAlert, Severity, sort_alerts
 from cluneal.drug import Drug
 from cluneal.errors import ContraindicatedError, InvalidQuantityError, UnknownTermError
@@ -448,16 +449,6 @@ class TitrationSchedule(FrozenModel):
 
         return plot_schedule(self, ax)
 
-    def _repr_html_(self) -> str:
-        from cluneal.display import schedule_html
-
-        return schedule_html(self)
-
-    def __str__(self) -> str:
-        from cluneal.report import format_schedule
-
-        return format_schedule(self)
-
 
 # --- the engine ------------------------------------------------------------------
 
@@ -799,11 +790,14 @@ def _plan_steps(  # noqa: PLR0917 - private, memoised on exactly these arguments
     for index, c in enumerate(composed):
         daily = c.daily_mg
         reason = (
-            f"Start: {proto.text}" if index == 0 else f"Increase to {c.intended_mg_day:g} mg/day"
+            f"Start: {proto.text}"
+            if index == 0
+            else f"Increase to {clinical_number(c.intended_mg_day, down=True)} mg/day"
         )
         if c.smallest:
             reason += (
-                f"; {c.intended_mg_day:.3g} mg/day rounds down to nothing, so day 0 uses the "
+                f"; {clinical_number(c.intended_mg_day, down=True)} mg/day rounds down to "
+                "nothing, so day 0 uses the "
                 f"smallest dose the strengths make, {c.dose_mg:g} mg (within the cap)"
             )
         elif daily < c.intended_mg_day - _EPS:
@@ -986,7 +980,8 @@ def titration_schedule(  # noqa: PLR0912, PLR0915 - one readable pass over the r
             _rule_adjustment(
                 titration_rule("titration.renal.scaled"),
                 f"Every daily dose multiplied by CrCl/15 = {crcl:.1f}/15 = {scale:.3f}; "
-                f"the band's cap {cap_mg:g} mg/day becomes {cap_mg * scale:.4g} mg/day",
+                f"the band's cap {cap_mg:g} mg/day becomes "
+                f"{clinical_number(cap_mg * scale, down=True)} mg/day",
                 citation=mono.citation,
             )
         )
@@ -1029,7 +1024,8 @@ def titration_schedule(  # noqa: PLR0912, PLR0915 - one readable pass over the r
                     severity=Severity.CONTRAINDICATED,
                     drugs=(chosen.value,),
                     message=f"Not even the smallest dose of {chosen.value} that its strengths "
-                    f"can make is within the permitted {cap_mg * scale:.3g} mg/day.",
+                    "can make is within the permitted "
+                    f"{clinical_number(cap_mg * scale, down=True)} mg/day.",
                     rule_id=rule.rule_id,
                     citation=rule.citation,
                     action="Seek specialist dosing, or choose another drug.",
@@ -1052,7 +1048,7 @@ def titration_schedule(  # noqa: PLR0912, PLR0915 - one readable pass over the r
                 titration_rule("titration.first_step.smallest_dose"),
                 f"The intended first dose rounds down to nothing: day 0 is the smallest dose "
                 f"the strengths make, {composed[0].dose_mg:g} mg, within the cap "
-                f"{cap_mg * scale:.4g} mg/day",
+                f"{clinical_number(cap_mg * scale, down=True)} mg/day",
             )
         )
     final = steps[-1].daily_dose_mg
@@ -1060,7 +1056,8 @@ def titration_schedule(  # noqa: PLR0912, PLR0915 - one readable pass over the r
         plan.adjustments.append(
             _rule_adjustment(
                 titration_rule("titration.rounding.down"),
-                f"Target {goal * scale:g} mg/day rounded down to {final:g} mg/day: "
+                f"Target {clinical_number(goal * scale, down=True)} mg/day rounded down to "
+                f"{final:g} mg/day: "
                 "the nearest daily dose the marketed strengths make",
             )
         )
