@@ -122,33 +122,39 @@ def _cap_lines(ax: Any) -> list[Any]:
 
 @pytest.mark.parametrize("make", SCHEDULES)
 def test_plot_draws_the_daily_dose_and_the_cap(make: Any, pyplot: Any) -> None:
-    """A step plot of mg/day over days, and the cap as a dashed line labelled with its rule."""
+    """A step plot of mg/day over time, and the cap as a dashed line labelled in words."""
     schedule = make()
     ax = schedule.plot()
     steps = schedule.steps
     dose_line = next(line for line in ax.get_lines() if line.get_label() == "daily dose")
     xs, ys = list(dose_line.get_xdata()), list(dose_line.get_ydata())
-    assert xs[:-1] == [s.day for s in steps] and xs[-1] > steps[-1].day
+    if schedule.start_date is None:
+        assert xs[:-1] == [s.day for s in steps] and xs[-1] > steps[-1].day
+        assert ax.get_xlabel() == "Day"
+    else:
+        assert xs[:-1] == [s.date for s in steps] and xs[-1] > steps[-1].date
+        assert ax.get_xlabel() == f"Date (day 0 = {schedule.start_date.isoformat()})"
     assert ys == [*(s.daily_dose_mg for s in steps), steps[-1].daily_dose_mg]
     assert dose_line.get_drawstyle() == "steps-post"
 
     (cap,) = _cap_lines(ax)
     assert list(cap.get_ydata()) == [schedule.max_daily_dose_mg] * 2
-    assert schedule.max_daily_dose_rule in cap.get_label()
+    assert schedule.max_daily_dose_rule not in cap.get_label()  # words first, the id beside
+    assert schedule.max_daily_dose_rule in [t.get_text() for t in ax.texts]
     assert f"{schedule.max_daily_dose_mg:g} mg/day" in cap.get_label()
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert cap.get_label() in legend
     assert ax.get_ylim()[1] > schedule.max_daily_dose_mg
-    assert ax.get_xlabel() == "Day" and ax.get_ylabel() == "Daily dose (mg/day)"
+    assert ax.get_ylabel() == "Daily dose (mg/day)"
     assert schedule.drug.value.capitalize() in ax.get_title()
 
 
 def test_tramadol_cap_line_at_300(pyplot: Any) -> None:
-    """Tramadol over 75: the cap line sits at 300 mg/day, named tramadol.cap.age_over_75."""
+    """Tramadol over 75: the cap line sits at 300 mg/day, said in words (tramadol.cap.age_over_75)."""
     ax = plot_schedule(_tramadol_over_75())
     (cap,) = _cap_lines(ax)
     assert list(cap.get_ydata()) == [300.0, 300.0]
-    assert cap.get_label() == "maximum 300 mg/day (tramadol.cap.age_over_75)"
+    assert cap.get_label() == "maximum 300 mg/day (older than 75 years)"
 
 
 def test_plot_on_a_given_axes_and_never_shows(pyplot: Any, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -17,17 +17,25 @@ Example:
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from typing import TYPE_CHECKING, Any, Final
 
+from cluneal._numbers import clinical_number
 from cluneal.errors import MissingExtraError
+from cluneal.knowledge.drugs import monograph
 
 if TYPE_CHECKING:
     from cluneal.titration import TitrationSchedule
 
-__all__ = ["plot_schedule"]
+__all__ = ["cap_label", "plot_schedule"]
 
-_DOSE_COLOUR: Final = "#1f5fa8"
-_CAP_COLOUR: Final = "#b71c1c"
+DOSE_COLOUR: Final = "#1f5fa8"
+"""The colour of the daily-dose line."""
+CAP_COLOUR: Final = "#b71c1c"
+"""The colour of the cap line."""
+SUPPLEMENT_COLOUR: Final = "#6a1b9a"
+"""The colour of the post-haemodialysis supplement markers."""
 _MIN_TAIL_DAYS: Final = 7
 
 
@@ -41,14 +49,55 @@ def _pyplot() -> Any:
     return plt
 
 
+def _short(text: str) -> str:
+    # The words before the rule's colon, without its bracketed asides.
+    head = text.split(":", 1)[0]
+    return " ".join(re.sub(r"\([^)]*\)", "", head).split())
+
+
+def cap_label(schedule: TitrationSchedule) -> str:
+    """Say in words which cap applied: "maximum 300 mg/day (older than 75 years)".
+
+    The words come from the knowledge-base rule the cap came from; the rule id
+    itself is shown beside the line, in smaller type.
+
+    Args:
+        schedule: The schedule.
+
+    Returns:
+        The label.
+
+    Example:
+        >>> from cluneal import Patient, titration_schedule
+        >>> p = Patient(age=80, sex="female", weight="60 kg", serum_creatinine="1.0 mg/dL")
+        >>> cap_label(titration_schedule("tramadol", p))
+        'maximum 300 mg/day (older than 75 years)'
+    """
+    rule = schedule.max_daily_dose_rule
+    mono = monograph(schedule.drug)
+    words = "cap"
+    for cap in mono.caps:
+        if cap.rule_id == rule:
+            words = "adult maximum" if cap.applies == "always" else _short(cap.text).lower()
+    for band in mono.renal_bands:
+        if band.rule_id == rule:
+            words = f"renal band {band.band.value.replace('_', ' ')}: {_short(band.text)}"
+    amount = clinical_number(schedule.max_daily_dose_mg, down=True)
+    return f"maximum {amount} mg/day ({words})"
+
+
 def plot_schedule(schedule: TitrationSchedule, ax: Any = None) -> Any:
     """Plot the daily dose over time as a step plot, with the cap as a dashed line.
 
-    Days from the start are on the x axis and the daily dose (mg/day) on the y
-    axis; each step starts at its day and holds until the next one, and the
-    last step is drawn on for a week (or a fifth of the schedule, if longer) so
-    that it shows. The cap that applied is a dashed horizontal line whose
-    legend label names its value and rule id.
+    The x axis shows calendar dates when the schedule has a start date, days
+    from the start otherwise; the y axis is the daily dose (mg/day). Each step
+    starts at its day and holds until the next one, and the last step is drawn
+    on for a week (or a fifth of the schedule, if longer) so that it shows.
+    The cap that applied is a dashed line labelled in words (see
+    :func:`cap_label`), with its rule id in small type beside it; the dose
+    line is drawn over it, so a final dose equal to the cap stays visible. A
+    post-haemodialysis supplement is drawn as a marker above each step: the
+    total on a dialysis day.
 
     Args:
         schedule: The schedule.
@@ -68,7 +117,7 @@ def plot_schedule(schedule: TitrationSchedule, ax: Any = None) -> Any:
         >>> p = Patient(age=80, sex="female", weight="60 kg", serum_creatinine="1.0 mg/dL")
         >>> ax = plot_schedule(titration_schedule("tramadol", p), ax=Figure().subplots())
         >>> [line.get_label() for line in ax.get_lines()]
-        ['daily dose', 'maximum 300 mg/day (tramadol.cap.age_over_75)']
+        ['maximum 300 mg/day (older than 75 years)', 'daily dose']
     """
     if ax is None:
         _, ax = _pyplot().subplots(figsize=(7.0, 3.6), layout="constrained")
@@ -76,27 +125,74 @@ def plot_schedule(schedule: TitrationSchedule, ax: Any = None) -> Any:
     days = [step.day for step in steps]
     doses = [step.daily_dose_mg for step in steps]
     tail = max(_MIN_TAIL_DAYS, round(days[-1] / 5))
+    start = schedule.start_date
+    xs: list[Any] = list(days) + [days[-1] + tail]
+    if start is not None:
+        xs = [start + dt.timedelta(days=day) for day in xs]
     cap = schedule.max_daily_dose_mg
-    ax.step(
-        [*days, days[-1] + tail],
-        [*doses, doses[-1]],
-        where="post",
-        color=_DOSE_COLOUR,
-        linewidth=2,
-        label="daily dose",
-    )
-    ax.scatter(days, doses, s=16, color=_DOSE_COLOUR, zorder=3)
+    # The cap goes underneath (lower zorder) and the dose line on top, so a
+    # final dose equal to the cap is drawn, not hidden.
     ax.axhline(
         cap,
-        linestyle="--",
-        color=_CAP_COLOUR,
-        linewidth=1.5,
-        label=f"maximum {cap:g} mg/day ({schedule.max_daily_dose_rule})",
+        linestyle=(0, (5, 4)),
+        color=CAP_COLOUR,
+        linewidth=1.3,
+        zorder=2,
+        label=cap_label(schedule),
     )
-    ax.set_xlim(0, days[-1] + tail)
-    # Head room above the cap keeps the legend (top left) clear of both lines.
-    ax.set_ylim(0, max(cap, doses[-1]) * 1.35)
-    ax.set_xlabel("Day")
+    ax.annotate(
+        schedule.max_daily_dose_rule,
+        xy=(1.0, cap),
+        xycoords=("axes fraction", "data"),
+        xytext=(-4, 3),
+        textcoords="offset points",
+        ha="right",
+        va="bottom",
+        fontsize="x-small",
+        color=CAP_COLOUR,
+        alpha=0.8,
+    )
+    ax.step(
+        xs,
+        [*doses, doses[-1]],
+        where="post",
+        color=DOSE_COLOUR,
+        linewidth=2.2,
+        zorder=4,
+        label="daily dose",
+    )
+    ax.scatter(xs[:-1], doses, s=18, color=DOSE_COLOUR, zorder=5, clip_on=False)
+    top = max(cap, doses[-1])
+    for instruction in schedule.supplemental_instructions:
+        if instruction.dose is None:
+            continue
+        extra = float(instruction.dose.to("mg").magnitude)
+        ax.scatter(
+            xs[:-1],
+            [dose + extra for dose in doses],
+            marker="^",
+            s=46,
+            color=SUPPLEMENT_COLOUR,
+            zorder=6,
+            clip_on=False,
+            label=f"on a haemodialysis day: + {clinical_number(extra)} mg after the session",
+        )
+        top = max(top, doses[-1] + extra)
+    ax.set_xlim(xs[0], xs[-1])
+    # Head room above the highest mark keeps the legend (top left) clear of the lines.
+    ax.set_ylim(0, top * 1.45)
+    if start is None:
+        from matplotlib.ticker import MaxNLocator
+
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_xlabel("Day")
+    else:
+        import matplotlib.dates as mdates
+
+        locator = mdates.AutoDateLocator(maxticks=8)
+        ax.xaxis.set_major_locator(locator)
+        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+        ax.set_xlabel(f"Date (day 0 = {start.isoformat()})")
     ax.set_ylabel("Daily dose (mg/day)")
     protocol = schedule.protocol.value.replace("_", " ")
     ax.set_title(f"{schedule.drug.value.capitalize()} titration ({protocol} protocol)")
