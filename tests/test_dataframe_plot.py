@@ -214,3 +214,65 @@ def test_rendering_modules_import_no_extra() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert result.stdout.strip() == ""
+
+
+# --- pint-pandas ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def pint_pandas() -> Iterator[Any]:
+    """pint-pandas with its process-wide registry restored afterwards."""
+    module = pytest.importorskip("pint_pandas")
+    saved = module.PintType.ureg
+    yield module
+    module.PintType.ureg = saved
+
+
+def test_pint_columns_share_the_package_registry(pint_pandas: Any) -> None:
+    """Issue 15: comparing a pint-pandas column with a schedule's quantity works."""
+    from cluneal import ureg
+    from cluneal.dataframe import PINT_SCHEDULE_COLUMNS
+
+    schedule = _tramadol_over_75()
+    df = schedule.to_dataframe(units="pint")
+    assert tuple(df.columns) == PINT_SCHEDULE_COLUMNS
+    assert "dose_mg" not in df.columns and "daily_dose_mg" not in df.columns
+    assert df["dose"].pint.units == ureg.mg and df["daily_dose"].pint.units == ureg.mg / ureg.d
+    assert (df["daily_dose"] <= schedule.max_daily_dose).all()  # no "different registries"
+    assert df["daily_dose"].pint.quantity._REGISTRY is ureg
+    assert pint_pandas.PintType.ureg is ureg  # the user's own pint-pandas code shares it
+    grams = df["daily_dose"].pint.to("g/d")
+    assert list(grams.pint.magnitude) == pytest.approx(
+        [s.daily_dose_mg / 1000 for s in schedule.steps]
+    )
+    assert [q.m_as("mg") for q in df["dose"]] == [s.dose_mg for s in schedule.steps]
+
+
+def test_float_columns_stay_the_default(pint_pandas: Any) -> None:
+    df = _tramadol_over_75().to_dataframe()
+    assert str(df["daily_dose_mg"].dtype) == "float64"
+
+
+def test_pint_columns_refuse_a_foreign_registry(pint_pandas: Any) -> None:
+    """Fail closed: another registry set by other code is not silently replaced."""
+    import pint
+
+    from cluneal import ClunealError
+
+    pint_pandas.PintType.ureg = pint.UnitRegistry()
+    with pytest.raises(ClunealError, match=r"pint_pandas.PintType.ureg = cluneal.ureg"):
+        _tramadol_over_75().to_dataframe(units="pint")
+
+
+def test_unknown_units_option() -> None:
+    from cluneal import UnknownTermError
+
+    with pytest.raises(UnknownTermError):
+        _tramadol_over_75().to_dataframe(units="kelvin")  # type: ignore[arg-type]
+
+
+def test_pint_columns_without_pint_pandas(monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("pandas")
+    monkeypatch.setitem(sys.modules, "pint_pandas", None)
+    with pytest.raises(MissingExtraError, match=r"cluneal\[dataframe\]"):
+        _tramadol_over_75().to_dataframe(units="pint")

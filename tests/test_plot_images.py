@@ -43,7 +43,7 @@ def _naltrexone() -> TitrationSchedule:
 
 def _render(schedule: TitrationSchedule) -> tuple[Any, Any, Any]:
     figure = Figure(figsize=(7.0, 3.6), dpi=100, layout="constrained")
-    canvas = FigureCanvasAgg(figure)
+    canvas: Any = FigureCanvasAgg(figure)
     ax = plot_schedule(schedule, ax=figure.subplots())
     canvas.draw()
     pixels = np.asarray(canvas.buffer_rgba())[:, :, :3].astype(int)

@@ -126,7 +126,7 @@ def plot_schedule(schedule: TitrationSchedule, ax: Any = None) -> Any:
     doses = [step.daily_dose_mg for step in steps]
     tail = max(_MIN_TAIL_DAYS, round(days[-1] / 5))
     start = schedule.start_date
-    xs: list[Any] = list(days) + [days[-1] + tail]
+    xs: list[Any] = [*days, days[-1] + tail]
     if start is not None:
         xs = [start + dt.timedelta(days=day) for day in xs]
     cap = schedule.max_daily_dose_mg
@@ -187,11 +187,12 @@ def plot_schedule(schedule: TitrationSchedule, ax: Any = None) -> Any:
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("Day")
     else:
-        import matplotlib.dates as mdates
+        import matplotlib.dates
 
-        locator = mdates.AutoDateLocator(maxticks=8)
+        dates: Any = matplotlib.dates  # typed loosely: its stubs vary between releases
+        locator = dates.AutoDateLocator(maxticks=8)
         ax.xaxis.set_major_locator(locator)
-        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+        ax.xaxis.set_major_formatter(dates.ConciseDateFormatter(locator))
         ax.set_xlabel(f"Date (day 0 = {start.isoformat()})")
     ax.set_ylabel("Daily dose (mg/day)")
     protocol = schedule.protocol.value.replace("_", " ")

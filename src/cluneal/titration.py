@@ -28,7 +28,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from functools import lru_cache
-from typing import TYPE_CHECKING, Annotated, Any, Final
+from typing import TYPE_CHECKING, Annotated, Any, Final, Literal
 
 from pydantic import Field, GetJsonSchemaHandler, computed_field, model_validator
 
@@ -401,12 +401,16 @@ class TitrationSchedule(FrozenModel):
             current = step
         return current
 
-    def to_dataframe(self) -> Any:
+    def to_dataframe(self, units: Literal["float", "pint"] = "float") -> Any:
         """Return the steps as a pandas DataFrame, one row per step (needs ``cluneal[dataframe]``).
 
         Columns: ``day``, ``date``, ``dose_mg``, ``doses_per_day``, ``daily_dose_mg``,
-        ``timing``, ``composition``, ``reason``; see
-        :func:`cluneal.dataframe.schedule_dataframe`.
+        ``timing``, ``composition``, ``reason``; with ``units="pint"``, pint-pandas
+        columns ``dose`` and ``daily_dose`` on :data:`cluneal.ureg` replace the two
+        float columns. See :func:`cluneal.dataframe.schedule_dataframe`.
+
+        Args:
+            units: ``"float"`` (default) or ``"pint"``.
 
         Returns:
             A new ``pandas.DataFrame``.
@@ -422,7 +426,7 @@ class TitrationSchedule(FrozenModel):
         """
         from cluneal.dataframe import schedule_dataframe
 
-        return schedule_dataframe(self)
+        return schedule_dataframe(self, units)
 
     def plot(self, ax: Any = None) -> Any:
         """Plot the daily dose over time with the cap as a dashed line (needs ``cluneal[plot]``).
