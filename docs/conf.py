@@ -60,7 +60,7 @@ import cluneal
 from cluneal import *
 for _name in ("units", "evidence", "patient", "renal", "alerts", "errors", "diagnosis",
               "interventions", "titration", "safety", "pathway", "pathway_diagram", "plan",
-              "complementary", "report", "drug", "case"):
+              "complementary", "report", "drug", "case", "display", "dataframe", "plotting"):
     try:
         _module = importlib.import_module("cluneal." + _name)
     except ImportError:

@@ -21,15 +21,14 @@ if TYPE_CHECKING:
 np = pytest.importorskip("numpy")
 matplotlib = pytest.importorskip("matplotlib")
 matplotlib.use("Agg")
-from matplotlib.colors import to_rgb  # noqa: E402
 from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
+from matplotlib.colors import to_rgb  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 
 def _dialysis() -> TitrationSchedule:
     """Gabapentin on haemodialysis: capped at 300 mg/day (gabapentin.renal.end_stage,
-    label: CrCl < 15 column 100-300 mg/day), 350 mg after each session for a
-    300 mg/day maintenance dose (label supplement table)."""
+    label: CrCl < 15 column 100-300 mg/day), with a supplement after each session."""
     patient = Patient(
         age=60, sex="male", weight="80 kg", serum_creatinine="6 mg/dL", on_dialysis=True
     )
@@ -60,7 +59,7 @@ def _pixel(ax: Any, pixels: Any, x: Any, y: float) -> tuple[int, int]:
     px, py = ax.transData.transform(
         (matplotlib.dates.date2num(x) if isinstance(x, dt.date) else x, y)
     )
-    return int(round(px)), int(round(pixels.shape[0] - py))
+    return round(float(px)), round(float(pixels.shape[0] - py))
 
 
 @pytest.mark.parametrize("make", [_dialysis, _naltrexone])
@@ -93,16 +92,20 @@ def test_the_cap_is_red_and_dashed_where_the_dose_is_below_it() -> None:
 
 
 def test_dialysis_supplements_are_drawn_as_markers() -> None:
+    # Gabapentin label, supplement table: maintenance 100 -> 125 mg, 200 -> 250 mg,
+    # 300 -> 350 mg after each 4 h of haemodialysis.
     schedule = _dialysis()
-    (instruction,) = schedule.supplemental_instructions
-    assert instruction.dose is not None and instruction.dose.m_as("mg") == 350.0
+    expected = {100.0: 125.0, 200.0: 250.0, 300.0: 350.0}
+    assert [s.daily_dose_mg for s in schedule.steps] == list(expected)
     _, ax, pixels = _render(schedule)
     for step in schedule.steps:
-        x, y = _pixel(ax, pixels, step.date, step.daily_dose_mg + 350.0)
+        x, y = _pixel(ax, pixels, step.date, step.daily_dose_mg + expected[step.daily_dose_mg])
         patch = pixels[y - 3 : y + 4, x - 3 : x + 4]
         assert _near(patch, SUPPLEMENT_COLOUR).sum() >= 10, step.day
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert "on a haemodialysis day: + 350 mg after the session" in legend
+    assert "on a haemodialysis day: daily dose + supplement after the session" in legend
+    labels = [t.get_text() for t in ax.texts]
+    assert labels[1:] == ["+125 mg", "+250 mg", "+350 mg"]
 
 
 def test_dates_on_the_x_axis_when_a_start_date_is_given() -> None:
@@ -127,4 +130,4 @@ def test_the_cap_is_labelled_in_words_with_the_rule_id_beside_it() -> None:
     _, ax, _ = _render(_dialysis())
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert legend[0] == "maximum 300 mg/day (renal band end stage: CrCl <= 15 mL/min)"
-    assert [t.get_text() for t in ax.texts] == ["gabapentin.renal.end_stage"]
+    assert ax.texts[0].get_text() == "gabapentin.renal.end_stage"

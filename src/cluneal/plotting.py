@@ -55,6 +55,23 @@ def _short(text: str) -> str:
     return " ".join(re.sub(r"\([^)]*\)", "", head).split())
 
 
+def _supplement_marks(schedule: TitrationSchedule) -> list[tuple[int, float]]:
+    """(step index, supplement mg) for every step a post-dialysis supplement applies to."""
+    marks = []
+    for index, step in enumerate(schedule.steps):
+        applying = [
+            i
+            for i in schedule.supplemental_instructions
+            if i.dose is not None and (i.from_day is None or i.from_day <= step.day)
+        ]
+        if applying:
+            # The supplement of the latest maintenance dose reached (from_day).
+            latest = max(applying, key=lambda i: -1 if i.from_day is None else i.from_day)
+            if latest.dose is not None:
+                marks.append((index, float(latest.dose.m_as("mg"))))
+    return marks
+
+
 def cap_label(schedule: TitrationSchedule) -> str:
     """Say in words which cap applied: "maximum 300 mg/day (older than 75 years)".
 
@@ -163,21 +180,30 @@ def plot_schedule(schedule: TitrationSchedule, ax: Any = None) -> Any:
     )
     ax.scatter(xs[:-1], doses, s=18, color=DOSE_COLOUR, zorder=5, clip_on=False)
     top = max(cap, doses[-1])
-    for instruction in schedule.supplemental_instructions:
-        if instruction.dose is None:
-            continue
-        extra = float(instruction.dose.to("mg").magnitude)
+    marks = _supplement_marks(schedule)
+    if marks:
+        mark_x = [xs[i] for i, _ in marks]
+        mark_y = [doses[i] + extra for i, extra in marks]
         ax.scatter(
-            xs[:-1],
-            [dose + extra for dose in doses],
+            mark_x,
+            mark_y,
             marker="^",
             s=46,
             color=SUPPLEMENT_COLOUR,
             zorder=6,
             clip_on=False,
-            label=f"on a haemodialysis day: + {clinical_number(extra)} mg after the session",
+            label="on a haemodialysis day: daily dose + supplement after the session",
         )
-        top = max(top, doses[-1] + extra)
+        for x, y, (_, extra) in zip(mark_x, mark_y, marks, strict=True):
+            ax.annotate(
+                f"+{clinical_number(extra)} mg",
+                xy=(x, y),
+                xytext=(5, 2),
+                textcoords="offset points",
+                fontsize="x-small",
+                color=SUPPLEMENT_COLOUR,
+            )
+        top = max(top, *mark_y)
     ax.set_xlim(xs[0], xs[-1])
     # Head room above the highest mark keeps the legend (top left) clear of the lines.
     ax.set_ylim(0, top * 1.45)
