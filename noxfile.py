@@ -69,7 +69,8 @@ def lint(session: nox.Session) -> None:
 @nox.session
 def docs(session: nox.Session) -> None:
     """Build the HTML docs and run their doctests, warnings as errors."""
-    session.install(".[fhir,dataframe,plot]", *_group("docs"))
+    # Every extra: the API reference imports every public module.
+    session.install(".[fhir,dataframe,plot,service]", *_group("docs"))
     for builder in ("html", "doctest"):
         session.run(
             "sphinx-build",

@@ -117,19 +117,12 @@ def _page(drug: Drug) -> str:
 
 
 def write_drug_pages(outdir: pathlib.Path) -> list[str]:
-    """Write one page per drug and an index; return the written file names."""
+    """Write one page per drug; ``drugs/index.md`` lists them (a glob toctree), no nested index."""
     outdir.mkdir(parents=True, exist_ok=True)
+    (outdir / "index.md").unlink(missing_ok=True)  # an older build's nested "Drugs" page
     written = []
     for drug in Drug:
         name = f"{drug.value}.md"
         (outdir / name).write_text(_page(drug), encoding="utf-8")
         written.append(name)
-    toc = "\n".join(d.value for d in Drug)
-    index = (
-        "# Drugs\n\nGenerated from the knowledge base "
-        f"({KNOWLEDGE_BASE_VERSION}); every rule shows its id, citation and source mark.\n\n"
-        f"```{{toctree}}\n:maxdepth: 1\n\n{toc}\n```\n"
-    )
-    (outdir / "index.md").write_text(index, encoding="utf-8")
-    written.append("index.md")
     return written

@@ -24,7 +24,6 @@ extensions = [
     "sphinx.ext.intersphinx",
     "sphinx.ext.doctest",
     "sphinx.ext.viewcode",
-    "sphinxcontrib.mermaid",
 ]
 
 source_suffix = {".md": "markdown", ".rst": "restructuredtext"}
@@ -50,8 +49,11 @@ napoleon_google_docstring = True
 napoleon_numpy_docstring = False
 napoleon_use_rtype = False
 
-# Docstring examples run in their module's namespace under pytest; here they run
-# with these names, so every public module's names are in scope.
+# The docs' own examples ({doctest} blocks) run here. Docstring examples run
+# under pytest (--doctest-modules), each in its own module's namespace, which
+# is where they belong: the API reference shows every module's docstrings, and
+# one shared namespace here would give two modules' same-named functions one name.
+doctest_test_doctest_blocks = ""
 doctest_global_setup = f"""
 import pathlib
 EXAMPLES = pathlib.Path({str(DOCS.parent / "examples")!r})
@@ -85,6 +87,7 @@ def _run_generator(script: str, function: str, outdir: pathlib.Path) -> None:
 
 
 _run_generator("_pathway_pages.py", "write_pathway_pages", DOCS / "generated")
+_run_generator("_reference_pages.py", "write_reference_pages", DOCS)
 _run_generator("_plot_pages.py", "write_plot", DOCS / "generated")
 if (DOCS / "_drug_pages.py").exists():
     _run_generator("_drug_pages.py", "write_drug_pages", DOCS / "drugs" / "generated")

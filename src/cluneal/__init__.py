@@ -95,6 +95,7 @@ if TYPE_CHECKING:
     from cluneal.pathway_diagram import (
         pathway_dot,
         pathway_mermaid,
+        pathway_svg,
     )
     from cluneal.patient import (
         Condition,
@@ -213,6 +214,7 @@ _EXPORTS: dict[str, str] = {
     "next_step": "cluneal.pathway",
     "pathway_dot": "cluneal.pathway_diagram",
     "pathway_mermaid": "cluneal.pathway_diagram",
+    "pathway_svg": "cluneal.pathway_diagram",
     "Adjustment": "cluneal.titration",
     "SupplementalInstruction": "cluneal.titration",
     "TitrationSchedule": "cluneal.titration",
@@ -311,6 +313,7 @@ __all__ = [
     "parse_procedure",
     "pathway_dot",
     "pathway_mermaid",
+    "pathway_svg",
     "renal_band",
     "titration_schedule",
     "ureg",
