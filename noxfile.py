@@ -84,6 +84,22 @@ def docs(session: nox.Session) -> None:
 
 
 @nox.session
+def screenshots(session: nox.Session) -> None:
+    """Redraw docs/screenshots/*.png in headless Chromium (not a default session).
+
+    Needs Debian's Chromium (``apt-get install -y chromium``); ``nox -s tests``
+    never does. Look at the PNGs before committing them.
+    """
+    import shutil
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        session.error("Chromium not found: apt-get install -y chromium")
+    session.install(".[dataframe,plot]")
+    session.run("python", "docs/_screenshots.py", chromium, "docs/screenshots")
+
+
+@nox.session
 def examples(session: nox.Session) -> None:
     """Run every script in examples/ and execute every notebook there."""
     session.install(".[fhir,dataframe,plot,service]", *_group("examples"))

@@ -265,7 +265,8 @@ def _schedule_body_html(schedule: TitrationSchedule, *, heading: bool, alerts: b
     cites += [i.citation for i in s.supplemental_instructions]
     if alerts:
         cites += [a.citation for a in s.alerts]
-    parts.append(h.section_html("Evidence", h.evidence_html(cites)))
+    if heading:  # inside a care plan, the evidence is listed once, at the end
+        parts.append(h.section_html("Evidence", h.evidence_html(cites)))
     return "".join(parts)
 
 
@@ -342,10 +343,11 @@ def _assessment_body_html(assessment: DiagnosticAssessment, *, heading: bool) ->
     parts.append(h.section_html("Next action", f'<p style="margin:2px 0">{h.e(a.next_action)}</p>'))
     parts.append(
         f'<div style="{h.MUTED};margin-top:6px">Classification rule: '
-        f"{h.code_html(a.classification_rule)} \u00b7 block threshold "
+        f"{h.e(a.classification_rule)} \u00b7 block threshold "
         f"{h.e(clinical_number(a.block_threshold))}%</div>"
     )
-    parts.append(h.section_html("Evidence", h.evidence_html(a.citations)))
+    if heading:  # inside a care plan, the evidence is listed once, at the end
+        parts.append(h.section_html("Evidence", h.evidence_html(a.citations)))
     return "".join(parts)
 
 
@@ -421,7 +423,8 @@ def _recommendation_body_html(recommendation: Recommendation, *, heading: bool) 
         f'<div style="{h.MUTED};margin-top:6px">Rules: '
         f"{', '.join(h.code_html(rule) for rule in r.rules_fired)}</div>"
     )
-    parts.append(h.section_html("Evidence", h.evidence_html(r.citations)))
+    if heading:  # inside a care plan, the evidence is listed once, at the end
+        parts.append(h.section_html("Evidence", h.evidence_html(r.citations)))
     return "".join(parts)
 
 
