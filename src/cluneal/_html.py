@@ -35,6 +35,7 @@ __all__ = [
     "code_html",
     "e",
     "evidence_html",
+    "heading_html",
     "headline_html",
     "kv_table_html",
     "link_html",
@@ -129,6 +130,11 @@ def evidence_html(citation_ids: Iterable[str]) -> str:
 def root_html(kind: str, body_html: str) -> str:
     """The outer ``<div>`` of every fragment."""
     return f'<div style="{_ROOT}" data-cluneal="{e(kind)}">{body_html}</div>'
+
+
+def heading_html(text: str, *, heading: bool) -> str:
+    """A page title (``heading=True``) or, inside a care plan, a section title."""
+    return f'<h2 style="{H2}">{e(text)}</h2>' if heading else section_html(text, "")
 
 
 def section_html(title: str, body_html: str) -> str:

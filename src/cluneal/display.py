@@ -32,17 +32,14 @@ from typing import TYPE_CHECKING, Any, Final
 
 from cluneal import _html as h
 from cluneal._format import (
-    CRCL_FORMULA,
-    EGFR_FORMULA,
     NO_ACTION,
     clinical_number,
     group_adjustments,
     mg,
     mg_per_day,
     plan_citations,
-    renal_citations,
-    renal_inputs,
 )
+from cluneal._renal_display import renal_body_html
 from cluneal.alerts import Severity
 from cluneal.diagnosis import DiagnosticAssessment, DiagnosticClass
 from cluneal.pathway import Recommendation
@@ -76,75 +73,10 @@ _MET: Final = {
     None: ("? unknown", "#555555"),
 }
 _URGENT: Final = ("#fdecea", "#b71c1c", "#7f0000")
-_FORMULA: Final = (
-    "font-family:SFMono-Regular,Consolas,'Liberation Mono',Menlo,monospace;font-size:12px;"
-    "background:#f6f8fa;border:1px solid #eaeef2;border-radius:4px;padding:4px 8px;margin:2px 0"
-)
 _CARD: Final = "border:1px solid #eaeef2;border-radius:4px;padding:6px 10px;margin:8px 0"
 
 
-def _heading_html(text: str, *, heading: bool) -> str:
-    return f'<h2 style="{h.H2}">{h.e(text)}</h2>' if heading else h.section_html(text, "")
-
-
 # --- renal function ----------------------------------------------------------------
-
-
-def _renal_body_html(renal: RenalAssessment, patient: Patient | None, *, heading: bool) -> str:
-    parts = [_heading_html("Renal function", heading=heading)]
-    if patient is not None:
-        rows = [
-            [h.e(name), h.e(given), h.e(used or given)]
-            for name, given, used in renal_inputs(patient)
-        ]
-        parts.append(h.section_html("Inputs", h.table_html(("Input", "Given", "Used"), rows)))
-    parts.append(
-        h.section_html(
-            "Formula",
-            f'<div style="{_FORMULA}">Cockcroft\u2013Gault: {h.e(CRCL_FORMULA)}</div>'
-            + (
-                f'<div style="{_FORMULA}">CKD-EPI 2021: {h.e(EGFR_FORMULA)}</div>'
-                if renal.egfr is not None
-                else ""
-            ),
-        )
-    )
-    crcl = renal.crcl_ml_min
-    results = h.headline_html(
-        "Creatinine clearance",
-        "unknown" if crcl is None else clinical_number(crcl),
-        "mL/min" if crcl is not None else "",
-        f'<div style="{h.MUTED}">Cockcroft\u2013Gault</div>',
-    )
-    if renal.egfr is not None:
-        results += h.headline_html(
-            "eGFR",
-            clinical_number(float(renal.egfr.magnitude)),
-            "mL/min/1.73 m\u00b2",
-            f'<div style="{h.MUTED}">CKD-EPI 2021 (staging only)</div>',
-        )
-    parts.append(h.section_html("Result", results))
-    interpretation = [
-        ("Dosing band", f"<b>{h.e(renal.band.value.replace('_', ' '))}</b>"),
-    ]
-    if renal.gfr_category is not None:
-        interpretation.append(("KDIGO GFR category", f"<b>{h.e(renal.gfr_category.value)}</b>"))
-    if not renal.known:
-        interpretation.append(
-            (
-                "Caution",
-                h.e(
-                    "renal function unknown (missing: "
-                    f"{', '.join(renal.missing)}): dosed in the most restrictive band"
-                ),
-            )
-        )
-    interpretation.append(
-        ("Working", f"{h.e(renal.reason)} {h.source_html(renal.rule_id, (renal.citation,))}")
-    )
-    parts.append(h.section_html("Interpretation", h.kv_table_html(interpretation)))
-    parts.append(h.section_html("Evidence", h.evidence_html(renal_citations(renal))))
-    return "".join(parts)
 
 
 def renal_html(renal: RenalAssessment, patient: Patient | None = None) -> str:
@@ -166,7 +98,7 @@ def renal_html(renal: RenalAssessment, patient: Patient | None = None) -> str:
         >>> "Cockcroft" in page, "154 lb" in page, "69.9 kg" in page, "46.6" in page
         (True, True, True, True)
     """
-    return h.root_html("renal", _renal_body_html(renal, patient, heading=True))
+    return h.root_html("renal", renal_body_html(renal, patient, heading=True))
 
 
 # --- schedules ---------------------------------------------------------------------
@@ -305,7 +237,7 @@ def _assessment_body_html(assessment: DiagnosticAssessment, *, heading: bool) ->
     branches = ", ".join(b.nerve for b in sorted(a.branches)) or "not determined"
     label = "Diagnosis" if heading else "Diagnostic assessment"
     parts = [
-        _heading_html(label, heading=heading),
+        h.heading_html(label, heading=heading),
         (
             '<div style="margin:4px 0 8px 0">'
             f'<span style="font-size:22px;font-weight:700;color:{colours[2]};'
@@ -383,7 +315,7 @@ def _recommendation_body_html(recommendation: Recommendation, *, heading: bool) 
     follow = f" {h.badge_html('follow up', h.INFO)}" if r.follow_up else ""
     targets = ", ".join(b.nerve for b in sorted(r.target_branches))
     parts = [
-        _heading_html("Next step", heading=heading),
+        h.heading_html("Next step", heading=heading),
         (
             f'<div style="margin:4px 0"><span style="font-size:22px;font-weight:700">'
             f"{h.e(r.step.label)}</span>{badge}{follow}</div>"
@@ -524,7 +456,7 @@ def plan_html(plan: CarePlan) -> str:
         ),
         f'<h2 style="{h.H2}">Care plan</h2>',
         _patient_html(plan),
-        f'<div style="{_CARD}">{_renal_body_html(renal, plan.patient, heading=False)}</div>',
+        f'<div style="{_CARD}">{renal_body_html(renal, plan.patient, heading=False)}</div>',
         divider,
         _assessment_body_html(plan.assessment, heading=False),
         divider,

@@ -105,13 +105,16 @@ def format_evidence(citation_ids: Iterable[str], indent: str = "  ") -> str:
     return "\n".join(f"{indent}- {c}: {citation_label(c)} <{citation_url(c)}>" for c in unique)
 
 
-def format_renal(renal: RenalAssessment, patient: Patient | None = None) -> str:
+def format_renal(
+    renal: RenalAssessment, patient: Patient | None = None, *, alerts: bool = True
+) -> str:
     """Render a renal assessment as a calculator: inputs, formula, result, interpretation.
 
     Args:
         renal: The assessment.
         patient: The patient; when given, the inputs are listed with the units
             given and the units the equations use.
+        alerts: List the assessment's alerts (a care plan lists them once, under Alerts).
 
     Returns:
         The text.
@@ -142,8 +145,12 @@ def format_renal(renal: RenalAssessment, patient: Patient | None = None) -> str:
     if renal.egfr is not None:
         lines.append(f"           {EGFR_FORMULA}")
     crcl = renal.crcl_ml_min
-    result = "CrCl unknown" if crcl is None else f"CrCl {clinical_number(crcl)} mL/min"
-    result += " (Cockcroft–Gault)"
+    if crcl is not None:
+        result = f"CrCl {clinical_number(crcl)} mL/min (Cockcroft–Gault)"
+    elif renal.on_dialysis:
+        result = "CrCl not computed (Cockcroft–Gault is not valid on haemodialysis)"
+    else:
+        result = "CrCl unknown (Cockcroft–Gault)"
     if renal.egfr is not None:
         egfr = clinical_number(float(renal.egfr.magnitude))
         result += f"; eGFR {egfr} mL/min/1.73 m² (CKD-EPI 2021)"
@@ -155,6 +162,9 @@ def format_renal(renal: RenalAssessment, patient: Patient | None = None) -> str:
         meaning += "; renal function unknown: dosed in the most restrictive band"
     lines.append(f"  Interpretation: {meaning}")
     lines.append(f"  Working: {renal.reason} [{renal.rule_id}; {renal.citation}]")
+    if alerts and renal.alerts:
+        lines.append("  Alerts:")
+        lines.append(format_alerts(renal.alerts, indent="    "))
     return "\n".join(lines)
 
 
@@ -280,7 +290,7 @@ def format_plan(plan: CarePlan) -> str:
         f"Patient: {clinical_number(p.age_years)}-year-old {p.sex.value}",
     ]
     if renal is not None:
-        lines.extend(["", format_renal(renal, p)])
+        lines.extend(["", format_renal(renal, p, alerts=False)])
     lines.extend(
         [
             "",
