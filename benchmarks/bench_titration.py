@@ -4,8 +4,9 @@ Run: python benchmarks/bench_titration.py [--repeat N]
 
 The float version below re-implements, for gabapentin and tramadol, what
 titration_schedule decides (Cockcroft-Gault, the Part 0.2 bands with the
-boundary rule, the Part 0.3 caps, the Part 0.4 protocols, rounding down to
-marketed strengths, doses per day) with floats, tuples and no validation. Both
+boundary rule, the Part 0.3 caps, the Part 0.4 protocols and the Part 0.9
+regimens: doses per day that never fall, the largest equal-dose totals within
+the largest single dose, held steps, day 0) with floats, tuples and no validation. Both
 run on the same patients in one process; the script prints the ratio. It never
 fails on a time: the goal (<= 5x) is reported, not asserted.
 """
@@ -21,11 +22,11 @@ from cluneal.renal import assess_renal_function
 
 # --- the float reference ---------------------------------------------------------
 
-_GABA_BANDS = (
-    (60.0, True, 3600.0, 3),
-    (30.0, False, 1400.0, 2),
-    (15.0, False, 700.0, 1),
-    (0.0, True, 300.0, 1),
+_GABA_BANDS = (  # lower bound, inclusive, cap, doses per day, largest single dose
+    (60.0, True, 3600.0, 3, 1200.0),
+    (30.0, False, 1400.0, 2, 700.0),
+    (15.0, False, 700.0, 1, 700.0),
+    (0.0, True, 300.0, 1, 300.0),
 )
 
 
@@ -41,25 +42,46 @@ def _crcl(age: float, female: bool, weight: float | None, scr: float | None) -> 
 def _band(crcl: float | None, dialysis: bool) -> int:  # noqa: FBT001
     if dialysis or crcl is None:
         return 3
-    for i, (lower, inclusive, _, _) in enumerate(_GABA_BANDS):
+    for i, (lower, inclusive, *_) in enumerate(_GABA_BANDS):
         if crcl > lower or (inclusive and crcl == lower):
             return i
     return 3
 
 
-def _round_split(daily: float, grain: float, counts: tuple[int, ...]) -> tuple[float, int]:
-    best = (0.0, counts[0], 0.0)
-    for c in counts:
-        dose = math.floor(daily / c / grain + 1e-9) * grain
-        if dose * c > best[2] + 1e-9:
-            best = (dose, c, dose * c)
-    return best[0], best[1]
+def _options(current, want, count, ramp, starts_once):
+    if current is not None and current >= count:
+        return (current,)
+    if ramp:
+        k = max(current or 1, min(math.floor(want / ramp + 1e-9), count))
+        return (k,)
+    if starts_once:
+        return (count, current or 1)
+    return (count,)
+
+
+def _compose(raw, grain, count, largest, ramp, starts_once, cap):  # noqa: PLR0917
+    """Part 0.9 in floats: every strength combination is a multiple of ``grain``."""
+    steps, current, previous = [], None, 0.0
+    for day, want in raw:
+        best = (0.0, 0, 0.0)
+        for c in _options(current, want, count, ramp, starts_once):
+            dose = math.floor(min(want / c, largest) / grain + 1e-9) * grain
+            if dose * c > best[2] + 1e-9:
+                best = (dose, c, dose * c)
+        if not steps and best[2] <= 1e-9:
+            if grain > min(cap, largest) + 1e-9:
+                return []
+            best = (grain, 1, grain)
+        if best[2] > previous + 1e-9:
+            steps.append((day, best[0], best[1], best[2]))
+            current, previous = best[1], best[2]
+    return steps
 
 
 def float_gabapentin(age, female, weight, scr, dialysis):
     crcl = _crcl(age, female, weight, scr)
     band = _band(crcl, dialysis)
-    cap, max_doses = _GABA_BANDS[band][2], _GABA_BANDS[band][3]
+    cap, count, largest = _GABA_BANDS[band][2:]
     start_low = age >= 65 or band > 0
     if start_low:
         starts, inc, interval, target = (100.0,), 100.0, 3, 900.0
@@ -80,16 +102,11 @@ def float_gabapentin(age, female, weight, scr, dialysis):
         current = min(current + inc, goal)
         day += interval
         raw.append((day, current))
-    steps, previous = [], 0.0
-    for day, want in raw:
-        preferred = max(1, min(max_doses, math.floor(want / 300.0)))
-        counts = (preferred, *range(preferred + 1, max_doses + 1), *range(preferred - 1, 0, -1))
-        dose, count = _round_split(want, 100.0, counts)
-        if scale < 1.0:
-            dose, count = _round_split(dose * count * scale, 5.0, (1,))
-        if dose * count > previous:
-            steps.append((day, dose, count, dose * count))
-            previous = dose * count
+    # Below 15 mL/min the 50 mg/mL solution (0.1 mL = 5 mg) makes any multiple of 5 mg.
+    grain = 5.0 if scale < 1.0 else 100.0
+    raw = [(d, w * scale) for d, w in raw]
+    ramp = None if start_low else 300.0
+    steps = _compose(raw, grain, count, largest, ramp, start_low, cap * scale)
     return steps, cap * scale
 
 
@@ -97,7 +114,7 @@ def float_tramadol(age, female, weight, scr, dialysis, hepatic):  # noqa: PLR091
     crcl = _crcl(age, female, weight, scr)
     band = _band(crcl, dialysis)
     caps = [400.0]
-    max_doses = 4
+    max_doses, largest = 4, 100.0
     if age > 75:
         caps.append(300.0)
     if band >= 2:
@@ -105,7 +122,7 @@ def float_tramadol(age, female, weight, scr, dialysis, hepatic):  # noqa: PLR091
         max_doses = 2
     if hepatic:
         caps.append(100.0)
-        max_doses = 2
+        max_doses, largest = 2, 50.0
     cap = min(caps)
     start_low = age >= 65 or band > 0 or hepatic
     interval = 7 if start_low else 3
@@ -115,15 +132,7 @@ def float_tramadol(age, female, weight, scr, dialysis, hepatic):  # noqa: PLR091
         current = min(current + (50.0 if current >= 100.0 else 25.0), goal)
         day += interval
         raw.append((day, current))
-    steps, previous = [], 0.0
-    for day, want in raw:
-        preferred = max(1, min(max_doses, math.floor(want / 25.0)))
-        counts = (preferred, *range(preferred + 1, max_doses + 1), *range(preferred - 1, 0, -1))
-        dose, count = _round_split(want, 25.0, counts)
-        if dose * count > previous:
-            steps.append((day, dose, count, dose * count))
-            previous = dose * count
-    return steps, cap
+    return _compose(raw, 25.0, max_doses, largest, 25.0, False, cap), cap  # noqa: FBT003
 
 
 # --- the run --------------------------------------------------------------------

@@ -283,3 +283,51 @@ def test_supplement_follows_the_schedule(drug: str, maintenance: float, suppleme
 def test_no_supplement_row_for_a_drug_without_supplements() -> None:
     """Part B2: tramadol has no post-dialysis supplement row."""
     assert monograph("tramadol").dialysis_supplement_for(100) is None
+
+
+# --- each adjustment cites the adjusted drug's own label (Part 0.9, Dialysis) ---------
+
+LABELS = {
+    "gabapentin": "gabapentin_label",
+    "pregabalin": "pregabalin_label",
+    "tramadol": "tramadol_label",
+    "carbamazepine": "carbamazepine_label",
+    "nortriptyline": "nortriptyline_label",
+    "naltrexone": "bruun_plesner_2020",
+}
+
+
+@pytest.mark.parametrize("drug", sorted(LABELS))
+def test_dialysis_adjustment_cites_the_drugs_own_label(drug: str) -> None:
+    """Part 0.9: dialysis cites each drug's own label, never another drug's."""
+    p = Patient(age=50, sex="male", on_dialysis=True, hla_b_1502=False)
+    s = titration_schedule(drug, p)
+    dialysis = next(a for a in s.adjustments if a.rule_id == "titration.renal.dialysis")
+    assert dialysis.citation == LABELS[drug]
+    others = {label for name, label in LABELS.items() if name != drug}
+    assert not any(a.citation in others for a in s.adjustments)
+    for i in s.supplemental_instructions:
+        assert i.citation not in others
+
+
+def test_scaling_below_15_cites_the_gabapentin_label() -> None:
+    """Part 0.2 note a: the CrCl/15 scaling is gabapentin's own label rule."""
+    s = titration_schedule("gabapentin", crcl_patient(7.5))
+    scaled = next(a for a in s.adjustments if a.rule_id == "titration.renal.scaled")
+    assert scaled.citation == "gabapentin_label"
+
+
+def test_a_schedule_whose_doses_per_day_fall_is_refused() -> None:
+    """Part 0.9: the schedule model itself refuses doses per day that fall, and a first step
+    after day 0 (JSON from elsewhere is validated the same way)."""
+    s = titration_schedule("gabapentin", crcl_patient(100), "1800 mg/d", protocol="standard")
+    data = s.model_dump(mode="json")
+    data["steps"][3]["doses_per_day"] = 2
+    data["steps"][3]["dose"] = {"value": 600, "unit": "mg"}
+    data["steps"][3].pop("daily_dose")
+    with pytest.raises(ValueError, match="doses per day fall"):
+        TitrationSchedule.model_validate(data)
+    late = s.model_dump(mode="json")
+    late["steps"] = late["steps"][1:]
+    with pytest.raises(ValueError, match="day 0"):
+        TitrationSchedule.model_validate(late)

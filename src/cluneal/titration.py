@@ -338,6 +338,7 @@ class TitrationSchedule(FrozenModel):
         cap = self.max_daily_dose_mg + _EPS
         last_day = -1
         last_daily = 0.0
+        last_count = 0
         for step in self.steps:
             daily = step.dose_mg * step.doses_per_day
             if daily > cap:
@@ -346,7 +347,14 @@ class TitrationSchedule(FrozenModel):
             if step.day <= last_day or daily < last_daily - _EPS:
                 msg = "days must strictly increase and daily doses must not fall"
                 raise ValueError(msg)
-            last_day, last_daily = step.day, daily
+            if step.doses_per_day < last_count:
+                # decision_doses_per_day_never_fall
+                msg = f"doses per day fall on day {step.day}: never within a schedule"
+                raise ValueError(msg)
+            last_day, last_daily, last_count = step.day, daily, step.doses_per_day
+        if self.steps[0].day != 0:
+            msg = "the first step must be on day 0"
+            raise ValueError(msg)
         return self
 
     @classmethod

@@ -28,6 +28,7 @@ MEDICATIONS = (
 ages = st.floats(min_value=18, max_value=120, allow_nan=False)
 weights_kg = st.floats(min_value=20, max_value=400, allow_nan=False)
 creatinines_mg_dl = st.floats(min_value=0.1, max_value=25, allow_nan=False)
+heights_cm = st.floats(min_value=100, max_value=250, allow_nan=False)
 
 
 @st.composite
@@ -43,6 +44,8 @@ def patient_fields(draw: st.DrawFn, *, with_creatinine: bool | None = None) -> d
         "age": Q_(draw(ages), "year"),
         "sex": sex,
         "weight": Q_(draw(weights_kg), "kg") if has_creatinine or draw(st.booleans()) else None,
+        # Heights below 152.4 cm (no Devine IBW) and obesity (adjusted weight) included.
+        "height": Q_(draw(heights_cm), "cm") if draw(st.booleans()) else None,
         "serum_creatinine": Q_(draw(creatinines_mg_dl), "mg/dL") if has_creatinine else None,
         "on_dialysis": draw(st.booleans()) if with_creatinine is None else False,
         "hepatic_impairment": draw(st.sampled_from(["none", "none", "mild", "moderate", "severe"])),
