@@ -1,7 +1,7 @@
 """Complementary care: general wellness suggestions, honestly labelled.
 
-None of these measures has evidence specific to cluneal neuralgia (clinical.md
-Part D9); each carries that label. The one interaction the knowledge base knows
+None of these measures has evidence specific to cluneal neuralgia
+(``complementary_general``); each carries that label. The one interaction the knowledge base knows
 (omega-3 with an anticoagulant or antiplatelet) becomes a moderate alert.
 
 Example:

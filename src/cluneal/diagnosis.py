@@ -1,9 +1,10 @@
 """Diagnosis: the triad of cluneal neuralgia, red flags and a classification.
 
 What the clinician has found so far is a :class:`Findings`; :func:`assess_diagnosis`
-judges the three criteria of clinical.md Part 0.7 (pain pattern, tender point,
-block response), looks for red flags that point elsewhere, names the nerve
-branch or branches involved and says what moves the diagnosis forward.
+judges the three criteria (pain pattern, tender point, block response; the
+package's decision ``decision_diagnostic_classification``), looks for red flags
+that point elsewhere, names the nerve branch or branches involved and says what
+moves the diagnosis forward.
 
 ``None`` always means *not examined yet*, which is different from examined and
 negative: ``tender_points=None`` is unknown, ``tender_points=()`` means the
@@ -79,7 +80,7 @@ __all__ = [
 ]
 
 DEFAULT_BLOCK_THRESHOLD_PERCENT: Final = 50.0
-"""Relief (%) from which a diagnostic block counts as positive (clinical.md Part 0.7)."""
+"""Relief (%) from which a diagnostic block counts as positive (a package decision)."""
 
 _KNOWLEDGE_FILE: Final = "diagnosis.toml"
 
@@ -107,7 +108,7 @@ class NerveBranch(StrEnum):
 
 
 class TenderPointSite(StrEnum):
-    """Where a tender point was found (clinical.md Part 0.7, criterion 2).
+    """Where a tender point was found (criterion 2 of decision_diagnostic_classification).
 
     Example:
         >>> TenderPointSite.CAUDAL_TO_PSIS.value
@@ -131,7 +132,7 @@ class Side(StrEnum):
 
 
 class Guidance(StrEnum):
-    """How a needle was guided (clinical.md Part A2 and D8: all four occur in the literature)."""
+    """How a needle was guided (all four occur in the published series)."""
 
     LANDMARK = "landmark"
     """Palpation only (Kuniya 2014)."""
@@ -161,7 +162,7 @@ class RedFlagKind(StrEnum):
 
 
 class DiagnosticClass(StrEnum):
-    """How likely cluneal neuralgia is (clinical.md Part 0.7).
+    """How likely cluneal neuralgia is (decision_diagnostic_classification).
 
     Members compare by :attr:`rank`, not by text.
 
@@ -339,7 +340,7 @@ class _CriterionRule(FrozenModel):
 
 
 class Landmark(FrozenModel):
-    """Where a branch's tender point is palpated (clinical.md Part A1, A2, D10).
+    """Where a branch's tender point is palpated (Kuniya 2014, Isu 2018, Konno 2017).
 
     Distances are plain floats in millimetres (the unit is in the name): they are
     reference figures for people, never inputs to a calculation.
@@ -376,7 +377,7 @@ class Landmark(FrozenModel):
 
 
 class BlockThresholdStudy(FrozenModel):
-    """A block-positive threshold used in the literature (clinical.md Part A2).
+    """A block-positive threshold used in the literature (one published series).
 
     Attributes:
         study: The study.
@@ -574,7 +575,7 @@ def literature_block_thresholds() -> tuple[BlockThresholdStudy, ...]:
     """Return the block-positive thresholds used in the literature.
 
     Returns:
-        One entry per study of clinical.md Part A2's table.
+        One entry per published series, from the knowledge base.
 
     References:
         kuniya_2014, kiral_2024, gautam_2022, maigne_1997
@@ -714,7 +715,7 @@ def criterion_definitions() -> tuple[tuple[int, str, str], ...]:
     """Return the three criteria as (number, name, definition).
 
     Returns:
-        The definitions of clinical.md Part 0.7, from the knowledge base.
+        The definitions of decision_diagnostic_classification, from the knowledge base.
 
     References:
         kuniya_2014, isu_2018, isu_mcn_criteria
@@ -935,7 +936,7 @@ def assess_diagnosis(
 ) -> DiagnosticAssessment:
     """Judge the diagnostic triad and classify how likely cluneal neuralgia is.
 
-    The rules are those of clinical.md Part 0.7:
+    The rules are those of the package's decision ``decision_diagnostic_classification``:
 
     * criterion 1 is met by low back pain that is deep, aching or poorly
       localised (buttock and leg symptoms support it, but are not required);

@@ -11,7 +11,7 @@ class Drug(StrEnum):
     """A drug cluneal can schedule and screen. The values are lower-case names.
 
     None of the six is labelled for cluneal neuralgia: every use is off-label
-    (clinical.md Part B). Low-dose naltrexone is compounded.
+    (extrapolated from neuropathic-pain trials). Low-dose naltrexone is compounded.
 
     Example:
         >>> Drug("gabapentin") is Drug.GABAPENTIN

@@ -189,7 +189,7 @@ class Decision(Citation):
             raise ValueError(msg)
         for value in (self.identifier, self.url):
             # A decision is the package's own: it points at no internal document.
-            if value is not None and ("clinical.md" in value or "shared/" in value):
+            if value is not None and (".md" in value or "shared/" in value):
                 msg = f"decision {self.id!r}: identifier and url must not point at internal notes"
                 raise ValueError(msg)
         return self

@@ -3,7 +3,7 @@
 Each procedure is a frozen model; together they form :data:`Procedure`, a
 discriminated union on the field ``kind`` whose values are the
 :class:`Intervention` values, so a JSON record validates to the right class.
-Each procedure carries the evidence for its kind (clinical.md Part A3), framed
+Each procedure carries the evidence for its kind (the published series), framed
 as the sources report it, from ``knowledge/interventions.toml``.
 
 Example:
@@ -128,7 +128,7 @@ class SurgicalTechnique(StrEnum):
 
 
 class InterventionEvidence(FrozenModel):
-    """The published evidence for one intervention (clinical.md Part A3).
+    """The published evidence for one intervention.
 
     Attributes:
         intervention: The intervention.
@@ -270,7 +270,7 @@ class RadiofrequencyAblation(_ProcedureBase):
     kind: Literal["radiofrequency_ablation"] = "radiofrequency_ablation"
     technique: RadiofrequencyTechnique
     guidance: Guidance
-    # Both checks were part of the technique in the SCN RFA series (clinical.md Part A3).
+    # Both checks were part of the technique in the SCN RFA series (scn_rfa_series).
     sensory_stimulation_confirmation: Flag = True
     motor_testing: Flag = True
 

@@ -1,4 +1,4 @@
-"""The treatment pathway: where a patient is, and the next step (clinical.md Part 0.8).
+"""The treatment pathway: where a patient is, and the next step (decision_pathway_next_step).
 
 The algorithm is data (``knowledge/pathway.toml``): each transition has a rule
 id, the condition that fires it, the step it leads to, the alternatives, the
@@ -62,7 +62,7 @@ _DAYS_PER_WEEK: Final = 7.0
 
 
 class PathwayStep(StrEnum):
-    """A step of the treatment pathway (API.md, clinical.md Part 0.8)."""
+    """A step of the treatment pathway (decision_pathway_next_step)."""
 
     INITIAL_EVALUATION = "initial_evaluation"
     DIAGNOSTIC_BLOCK = "diagnostic_block"
@@ -502,7 +502,7 @@ def next_step(
     block_threshold: float = DEFAULT_BLOCK_THRESHOLD_PERCENT,
     lasting_relief: Quantity | str | Mapping[str, Any] = "12 weeks",
 ) -> Recommendation:
-    """Choose the next step of the treatment pathway (clinical.md Part 0.8).
+    """Choose the next step of the treatment pathway (decision_pathway_next_step).
 
     Every combination of findings and history gives an answer, never an
     exception: incomplete findings lead to initial evaluation, red flags and

@@ -12,7 +12,8 @@ allow-list. Quantities made with another registry (a notebook's own
 
 Every quantity field of every model is one of the ``Annotated`` types below
 (:data:`BodyWeight`, :data:`SerumCreatinine`, ...). They validate the dimension
-and the plausible range of clinical.md Part 0.1, and serialise to JSON as
+and the plausible range of the package's decision
+``decision_units_and_plausible_ranges``, and serialise to JSON as
 ``{"value": <number>, "unit": "<UCUM code>"}``.
 
 Example:
@@ -80,7 +81,7 @@ Quantity: TypeAlias = pint.Quantity[Any]
 """The static type of every quantity cluneal accepts and returns."""
 
 CREATININE_UMOL_L_PER_MG_DL: Final = 88.4
-"""1 mg/dL of creatinine is 88.4 µmol/L (clinical.md Part C3)."""
+"""1 mg/dL of creatinine is 88.4 µmol/L (molar mass of creatinine, 113.12 g/mol)."""
 
 _MAX_TEXT: Final = 64
 _NUMBER_AND_UNIT: Final = re.compile(
@@ -264,7 +265,7 @@ def _kind(
             factors[code] = float(ureg.Quantity(1.0, unit).m_as(target))
     if kind is Kind.SERUM_CREATININE:
         # Amount concentration converts through creatinine's molar mass: the
-        # clinical constant 88.4 (clinical.md Part C3), not a Pint context.
+        # clinical constant 88.4, not a Pint context.
         factors["umol/L"] = 1.0 / CREATININE_UMOL_L_PER_MG_DL
         factors["mmol/L"] = 1000.0 / CREATININE_UMOL_L_PER_MG_DL
     return QuantityKind(

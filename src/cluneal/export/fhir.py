@@ -578,7 +578,7 @@ def plan_definition(transitions: Sequence[Transition] | None = None) -> dict[str
             },
             "status": "draft",
             "description": (
-                "The next step of cluneal neuralgia care (clinical.md Part 0.8): block, "
+                "The next step of cluneal neuralgia care (decision_pathway_next_step): block, "
                 "radiofrequency ablation, peripheral nerve stimulation, surgical "
                 "decompression. No guideline-level algorithm exists: the ladder is expert "
                 f"opinion built on case series. {SAFETY_STATEMENT}"
