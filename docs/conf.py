@@ -91,3 +91,5 @@ _run_generator("_reference_pages.py", "write_reference_pages", DOCS)
 _run_generator("_plot_pages.py", "write_plot", DOCS / "generated")
 if (DOCS / "_drug_pages.py").exists():
     _run_generator("_drug_pages.py", "write_drug_pages", DOCS / "drugs" / "generated")
+if (DOCS / "_code_tables.py").exists():
+    _run_generator("_code_tables.py", "write_code_tables", DOCS / "generated")

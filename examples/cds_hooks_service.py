@@ -58,7 +58,7 @@ from cluneal import (
     care_plan,
     titration_schedule,
 )
-from cluneal.export.fhir import (
+from cluneal.fhir.export import (
     RULE_SYSTEM,
     RXNORM_INGREDIENTS,
     RXNORM_SYSTEM,

@@ -24,7 +24,7 @@ from cluneal import (
     care_plan,
     titration_schedule,
 )
-from cluneal.export import fhir
+from cluneal.fhir import export as fhir
 from cluneal.pathway import pathway_transitions
 from cluneal.titration import Timing
 
@@ -98,9 +98,9 @@ def _references(value: Any) -> list[str]:
         ("pregabalin", ADULT),
         ("tramadol", ADULT),
         ("naltrexone", ADULT),
-        # clinical.md 0.2: tramadol CrCl < 30 -> every 12 h, at most 200 mg/day.
+        # clinical reference 0.2: tramadol CrCl < 30 -> every 12 h, at most 200 mg/day.
         ("tramadol", {"age": 50, "sex": "male", "weight": "60 kg", "serum_creatinine": "3 mg/dL"}),
-        # clinical.md 0.2: haemodialysis -> lowest band plus a post-dialysis supplement.
+        # clinical reference 0.2: haemodialysis -> lowest band plus a post-dialysis supplement.
         ("gabapentin", {"age": 60, "sex": "male", "weight": "70 kg", "on_dialysis": True}),
     ],
 )
@@ -143,7 +143,7 @@ def test_every_drug_has_an_rxnorm_ingredient_code() -> None:
 
 
 def test_one_dosage_instruction_per_step_in_sequence() -> None:
-    """Gabapentin standard protocol (clinical.md 0.4): 300, 600, 900 mg on days 0, 1, 2, then weekly."""
+    """Gabapentin standard protocol (clinical reference 0.4): 300, 600, 900 mg on days 0, 1, 2, then weekly."""
     schedule = _schedule("gabapentin")
     dosages = cluneal.fhir.medication_request(schedule)["dosageInstruction"]
     assert len(dosages) == len(schedule.steps)
@@ -179,7 +179,7 @@ def test_bounds_duration_is_the_length_of_each_step() -> None:
 
 
 def test_dose_quantity_is_ucum_mg() -> None:
-    """Naltrexone low dose (clinical.md 0.4): 1.5, 3, 4.5 mg at bedtime, doses in UCUM mg."""
+    """Naltrexone low dose (clinical reference 0.4): 1.5, 3, 4.5 mg at bedtime, doses in UCUM mg."""
     schedule = _schedule("naltrexone", age=40, sex="female")
     dosages = cluneal.fhir.medication_request(schedule)["dosageInstruction"]
     assert [d["doseAndRate"][0]["doseQuantity"] for d in dosages] == [
@@ -191,23 +191,23 @@ def test_dose_quantity_is_ucum_mg() -> None:
 @pytest.mark.parametrize(
     ("drug", "patient", "cap_mg", "rule"),
     [
-        # clinical.md 0.3: tramadol age > 75 -> 300 mg/day.
+        # clinical reference 0.3: tramadol age > 75 -> 300 mg/day.
         (
             "tramadol",
             {"age": 80, "sex": "female", "weight": "60 kg", "serum_creatinine": "1.0 mg/dL"},
             300,
             "tramadol.cap.age_over_75",
         ),
-        # clinical.md 0.3: tramadol CrCl < 30 -> 200 mg/day.
+        # clinical reference 0.3: tramadol CrCl < 30 -> 200 mg/day.
         (
             "tramadol",
             {"age": 50, "sex": "male", "weight": "60 kg", "serum_creatinine": "3 mg/dL"},
             200,
             "tramadol.cap.renal",
         ),
-        # clinical.md 0.3: naltrexone (low dose) 4.5 mg/day.
+        # clinical reference 0.3: naltrexone (low dose) 4.5 mg/day.
         ("naltrexone", {"age": 40, "sex": "female"}, 4.5, "naltrexone.cap.low_dose"),
-        # clinical.md 0.3: gabapentin adult cap 3600 mg/day.
+        # clinical reference 0.3: gabapentin adult cap 3600 mg/day.
         ("gabapentin", ADULT, 3600, "gabapentin.cap.adult"),
     ],
 )
@@ -276,7 +276,7 @@ def test_adjustments_travel_as_extensions_and_notes_with_rule_ids() -> None:
 
 
 def test_supplemental_instruction_is_a_note() -> None:
-    """clinical.md 0.2: the post-haemodialysis supplement is reported as a separate instruction."""
+    """clinical reference 0.2: the post-haemodialysis supplement is reported as a separate instruction."""
     schedule = _schedule("gabapentin", age=60, sex="male", weight="70 kg", on_dialysis=True)
     assert schedule.supplemental_instructions
     notes = [n["text"] for n in cluneal.fhir.medication_request(schedule)["note"]]
@@ -360,7 +360,7 @@ def test_detected_issue_points_to_the_citation_url() -> None:
 
 
 def test_plan_definition_has_one_action_per_transition(r4b: Any) -> None:
-    """The pathway (clinical.md 0.8) as a PlanDefinition: one action per transition, all linked."""
+    """The pathway (clinical reference 0.8) as a PlanDefinition: one action per transition, all linked."""
     transitions = pathway_transitions()
     pd = cluneal.fhir.plan_definition()
     _r4b_validate(r4b, pd)
@@ -488,7 +488,7 @@ def test_care_plan_activity_and_notes() -> None:
 
 
 def test_bundle_without_medication_or_alerts(r4b: Any) -> None:
-    """clinical.md 0.8: no medication while the diagnosis is unlikely; the Bundle stays valid."""
+    """clinical reference 0.8: no medication while the diagnosis is unlikely; the Bundle stays valid."""
     findings = Findings.model_validate(
         {"pain": {"low_back_pain": False, "deep_aching_poorly_localized": False}}
     )
@@ -502,7 +502,7 @@ def test_bundle_without_medication_or_alerts(r4b: Any) -> None:
 
 
 def test_urgent_red_flag_is_marked_urgent() -> None:
-    """clinical.md 0.8: bladder or bowel dysfunction -> reassess diagnosis, urgent."""
+    """clinical reference 0.8: bladder or bowel dysfunction -> reassess diagnosis, urgent."""
     findings = {**TRIAD_BLOCK_TEMPORARY, "neuro": {"bladder_bowel_dysfunction": True}}
     care = cluneal.fhir.bundle(care_plan(ADULT, findings))["entry"][0]["resource"]
     assert care["note"][0]["text"].startswith("Recommendation: Reassess diagnosis (urgent).")
@@ -581,13 +581,21 @@ def test_importing_cluneal_fhir_does_not_import_fhir_resources() -> None:
 
 
 def test_public_module_re_exports_the_export_functions() -> None:
-    """cluneal.fhir is a thin face of cluneal.export.fhir."""
-    assert cluneal.fhir.__all__ == [
-        "bundle",
-        "detected_issue",
-        "medication_request",
-        "plan_definition",
-        "validate",
-    ]
-    for name in cluneal.fhir.__all__:
+    """cluneal.fhir is the one FHIR module path: the export functions live in cluneal.fhir.export."""
+    for name in ("bundle", "detected_issue", "medication_request", "plan_definition", "validate"):
+        assert name in cluneal.fhir.__all__
         assert getattr(cluneal.fhir, name) is getattr(fhir, name)
+    with pytest.raises(ImportError):
+        __import__("cluneal.export")
+
+
+def test_every_exported_resource_passes_an_independent_r4_validator() -> None:
+    """fhirkit (generated from the R4 4.0.1 specification) agrees with fhir.resources R4B."""
+    from tests.fhir_validation import assert_valid_fhir
+
+    for drug in ("nortriptyline", "carbamazepine", "gabapentin", "pregabalin", "tramadol"):
+        assert_valid_fhir(fhir.medication_request(_schedule(drug), patient_reference="Patient/1"))
+    assert_valid_fhir(fhir.plan_definition())
+    assert_valid_fhir(fhir.bundle(_demo_plan(), patient_reference="Patient/1"))
+    for alert in _demo_plan().alerts:
+        assert_valid_fhir(fhir.detected_issue(alert, patient_reference="Patient/1"))

@@ -49,6 +49,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CREATININE_UMOL_L_PER_MG_DL",
     "Q_",
+    "UCUM_SYSTEM",
     "Age",
     "BodyWeight",
     "Clearance",
@@ -576,6 +577,8 @@ def _bare_number(text: str) -> float | None:
 def _from_mapping(
     value: Mapping[Any, Any], field_name: str, spec: QuantityKind
 ) -> tuple[float, str | None]:
+    if "system" in value or "code" in value:
+        return _from_fhir_quantity(value, field_name, spec)
     if set(value) != {"value", "unit"} or not isinstance(value["unit"], str):
         raise InvalidQuantityError(
             field_name, value, f'a mapping {{"value": <number>, "unit": <text>}}: {spec.expected()}'
@@ -585,6 +588,38 @@ def _from_mapping(
     if len(unit_text) > _MAX_TEXT:
         raise InvalidQuantityError(field_name, value, spec.expected())
     code = _UCUM_BY_SPELLING.get(_spelling_key(unit_text))
+    return magnitude, (code if code in spec.factors else None)
+
+
+UCUM_SYSTEM: Final = "http://unitsofmeasure.org"
+"""The UCUM code system URI, the ``system`` of every FHIR Quantity cluneal reads or writes."""
+
+_FHIR_QUANTITY_KEYS: Final = frozenset({"value", "unit", "system", "code"})
+
+
+def _from_fhir_quantity(
+    value: Mapping[Any, Any], field_name: str, spec: QuantityKind
+) -> tuple[float, str | None]:
+    # A FHIR Quantity: the UCUM `code` is what counts, `unit` is display text.
+    # A comparator ("<"), another code system or a display unit that names a
+    # different unit than the code makes the value unusable, so it is refused.
+    expected = (
+        'a FHIR Quantity {"value": <number>, "unit": <text>, '
+        f'"system": "{UCUM_SYSTEM}", "code": <UCUM code>}}: {spec.expected()}'
+    )
+    code = value.get("code")
+    if (
+        not set(value) <= _FHIR_QUANTITY_KEYS
+        or value.get("system") != UCUM_SYSTEM
+        or not isinstance(code, str)
+        or code not in _UNITS_BY_UCUM
+    ):
+        raise InvalidQuantityError(field_name, value, expected)
+    unit = value.get("unit", code)
+    named = _UCUM_BY_SPELLING.get(_spelling_key(unit)) if isinstance(unit, str) else None
+    if not isinstance(unit, str) or named not in {None, code}:
+        raise InvalidQuantityError(field_name, value, expected)
+    magnitude = _finite(value.get("value"), value, field_name, spec)
     return magnitude, (code if code in spec.factors else None)
 
 

@@ -23,7 +23,7 @@ same input always exports byte-identical JSON and references can be checked.
 
 Example:
     >>> from cluneal import Patient, titration_schedule
-    >>> from cluneal.export.fhir import medication_request
+    >>> from cluneal.fhir import medication_request
     >>> mr = medication_request(titration_schedule("naltrexone", Patient(age=40, sex="female")))
     >>> mr["resourceType"], mr["status"], mr["intent"]
     ('MedicationRequest', 'draft', 'proposal')
@@ -46,9 +46,11 @@ from cluneal import (
     UnknownTermError,
     citation,
 )
+from cluneal.knowledge.codes import code_tables
 from cluneal.pathway import PathwayStep, pathway_transitions
 from cluneal.plan import SAFETY_STATEMENT
 from cluneal.titration import Timing
+from cluneal.units import UCUM_SYSTEM
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -71,6 +73,7 @@ __all__ = [
     "RXNORM_INGREDIENTS",
     "RXNORM_SYSTEM",
     "SEVERITY_MAP",
+    "TIMING_TEXT",
     "UCUM_SYSTEM",
     "bundle",
     "detected_issue",
@@ -79,10 +82,7 @@ __all__ = [
     "validate",
 ]
 
-UCUM_SYSTEM: Final = "http://unitsofmeasure.org"
-"""The UCUM code system, for every quantity."""
-
-RXNORM_SYSTEM: Final = "http://www.nlm.nih.gov/research/umls/rxnorm"
+RXNORM_SYSTEM: Final = code_tables().systems.rxnorm
 """The RxNorm code system."""
 
 BASE_URL: Final = "https://cluneal.readthedocs.io/fhir"
@@ -96,21 +96,11 @@ PLAN_DEFINITION_URL: Final = f"{BASE_URL}/PlanDefinition/cluneal-pathway"
 RULE_SYSTEM: Final = f"{BASE_URL}/CodeSystem/rule-id"
 """The code system of cluneal's rule ids (``code`` of a DetectedIssue, ``reason`` of an action)."""
 
-# RxNorm ingredient (TTY=IN) concepts. Ingredient level on purpose: a titration
-# uses several strengths and forms, so no single clinical-drug code fits. The
-# carbamazepine, naltrexone, nortriptyline and tramadol codes match the CPIC
-# drug table (cpicpgx/cpic-schema, drug.sql); gabapentin and pregabalin match
-# independent public RxNorm mappings, not RxNav itself. Check all six against
-# the RxNorm release in use.
+# RxNorm ingredient (TTY=IN) concepts, from the knowledge base (codes.toml).
+# Ingredient level on purpose: a titration uses several strengths and forms, so
+# no single clinical-drug code fits.
 RXNORM_INGREDIENTS: Final[Mapping[Drug, str]] = MappingProxyType(
-    {
-        Drug.NORTRIPTYLINE: "7531",
-        Drug.CARBAMAZEPINE: "2002",
-        Drug.GABAPENTIN: "25480",
-        Drug.PREGABALIN: "187832",
-        Drug.NALTREXONE: "7243",
-        Drug.TRAMADOL: "10689",
-    }
+    {drug: code_tables().rxnorm_code(drug.value) or "" for drug in Drug}
 )
 """RxNorm ingredient codes of the six drugs (RxCUI, term type IN)."""
 
@@ -140,7 +130,7 @@ _TREATMENT_STEPS: Final = frozenset(
         PathwayStep.SURGICAL_DECOMPRESSION,
     }
 )
-_TIMING_TEXT: Final = MappingProxyType(
+TIMING_TEXT: Final = MappingProxyType(
     {
         Timing.BEDTIME: "at bedtime",
         Timing.MORNING: "each morning",
@@ -260,7 +250,7 @@ def _step_text(step: TitrationStep, length: int | None) -> str:
     if step.date is not None:
         when += f" (from {step.date.isoformat()})"
     text = (
-        f"{when}: {step.dose_mg:g} mg ({step.composition}) {_TIMING_TEXT[step.timing]}, "
+        f"{when}: {step.dose_mg:g} mg ({step.composition}) {TIMING_TEXT[step.timing]}, "
         f"{step.daily_dose_mg:g} mg/day."
     )
     if length is None:
