@@ -36,6 +36,7 @@ class UnreadableResourceError(ClunealError):
         problem: What is wrong.
 
     Example:
+        >>> from cluneal.fhir import UnreadableResourceError
         >>> str(UnreadableResourceError("Patient/1", "birthDate: got 'soon'"))
         "Patient/1: birthDate: got 'soon'"
     """

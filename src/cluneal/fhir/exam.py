@@ -123,6 +123,7 @@ def exam_questionnaire() -> dict[str, Any]:
         knowledge-base version, status ``active``).
 
     Example:
+        >>> from cluneal.fhir import exam_questionnaire
         >>> q = exam_questionnaire()
         >>> q["item"][2]["item"][2]["linkId"], q["item"][2]["item"][2]["type"]
         ('block.relief-percent', 'decimal')
@@ -403,6 +404,15 @@ def findings_from_fhir(questionnaire_response: object) -> Findings:
 
     References:
         isu_2018, kuniya_2014
+
+    Example:
+        >>> from cluneal.fhir import exam_questionnaire, findings_from_fhir
+        >>> url = exam_questionnaire()["url"]
+        >>> response = {"resourceType": "QuestionnaireResponse", "status": "completed",
+        ...             "questionnaire": url, "item": [{"linkId": "tender", "item": [
+        ...                 {"linkId": "tender.examined", "answer": [{"valueBoolean": True}]}]}]}
+        >>> findings_from_fhir(response).tender_points
+        ()
     """
     if (
         not isinstance(questionnaire_response, Mapping)
@@ -497,6 +507,7 @@ def history_from_fhir(resources: object) -> CareHistory:
         UnreadableResourceError: A Procedure or relief Observation cannot be read.
 
     Example:
+        >>> from cluneal.fhir import history_from_fhir
         >>> history_from_fhir([]).outcomes
         ()
     """

@@ -174,6 +174,7 @@ def medication_names(concept: object, where: str, element: str) -> list[str]:
             code, display or text at all.
 
     Example:
+        >>> from cluneal.fhir.read import medication_names
         >>> medication_names({"coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm",
         ...                               "code": "25480"}]}, "MedicationRequest/1", "medication")
         ['gabapentin']
@@ -298,6 +299,20 @@ def patient_from_fhir(resources: object, *, as_of: object = None) -> Patient:
 
     References:
         loinc, snomed_ct, icd10cm, rxnorm, cpic_drug_table
+
+    Example:
+        >>> import datetime as dt
+        >>> from cluneal.fhir import patient_from_fhir
+        >>> bundle = {"resourceType": "Bundle", "type": "collection", "entry": [
+        ...     {"resource": {"resourceType": "Patient", "birthDate": "1960", "gender": "male"}},
+        ...     {"resource": {"resourceType": "MedicationStatement", "status": "active",
+        ...                   "subject": {"reference": "Patient/1"},
+        ...                   "medicationCodeableConcept": {"coding": [{
+        ...                       "system": "http://www.nlm.nih.gov/research/umls/rxnorm",
+        ...                       "code": "36437"}]}}}]}
+        >>> patient = patient_from_fhir(bundle, as_of=dt.date(2026, 11, 1))
+        >>> patient.age.magnitude, patient.medications
+        (66, ('sertraline',))
     """
     today = as_of if as_of is not None else dt.datetime.now(dt.UTC).date()
     # Typed `object`: a caller outside mypy may pass anything and must get a ClunealError.
