@@ -28,7 +28,8 @@ from cluneal.case import case_json_schema
 from cluneal.display import renal_html
 from cluneal.drug import Drug
 from cluneal.evidence import all_citations
-from cluneal.export import fhir
+from cluneal.fhir import exam_questionnaire
+from cluneal.fhir import export as fhir
 from cluneal.report import format_renal
 
 if TYPE_CHECKING:
@@ -104,6 +105,7 @@ def _outputs() -> list[str]:
                 continue  # contraindicated or no achievable dose: its alerts are in the plans
             texts += [str(schedule), schedule._repr_html_() or "", schedule.model_dump_json()]
     texts.append(json.dumps(fhir.plan_definition()))
+    texts.append(json.dumps(exam_questionnaire()))
     texts.append(json.dumps(case_json_schema()))
     texts += [json.dumps(c.model_dump(mode="json")) for c in all_citations().values()]
     return texts
