@@ -310,8 +310,8 @@ def compose_steps(
         smallest = False
         if not steps and best_total <= _EPS:
             # The first step is on day 0: the smallest dose made, if within the cap.
-            best_dose, best_count, best_total = form.amounts[0] * form.grain_mg, 1, 0.0
-            best_total = best_dose
+            best_dose = best_total = form.amounts[0] * form.grain_mg
+            best_count = 1
             limit = min(cap_mg_day, regimen.max_single_mg or cap_mg_day)
             if best_dose > limit + _EPS:
                 return ()
