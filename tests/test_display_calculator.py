@@ -206,3 +206,17 @@ def test_people_read_rounded_numbers_and_json_keeps_full_precision() -> None:
     dumped = json.loads(schedule.model_dump_json())
     assert dumped["max_daily_dose"]["value"] == pytest.approx(247.916666, abs=1e-5)
     assert dumped["renal"]["crcl"]["value"] == pytest.approx(12.3958, abs=1e-4)
+
+
+def test_a_schedule_shows_its_renal_working() -> None:
+    schedule = titration_schedule("gabapentin", OLDER)
+    page = schedule_html(schedule)
+    folded = page[page.index("<details") : page.index("</details>")]
+    assert "<summary>" in folded and "Cockcroft" in folded and "× 0.85 if female" in folded
+    assert "36.3" in folded  # see OLDER
+    text = format_schedule(schedule)
+    assert "    Working: Cockcroft-Gault: (140 - 72) x 68.0 kg" in text
+    # Inside a plan the calculator is above: no second working, no folded copy.
+    plan = older_plan()
+    assert "<details" not in plan_html(plan)
+    assert format_plan(plan).count("Working: Cockcroft-Gault") == 1

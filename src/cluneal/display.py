@@ -146,10 +146,19 @@ def _schedule_body_html(schedule: TitrationSchedule, *, heading: bool, alerts: b
         "" if renal.crcl_ml_min is None else f", CrCl {clinical_number(renal.crcl_ml_min)} mL/min"
     )
     unknown = "" if renal.known else " (renal function unknown: most restrictive band)"
-    parts.append(
-        f'<div style="{h.MUTED}">Renal: {h.e(renal.band.value.replace("_", " "))} band'
-        f"{h.e(crcl)}{h.e(unknown)} {h.source_html(renal.rule_id, (renal.citation,))}</div>"
+    summary = (
+        f"Renal: {h.e(renal.band.value.replace('_', ' '))} band{h.e(crcl)}{h.e(unknown)} "
+        f"{h.source_html(renal.rule_id, (renal.citation,))}"
     )
+    if heading:
+        # Standalone, the renal working folds out under its summary line (no
+        # script: <details>); inside a care plan the full calculator is above.
+        parts.append(
+            f'<details style="{h.MUTED};margin:2px 0"><summary>{summary}</summary>'
+            f"{renal_body_html(renal, None, heading=False)}</details>"
+        )
+    else:
+        parts.append(f'<div style="{h.MUTED}">{summary}</div>')
     dated = any(step.date is not None for step in s.steps)
     # Units sit beside every number, not only in the header: a dose read out of
     # context must never be ambiguous between mg and mg/day.

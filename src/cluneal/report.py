@@ -182,8 +182,9 @@ def format_schedule(schedule: TitrationSchedule, *, alerts: bool = True) -> str:
 
     Args:
         schedule: The schedule.
-        alerts: List the schedule's alerts; a care plan lists them once for
-            the whole plan instead.
+        alerts: Standalone (the default): list the schedule's alerts and the renal
+            working. ``False`` inside a care plan, which lists every alert once and
+            shows the renal working in its own section.
 
     Returns:
         The text.
@@ -201,6 +202,10 @@ def format_schedule(schedule: TitrationSchedule, *, alerts: bool = True) -> str:
         ),
         f"  Renal: {renal.band.value.replace('_', ' ')} band{crcl}"
         + ("" if renal.known else " (renal function unknown: most restrictive band)"),
+    ]
+    if alerts:  # standalone: the working; in a care plan, the Renal function section has it
+        lines.append(f"    Working: {renal.reason} [{renal.rule_id}; {renal.citation}]")
+    lines += [
         "  Steps:",
     ]
     for step in s.steps:
