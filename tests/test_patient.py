@@ -205,3 +205,26 @@ def test_age_that_is_not_a_number_is_refused(age: object) -> None:
     age is never treated as a young adult's."""
     with pytest.raises(ValidationError, match="age"):
         Patient(age=age, sex="female")
+
+
+@pytest.mark.parametrize(
+    ("name", "cls"),
+    [
+        # clinical.md 0.10: the co-medications carbamazepine's induction alerts look for.
+        ("apixaban", MedicationClass.ANTICOAGULANT),
+        ("rivaroxaban", MedicationClass.ANTICOAGULANT),
+        ("warfarin", MedicationClass.ANTICOAGULANT),
+        ("oxycodone", MedicationClass.OPIOID),
+        ("fentanyl", MedicationClass.OPIOID),
+        ("methadone", MedicationClass.OPIOID),
+        ("hydrocodone", MedicationClass.OPIOID),
+        ("sertraline", MedicationClass.SSRI),
+        ("citalopram", MedicationClass.SSRI),
+        ("escitalopram", MedicationClass.SSRI),
+    ],
+)
+def test_catalogue_knows_the_induction_partners(name: str, cls: MedicationClass) -> None:
+    """0.10: the medication catalogue knows each partner of the carbamazepine induction
+    alerts, with its class (so none is reported as 'not screened')."""
+    assert is_recognized_medication(name)
+    assert cls in classes_of(name)
