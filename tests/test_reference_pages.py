@@ -59,3 +59,19 @@ def test_the_api_reference_lists_every_public_module() -> None:
 def test_the_pathway_svg_is_written(tmp_path: Path) -> None:
     _generator().write_pathway_svg(tmp_path)
     assert (tmp_path / "pathway.svg").read_text(encoding="utf-8").startswith("<svg")
+
+
+def test_fhir_citations_link_where_the_html_links() -> None:
+    """Issue 15: decisions cited in FHIR link to the Clinical decisions page, like the HTML."""
+    from cluneal.fhir.export import plan_definition
+
+    artifacts = [
+        d
+        for action in plan_definition()["action"]
+        for d in action.get("documentation", [])
+        if d["type"] == "citation"
+    ]
+    assert artifacts
+    for artifact in artifacts:
+        assert artifact["url"] == citation_url(artifact["label"])
+    assert any("/decisions.html#decision-" in a["url"] for a in artifacts)

@@ -46,6 +46,7 @@ from cluneal import (
     UnknownTermError,
     citation,
 )
+from cluneal._format import citation_url
 from cluneal.knowledge.codes import code_tables
 from cluneal.pathway import PathwayStep, pathway_transitions
 from cluneal.plan import SAFETY_STATEMENT
@@ -225,8 +226,9 @@ def _citation_text(citation_id: str) -> str:
 
 
 def _citation_url(citation_id: str) -> str | None:
-    cited = _lookup(citation_id)
-    return None if cited is None else cited.url
+    # The same address the HTML links to: the source's own, or the package's
+    # decision or reference entry in the published docs.
+    return None if _lookup(citation_id) is None else citation_url(citation_id)
 
 
 def _related_artifact(citation_id: str) -> dict[str, str]:
