@@ -220,3 +220,16 @@ def test_a_schedule_shows_its_renal_working() -> None:
     plan = older_plan()
     assert "<details" not in plan_html(plan)
     assert format_plan(plan).count("Working: Cockcroft-Gault") == 1
+
+
+def test_evidence_lists_the_package_decisions_apart_from_the_sources() -> None:
+    plan = older_plan()
+    page = plan_html(plan)
+    evidence = page[page.rindex(">Evidence<") :]
+    assert evidence.index("Package decisions") < evidence.index("Sources")
+    decisions = evidence[: evidence.index("Sources")]
+    assert "/decisions.html#decision-" in decisions and "doi.org" not in decisions
+    text = format_plan(plan)
+    listed = text[text.index("\nEvidence:\n") :].splitlines()[2:]
+    kinds = [line.strip().startswith("- decision_") for line in listed]
+    assert kinds == sorted(kinds, reverse=True) and any(kinds) and not all(kinds)

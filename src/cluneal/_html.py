@@ -17,7 +17,7 @@ from __future__ import annotations
 import html
 from typing import TYPE_CHECKING, Final
 
-from cluneal._format import citation_label, citation_url
+from cluneal._format import DECISION_PREFIX, citation_label, citation_url
 from cluneal.alerts import Severity
 
 if TYPE_CHECKING:
@@ -120,11 +120,23 @@ def evidence_html(citation_ids: Iterable[str]) -> str:
     unique = list(dict.fromkeys(citation_ids))
     if not unique:
         return f'<p style="{MUTED};margin:2px 0">No citations.</p>'
-    return list_html(
-        f"{link_html(citation_url(c), e(citation_label(c)))} "
-        f'<span style="{MUTED}">({citation_html(c)})</span>'
-        for c in unique
-    )
+    decisions = [c for c in unique if c.startswith(DECISION_PREFIX)]
+    sources = [c for c in unique if not c.startswith(DECISION_PREFIX)]
+    parts = []
+    # The package's own decisions first, apart from the published sources.
+    for label, ids in (("Package decisions", decisions), ("Sources", sources)):
+        if not ids:
+            continue
+        if decisions and sources:
+            parts.append(f'<div style="{MUTED};margin-top:4px">{e(label)}</div>')
+        parts.append(
+            list_html(
+                f"{link_html(citation_url(c), e(citation_label(c)))} "
+                f'<span style="{MUTED}">({citation_html(c)})</span>'
+                for c in ids
+            )
+        )
+    return "".join(parts)
 
 
 def root_html(kind: str, body_html: str) -> str:

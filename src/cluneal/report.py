@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from cluneal._format import (
     CRCL_FORMULA,
+    DECISION_PREFIX,
     EGFR_FORMULA,
     NO_ACTION,
     citation_label,
@@ -102,7 +103,9 @@ def format_evidence(citation_ids: Iterable[str], indent: str = "  ") -> str:
     unique = list(dict.fromkeys(citation_ids))
     if not unique:
         return f"{indent}none"
-    return "\n".join(f"{indent}- {c}: {citation_label(c)} <{citation_url(c)}>" for c in unique)
+    # The package's own decisions first, apart from the published sources.
+    ordered = sorted(unique, key=lambda c: not c.startswith(DECISION_PREFIX))
+    return "\n".join(f"{indent}- {c}: {citation_label(c)} <{citation_url(c)}>" for c in ordered)
 
 
 def format_renal(
@@ -272,7 +275,7 @@ def format_recommendation(recommendation: Recommendation) -> str:
     lines = [f"Next step: {r.step.label}{' (URGENT)' if r.urgent else ''}"]
     lines.append(f"Why: {r.rationale}")
     lines.extend(f"Alternative: {a.description}" for a in r.alternative_options)
-    lines.append(f"Evidence: {r.evidence_level.label}. {r.evidence_note}")
+    lines.append(f"Strength of evidence: {r.evidence_level.label}. {r.evidence_note}")
     lines.append(f"Rules: {', '.join(r.rules_fired)}")
     return "\n".join(lines)
 
