@@ -133,3 +133,14 @@ def bench(session: nox.Session) -> None:
     session.install(".")
     for script in sorted((ROOT / "benchmarks").glob("bench_*.py")):
         session.run("python", str(script), *session.posargs)
+
+
+@nox.session
+def load(session: nox.Session) -> None:
+    """Load the CDS Hooks service: 20,000 patient-view and 20,000 hostile requests, 50 at a time.
+
+    Reports p50/p99 latency and server memory (a report, never a pass/fail on time) and
+    fails on any HTTP 5xx. Options go to the script: ``nox -s load -- --requests 5000``.
+    """
+    session.install(".[service]", *_group("load"))
+    session.run("python", str(ROOT / "benchmarks" / "load_cds_hooks.py"), *session.posargs)

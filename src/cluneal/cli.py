@@ -168,6 +168,33 @@ def _cmd_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        msg = f"got {text!r}; expected a TCP port 0-65535"
+        raise argparse.ArgumentTypeError(msg)
+    return port
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    """Serve the CDS Hooks service with uvicorn until interrupted."""
+    from cluneal.errors import MissingExtraError
+    from cluneal.service import create_app
+
+    try:
+        import uvicorn
+    except ImportError as exc:
+        raise MissingExtraError("service", "cluneal serve") from exc
+    app = create_app(cors_origins=args.cors_origin or None)
+    where = f"http://{args.host}:{args.port}/cds-services"
+    print(f"cluneal: CDS Hooks discovery at {where}. {_SAFETY}", file=sys.stderr)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    return 0
+
+
 def _age(text: str) -> float:
     try:
         return float(text)
@@ -266,6 +293,19 @@ def _parser() -> argparse.ArgumentParser:
         help="print the schema of the plan that 'plan --json' writes instead",
     )
     schema.set_defaults(handler=_cmd_schema)
+
+    serve = commands.add_parser(
+        "serve", help="serve the CDS Hooks service (needs the 'service' extra)"
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=_port, default=8000, help="TCP port (default 8000)")
+    serve.add_argument(
+        "--cors-origin",
+        action="append",
+        metavar="ORIGIN",
+        help="allow browser calls only from this origin (repeatable; default: any origin)",
+    )
+    serve.set_defaults(handler=_cmd_serve)
     return parser
 
 

@@ -10,12 +10,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any, Final
+from typing import Any, Final, TypeGuard
 
 from cluneal.errors import ClunealError
 
 __all__ = [
     "UnreadableResourceError",
+    "code_in",
     "codings",
     "date_of",
     "iter_resources",
@@ -26,6 +27,7 @@ __all__ = [
 _DATE: Final = re.compile(r"([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?")
 _DATETIME: Final = re.compile(r"([0-9]{4}(?:-[0-9]{2}(?:-[0-9]{2})?)?)(?:T.*)?")
 _MAX_RESOURCES: Final = 10_000
+_MAX_DEPTH: Final = 8  # Bundles inside Bundles: deeper is not a record, it is an attack
 
 
 class UnreadableResourceError(ClunealError):
@@ -55,7 +57,12 @@ def label(resource: Mapping[str, Any], index: int) -> str:
     return f"{kind}/{ident}" if isinstance(ident, str) and ident else f"{kind} #{index}"
 
 
-def _flatten(item: object, index: int) -> Iterator[Mapping[str, Any]]:
+def code_in(value: object, allowed: Iterable[str]) -> TypeGuard[str]:
+    """Whether a JSON value is one of the allowed codes (a list or an object never is)."""
+    return isinstance(value, str) and value in allowed
+
+
+def _flatten(item: object, index: int, depth: int = 0) -> Iterator[Mapping[str, Any]]:
     if not isinstance(item, Mapping):
         raise UnreadableResourceError(
             f"resource #{index}", f"got {type(item).__name__}; expected a FHIR resource object"
@@ -66,6 +73,8 @@ def _flatten(item: object, index: int) -> Iterator[Mapping[str, Any]]:
     if kind != "Bundle":
         yield item
         return
+    if depth >= _MAX_DEPTH:
+        raise UnreadableResourceError(label(item, index), f"Bundles nested over {_MAX_DEPTH} deep")
     entries = item.get("entry", [])
     if not isinstance(entries, list):
         raise UnreadableResourceError(label(item, index), "entry: expected a list")
@@ -75,7 +84,7 @@ def _flatten(item: object, index: int) -> Iterator[Mapping[str, Any]]:
         resource = entry.get("resource")
         if resource is None:
             continue  # a search Bundle may carry entries without a resource
-        yield from _flatten(resource, index)
+        yield from _flatten(resource, index, depth + 1)
 
 
 def iter_resources(resources: object) -> list[Mapping[str, Any]]:

@@ -40,7 +40,14 @@ from cluneal.diagnosis import (
     TenderPoint,
     TenderPointSite,
 )
-from cluneal.fhir._json import UnreadableResourceError, codings, date_of, iter_resources, label
+from cluneal.fhir._json import (
+    UnreadableResourceError,
+    code_in,
+    codings,
+    date_of,
+    iter_resources,
+    label,
+)
 from cluneal.interventions import Intervention
 from cluneal.knowledge import KNOWLEDGE_BASE_VERSION
 from cluneal.pathway import CareHistory, InterventionOutcome
@@ -255,6 +262,7 @@ def _link_ids(items: list[dict[str, Any]]) -> dict[str, str]:
 
 _KINDS: Final = _link_ids(exam_questionnaire()["item"])
 _REPEATING: Final = frozenset({"block.branches"})
+_MAX_DEPTH: Final = 3  # the questionnaire nests groups three deep
 _VALUE_KEY: Final = {
     "boolean": "valueBoolean",
     "choice": "valueCoding",
@@ -264,24 +272,30 @@ _VALUE_KEY: Final = {
 
 
 def _answers(
-    items: object, where: str, found: dict[str, list[object]], points: list[dict[str, object]]
+    items: object,
+    where: str,
+    found: dict[str, list[object]],
+    points: list[dict[str, object]],
+    depth: int = 0,
 ) -> None:
     if not isinstance(items, list):
         raise UnreadableResourceError(where, "item: expected a list")
+    if depth > _MAX_DEPTH:
+        raise UnreadableResourceError(where, "item: nested deeper than the questionnaire")
     for item in items:
         link = item.get("linkId") if isinstance(item, Mapping) else None
-        if not isinstance(item, Mapping) or link not in _KINDS:
+        if not isinstance(item, Mapping) or not code_in(link, _KINDS):
             raise UnreadableResourceError(
                 where, f"item {link!r:.60}: not a question of the cluneal triad exam"
             )
         if link == "tender.point":
             point: dict[str, list[object]] = {}
-            _answers(item.get("item", []), where, point, points)
+            _answers(item.get("item", []), where, point, points, depth + 1)
             points.append({k: v[0] for k, v in point.items() if v})
             continue
         kind = _KINDS[link]
         if kind == "group":
-            _answers(item.get("item", []), where, found, points)
+            _answers(item.get("item", []), where, found, points, depth + 1)
             continue
         answers = item.get("answer", [])
         if not isinstance(answers, list):
@@ -427,7 +441,7 @@ def findings_from_fhir(questionnaire_response: object) -> Findings:
         raise UnreadableResourceError(
             where, f"questionnaire: got {canonical!r:.80}; expected {QUESTIONNAIRE_URL}"
         )
-    if questionnaire_response.get("status") not in _DONE:
+    if not code_in(questionnaire_response.get("status"), _DONE):
         raise UnreadableResourceError(
             where,
             f"status: got {questionnaire_response.get('status')!r:.40}; expected "
@@ -460,11 +474,8 @@ def _relief(observations: list[tuple[str, Mapping[str, Any]]]) -> dict[str, tupl
     relief: dict[str, tuple[object, object]] = {}
     for where, obs in observations:
         pairs = codings(obs.get("code"), where, "code")
-        if (EXAM_SYSTEM, "relief-percent") not in pairs or obs.get("status") not in {
-            "final",
-            "amended",
-            "corrected",
-        }:
+        final = code_in(obs.get("status"), {"final", "amended", "corrected"})
+        if (EXAM_SYSTEM, "relief-percent") not in pairs or not final:
             continue
         value = obs.get("valueQuantity")
         if not isinstance(value, Mapping) or value.get("code") != "%":

@@ -43,6 +43,7 @@ from typing import Any, Final
 from cluneal.errors import ClunealError
 from cluneal.fhir._json import (
     UnreadableResourceError,
+    code_in,
     codings,
     date_of,
     iter_resources,
@@ -102,7 +103,7 @@ def _observations(
     tables = code_tables()
     latest: dict[str, tuple[dt.date, int, object]] = {}
     for order, (where, obs) in enumerate(resources):
-        if obs.get("status") not in _FINAL:
+        if not code_in(obs.get("status"), _FINAL):
             continue
         entry = next(
             (
@@ -241,7 +242,7 @@ def _medications(
             current.update(
                 medication_names(_medication_concept(resource, where), where, "medication")
             )
-        elif status in _STOPPED:
+        elif code_in(status, _STOPPED):
             stopped = _stopped_on(resource, where)
             if stopped is not None and as_of - window <= stopped <= as_of:
                 names = medication_names(_medication_concept(resource, where), where, "medication")
@@ -268,7 +269,7 @@ def _allergies(
 
 def _the_patient(resources: list[tuple[str, Mapping[str, Any]]]) -> tuple[str, Mapping[str, Any]]:
     patients = [(w, r) for w, r in resources if r.get("resourceType") == "Patient"]
-    ids = {r.get("id") for _, r in patients}
+    ids = {str(r.get("id")) for _, r in patients}
     if not patients:
         msg = "resources: no Patient resource; cluneal needs its birthDate and gender"
         raise ClunealError(msg)
@@ -327,7 +328,7 @@ def patient_from_fhir(resources: object, *, as_of: object = None) -> Patient:
         )
     where, patient = _the_patient(by_type.get("Patient", []))
     gender = patient.get("gender")
-    if gender not in {"female", "male"}:
+    if not code_in(gender, {"female", "male"}):
         raise UnreadableResourceError(
             where,
             f"gender: got {gender!r}; cluneal's renal equations need 'female' or 'male'",
