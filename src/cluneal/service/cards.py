@@ -24,6 +24,7 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
+from cluneal._format import DOCS_URL, citation_url
 from cluneal.alerts import Severity
 from cluneal.drug import Drug
 from cluneal.errors import UnknownTermError
@@ -51,8 +52,6 @@ __all__ = [
     "source",
 ]
 
-DOCS_URL: Final = "https://cluneal.readthedocs.io/en/latest"
-"""The cluneal documentation, target of the cards' links."""
 MAX_SUMMARY: Final = 139  # CDS Hooks: a summary under 140 characters
 _NAMESPACE: Final = uuid.uuid5(uuid.NAMESPACE_URL, "https://cluneal.readthedocs.io/cds-hooks")
 _RULE_SYSTEM: Final = "https://cluneal.readthedocs.io/fhir/CodeSystem/rule-id"
@@ -129,7 +128,7 @@ def source(
 
     Args:
         citation_id: The citation the card rests on.
-        fallback_url: Where to point when the citation has no URL of its own
+        fallback_url: Where to point when the citation id is not in the registry
             (the drug's page of the cluneal docs, say).
         rule_id: The cluneal rule, given as ``topic``.
 
@@ -146,14 +145,15 @@ def source(
         result: dict[str, Any] = {"label": f"cluneal knowledge base ({citation_id})"}
         result["url"] = fallback_url
     else:
-        url = cited.url
-        if url is None and cited.id.endswith("_label"):
-            # A US label without a set id in the registry: its DailyMed search.
-            url = _DAILYMED + cited.id.removesuffix("_label")
         label = _label(cited.title, cited.year)
         if cited.mark is SourceMark.DECISION:
             label = f"cluneal package decision: {label}"
-        result = {"label": label, "url": url or fallback_url}
+        url = citation_url(citation_id)
+        if cited.url is None and cited.id.endswith("_label"):
+            # A US label without a set id in the registry: its DailyMed search
+            # reaches the label itself, not only our reference entry.
+            url = _DAILYMED + cited.id.removesuffix("_label")
+        result = {"label": label, "url": url}
     if rule_id:
         result["topic"] = {"system": _RULE_SYSTEM, "code": rule_id}
     return result
