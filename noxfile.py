@@ -140,7 +140,18 @@ def load(session: nox.Session) -> None:
     """Load the CDS Hooks service: 20,000 patient-view and 20,000 hostile requests, 50 at a time.
 
     Reports p50/p99 latency and server memory (a report, never a pass/fail on time) and
-    fails on any HTTP 5xx. Options go to the script: ``nox -s load -- --requests 5000``.
+    fails on any HTTP 5xx; then runs schemathesis with 1,000 requests per operation.
+    Options go to the script: ``nox -s load -- --requests 5000``.
     """
-    session.install(".[service]", *_group("load"))
+    session.install(".[fhir,service]", *_group("load"), *_group("test"))
     session.run("python", str(ROOT / "benchmarks" / "load_cds_hooks.py"), *session.posargs)
+    # schemathesis at scale against the OpenAPI: 1,000 generated requests per operation.
+    session.run(
+        "pytest",
+        "tests/test_service_fuzz.py",
+        "-k",
+        "openapi",
+        "-p",
+        "no:cacheprovider",
+        env={"CLUNEAL_SCHEMATHESIS_EXAMPLES": "1000"},
+    )

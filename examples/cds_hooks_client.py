@@ -26,11 +26,14 @@ RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 
 
 def searchset(*resources: dict[str, Any]) -> dict[str, Any]:
-    return {
+    bundle: dict[str, Any] = {
         "resourceType": "Bundle",
         "type": "searchset",
-        "entry": [{"resource": r} for r in resources],
+        "total": len(resources),
     }
+    if resources:  # FHIR JSON has no empty arrays: an empty result has no `entry`
+        bundle["entry"] = [{"resource": r} for r in resources]
+    return bundle
 
 
 def observation(loinc: str, value: float, unit: str) -> dict[str, Any]:
@@ -92,7 +95,8 @@ def service() -> Iterator[str]:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     command = [sys.executable, "-m", "cluneal", "serve", "--port", str(port)]
-    server = subprocess.Popen(command)  # noqa: S603 - our own interpreter and arguments
+    # Its access log would interleave with this script's output: keep only errors (stderr).
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL)  # noqa: S603 - our own command
     url = f"http://127.0.0.1:{port}"
     try:
         for _ in range(300):

@@ -22,12 +22,14 @@ AS_OF = dt.date(2026, 11, 1)
 
 
 def searchset(*resources: dict[str, Any]) -> dict[str, Any]:
-    return {
+    bundle: dict[str, Any] = {
         "resourceType": "Bundle",
         "type": "searchset",
         "total": len(resources),
-        "entry": [{"resource": r} for r in resources],
     }
+    if resources:  # FHIR JSON has no empty arrays: an empty result has no `entry`
+        bundle["entry"] = [{"resource": r} for r in resources]
+    return bundle
 
 
 def _observation(oid: str, pid: str, loinc: str, value: float, code: str) -> dict[str, Any]:

@@ -728,3 +728,25 @@ def test_fhir_quantity_is_accepted_by_the_model(
 def test_bad_fhir_quantities_are_refused_naming_the_field(value: dict[str, Any]) -> None:
     with pytest.raises(ValidationError, match="serum_creatinine"):
         cluneal.Patient.model_validate({"age": 60, "sex": "male", "serum_creatinine": value})
+
+
+def test_every_input_resource_of_these_tests_is_valid_r4() -> None:
+    """The records these tests read are valid FHIR R4 for both validators, so a pass here is
+    about reading real FHIR, not about tolerating broken JSON."""
+    resources = [
+        patient(),
+        observation("2160-0", 1.3, "mg/dL"),
+        observation("14682-9", 97, "umol/L"),
+        observation("29463-7", 154, "[lb_av]"),
+        observation("8302-2", 65, "[in_i]"),
+        condition(ICD10CM, "G40.909"),
+        condition(SNOMED, "84757009", verification=None),
+        medication("36437"),
+        medication(text="Sertraline 50 MG Oral Tablet", kind="MedicationStatement"),
+        medication("8123", status="stopped", kind="MedicationStatement", ended="2026-10-20"),
+        procedure("rfa", "radiofrequency_ablation", "2026-06-01"),
+        relief("rfa", 70, weeks=20),
+        FULL,
+    ]
+    for resource in resources:
+        assert_valid_fhir(resource)

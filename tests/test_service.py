@@ -155,7 +155,7 @@ def fhir_server(tmp_path: pathlib.Path) -> Iterator[StaticFhir]:
     server = StaticFhir(tmp_path)
     for value in record().values():
         if value["resourceType"] == "Bundle":
-            for entry in value["entry"]:
+            for entry in value.get("entry", []):
                 server.put(entry["resource"])
         else:
             server.put(value)
@@ -605,3 +605,14 @@ def test_docs_list_every_prefetch_template() -> None:
     for service in SERVICES.values():
         for key, template in service.prefetch.items():
             assert f"| `{key}` | `{template}` |" in text, key
+
+
+def test_every_record_the_service_tests_send_is_valid_r4() -> None:
+    """The prefetch and draft orders of these tests are valid FHIR R4 for both validators."""
+    for value in record().values():
+        assert_valid_fhir(value)
+    for order in (draft("gaba", GABAPENTIN, 1200, 3), draft("tram", "10689", 50, 2)):
+        assert_valid_fhir(order)
+    assert_valid_fhir(
+        order_request("order-sign", [draft("x", "2002", 100, 2)])["context"]["draftOrders"]
+    )

@@ -6,6 +6,7 @@ requests there): both run against a real uvicorn server on 127.0.0.1.
 
 from __future__ import annotations
 
+import os
 import random
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +24,10 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
 
+# 40 examples per operation keep this in the default test run; `nox -s load` sets more.
+EXAMPLES = int(os.environ.get("CLUNEAL_SCHEMATHESIS_EXAMPLES", "40"))
+
+
 @pytest.fixture(scope="module")
 def live() -> Iterator[str]:
     with running(create_app()) as url:
@@ -38,7 +43,7 @@ def test_openapi_operations_never_answer_5xx(live: str) -> None:
 
         @given(case=operation.as_strategy())
         @settings(
-            max_examples=40,
+            max_examples=EXAMPLES,
             derandomize=True,
             database=None,
             deadline=None,
