@@ -16,6 +16,7 @@ from cluneal import (
     UnknownTermError,
     titration_schedule,
 )
+from cluneal.errors import InvalidArgumentError
 from cluneal.safety import check_regimen, parse_drugs, screen
 
 
@@ -380,10 +381,17 @@ def test_single_name_and_enum() -> None:
     )
 
 
-@pytest.mark.parametrize("drugs", [["aspirin"], 42, [None]])
+@pytest.mark.parametrize("drugs", [["aspirin"], [None]])
 def test_bad_drugs(drugs: object) -> None:
     """Unknown drugs raise UnknownTermError naming the argument."""
     with pytest.raises(UnknownTermError, match=r"^drugs"):
+        check_regimen(drugs, patient())
+
+
+@pytest.mark.parametrize("drugs", [42, {"tramadol": 1}, b"tramadol"])
+def test_drugs_not_a_collection(drugs: object) -> None:
+    """A number, a mapping or bytes is not a list of drugs: refused naming the argument."""
+    with pytest.raises(InvalidArgumentError, match=r"^drugs: .*expected a list of drug names"):
         check_regimen(drugs, patient())
 
 

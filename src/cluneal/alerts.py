@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Annotated
 
 from pydantic import Field
 
 from cluneal._base import FrozenModel
+from cluneal._vocabulary import Term
 
 __all__ = ["SafetyAlert", "Severity", "sort_alerts"]
 
 
-class Severity(StrEnum):
+class Severity(Term):
     """How serious an alert is, most serious first.
 
     Order: ``CONTRAINDICATED`` > ``MAJOR`` > ``MODERATE`` > ``INFO``.

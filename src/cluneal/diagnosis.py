@@ -26,10 +26,8 @@ Example:
 
 from __future__ import annotations
 
-import math
 import string
 import tomllib
-from enum import StrEnum
 from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING, Annotated, Any, Final, Literal
@@ -44,7 +42,14 @@ from pydantic import (
 )
 
 from cluneal._base import FrozenModel
-from cluneal.errors import ClunealError, InvalidQuantityError, KnowledgeBaseError
+from cluneal._checks import number
+from cluneal._vocabulary import Term
+from cluneal.errors import (
+    ClunealError,
+    InvalidArgumentError,
+    InvalidQuantityError,
+    KnowledgeBaseError,
+)
 from cluneal.evidence import citation
 from cluneal.knowledge import KNOWLEDGE_BASE_VERSION
 from cluneal.units import Duration
@@ -88,7 +93,7 @@ _KNOWLEDGE_FILE: Final = "diagnosis.toml"
 # --- Vocabularies -----------------------------------------------------------------
 
 
-class NerveBranch(StrEnum):
+class NerveBranch(Term):
     """The cluneal nerve branches the package models.
 
     Example:
@@ -107,7 +112,7 @@ class NerveBranch(StrEnum):
         return f"{self.value} cluneal nerve"
 
 
-class TenderPointSite(StrEnum):
+class TenderPointSite(Term):
     """Where a tender point was found (criterion 2 of decision_diagnostic_classification).
 
     Example:
@@ -123,7 +128,7 @@ class TenderPointSite(StrEnum):
     """Anywhere else: not a cluneal landmark."""
 
 
-class Side(StrEnum):
+class Side(Term):
     """Laterality of a finding or a procedure."""
 
     LEFT = "left"
@@ -131,7 +136,7 @@ class Side(StrEnum):
     BILATERAL = "bilateral"
 
 
-class Guidance(StrEnum):
+class Guidance(Term):
     """How a needle was guided (all four occur in the published series)."""
 
     LANDMARK = "landmark"
@@ -144,7 +149,7 @@ class Guidance(StrEnum):
     """Computed tomography."""
 
 
-class CriterionId(StrEnum):
+class CriterionId(Term):
     """The three diagnostic criteria, in order."""
 
     PAIN_PATTERN = "pain_pattern"
@@ -152,7 +157,7 @@ class CriterionId(StrEnum):
     BLOCK_RESPONSE = "block_response"
 
 
-class RedFlagKind(StrEnum):
+class RedFlagKind(Term):
     """Findings that point away from cluneal neuralgia (one per :class:`NeuroExam` field)."""
 
     MOTOR_WEAKNESS = "motor_weakness"
@@ -161,7 +166,7 @@ class RedFlagKind(StrEnum):
     BLADDER_BOWEL_DYSFUNCTION = "bladder_bowel_dysfunction"
 
 
-class DiagnosticClass(StrEnum):
+class DiagnosticClass(Term):
     """How likely cluneal neuralgia is (decision_diagnostic_classification).
 
     Members compare by :attr:`rank`, not by text.
@@ -731,13 +736,11 @@ def criterion_definitions() -> tuple[tuple[int, str, str], ...]:
 
 
 def _check_threshold(value: object) -> float:
-    expected = "a relief percentage greater than 0 and at most 100, e.g. 50"
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise InvalidQuantityError("block_threshold", value, expected)
-    threshold = float(value)
-    if not math.isfinite(threshold) or not 0.0 < threshold <= 100.0:
-        raise InvalidQuantityError("block_threshold", value, expected)
-    return threshold
+    try:
+        return number(value, "block_threshold", minimum=0.0, maximum=100.0, minimum_inclusive=False)
+    except InvalidArgumentError:
+        expected = "a relief percentage greater than 0 and at most 100, e.g. 50"
+        raise InvalidQuantityError("block_threshold", value, expected) from None
 
 
 def _branch_phrase(branches: Iterable[NerveBranch]) -> str:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
+from cluneal._vocabulary import Term
 
 __all__ = ["Drug"]
 
 
-class Drug(StrEnum):
+class Drug(Term):
     """A drug cluneal can schedule and screen. The values are lower-case names.
 
     None of the six is labelled for cluneal neuralgia: every use is off-label

@@ -12,6 +12,7 @@ the other error a caller can see: model construction raises it, with the
 
 from __future__ import annotations
 
+import reprlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -23,6 +24,7 @@ __all__ = [
     "ClunealError",
     "ContraindicatedError",
     "InsufficientDataError",
+    "InvalidArgumentError",
     "InvalidQuantityError",
     "KnowledgeBaseError",
     "MissingExtraError",
@@ -32,26 +34,115 @@ __all__ = [
 _MAX_SHOWN = 80
 
 
-def _show(value: object) -> str:
-    """Return a short, safe ``repr`` of a caller's value for an error message."""
-    text = repr(value)
-    if len(text) > _MAX_SHOWN:
-        # Hostile inputs can be megabytes long: never echo them whole.
-        text = f"{text[:_MAX_SHOWN]}... ({len(text)} characters)"
+class _BoundedRepr(reprlib.Repr):
+    """``reprlib`` with small limits: depth, length and digits are all bounded."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.maxlevel = 3
+        self.maxstring = _MAX_SHOWN
+        self.maxother = _MAX_SHOWN
+        self.maxlong = 40
+
+    def repr_int(self, x: int, level: int) -> str:
+        # repr() of an int beyond ~4300 digits raises ValueError (CVE-2020-10735).
+        if x.bit_length() > 128:
+            return f"<int of {x.bit_length()} bits>"
+        return super().repr_int(x, level)
+
+    def repr_instance(self, x: object, level: int) -> str:
+        # A caller's object may have a repr that is huge, recursive or raises.
+        try:
+            text = repr(x)
+        except Exception:
+            return f"<{type(x).__name__} object>"
+        if len(text) > self.maxother:
+            text = f"{text[: self.maxother]}..."
+        return text
+
+
+_REPR = _BoundedRepr()
+
+
+def show(value: object) -> str:
+    """Return a short, safe rendering of a caller's value for an error message.
+
+    Never raises and never returns more than a few hundred characters, whatever
+    the value: deep nesting, megabyte strings, integers of a million digits and
+    objects whose ``repr`` raises are all shown in bounded form. Lone surrogates
+    and control characters come out escaped, as ``repr`` writes them.
+
+    Args:
+        value: Anything a caller passed.
+
+    Returns:
+        A bounded ``repr``-style text.
+
+    Example:
+        >>> show("x" * 1000)
+        "'xxxxxxxx...xxxxxxxx' (1000 characters)"
+        >>> show([[[[[1]]]]])
+        '[[[[...]]]]'
+    """
+    try:
+        text = _REPR.repr(value)
+    except Exception:
+        text = f"<{type(value).__name__} object>"
+    if isinstance(value, str | bytes) and len(value) > _MAX_SHOWN:
+        text = f"{text} ({len(value)} characters)"
+    if len(text) > 4 * _MAX_SHOWN:
+        text = f"{text[: 4 * _MAX_SHOWN]}..."
     return text
+
+
+def _restore(cls: type[ClunealError], args: tuple[Any, ...], state: dict[str, Any]) -> Any:
+    """Rebuild a pickled error without calling its ``__init__`` (see ``__reduce__``)."""
+    error = cls.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error
 
 
 class ClunealError(ValueError):
     """Base class of every error cluneal raises on purpose.
 
+    Every subclass pickles with its attributes (multiprocessing and Dask send
+    errors between processes), whatever its constructor's signature.
+
     Example:
-        >>> import cluneal
+        >>> import cluneal, pickle
         >>> issubclass(cluneal.ClunealError, ValueError)
         True
+        >>> err = pickle.loads(pickle.dumps(UnknownTermError("drug", "aspirin", ["gabapentin"])))
+        >>> err.field, err.value, err.allowed
+        ('drug', 'aspirin', ('gabapentin',))
     """
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_restore, (type(self), self.args, dict(self.__dict__)))
 
-class InvalidQuantityError(ClunealError):
+
+class InvalidArgumentError(ClunealError):
+    """An argument or field has the wrong type or a value outside its range.
+
+    Attributes:
+        field: The name of the argument or field.
+        value: The value received (as given).
+        expected: What it accepts, in words.
+
+    Example:
+        >>> str(InvalidArgumentError("block_threshold", float("nan"), "a finite number"))
+        'block_threshold: got nan; expected a finite number'
+    """
+
+    def __init__(self, field: str, value: object, expected: str) -> None:
+        self.field = field
+        self.value = value
+        self.expected = expected
+        super().__init__(f"{field}: got {show(value)}; expected {expected}")
+
+
+class InvalidQuantityError(InvalidArgumentError):
     """A quantity input was missing its unit, of the wrong kind, or implausible.
 
     Attributes:
@@ -65,12 +156,6 @@ class InvalidQuantityError(ClunealError):
         Traceback (most recent call last):
         cluneal.errors.InvalidQuantityError: weight: got 70; expected ...
     """
-
-    def __init__(self, field: str, value: object, expected: str) -> None:
-        self.field = field
-        self.value = value
-        self.expected = expected
-        super().__init__(f"{field}: got {_show(value)}; expected {expected}")
 
 
 class UnknownTermError(ClunealError):
@@ -92,7 +177,7 @@ class UnknownTermError(ClunealError):
         self.value = value
         self.allowed = tuple(allowed)
         choices = ", ".join(repr(a) for a in self.allowed)
-        super().__init__(f"{field}: got {_show(value)}; expected one of {choices}")
+        super().__init__(f"{field}: got {show(value)}; expected one of {choices}")
 
 
 class InsufficientDataError(ClunealError):
@@ -173,6 +258,3 @@ class MissingExtraError(ClunealError, ImportError):
         ClunealError.__init__(
             self, f'{feature} needs the optional extra: pip install "cluneal[{extra}]"'
         )
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (type(self), (self.extra, self.feature))

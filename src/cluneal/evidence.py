@@ -19,7 +19,6 @@ Example:
 from __future__ import annotations
 
 import tomllib
-from enum import StrEnum
 from functools import cache
 from importlib import resources
 from types import MappingProxyType
@@ -28,6 +27,8 @@ from typing import TYPE_CHECKING, Annotated
 from pydantic import Field, ValidationError, model_validator
 
 from cluneal._base import FrozenModel
+from cluneal._checks import text
+from cluneal._vocabulary import Term
 from cluneal.errors import KnowledgeBaseError, UnknownTermError
 
 if TYPE_CHECKING:
@@ -45,7 +46,7 @@ __all__ = [
 ]
 
 
-class SourceMark(StrEnum):
+class SourceMark(Term):
     """How a fact was checked, or that it is a package decision.
 
     Example:
@@ -82,7 +83,7 @@ _MARK_LABELS = {
 }
 
 
-class EvidenceLevel(StrEnum):
+class EvidenceLevel(Term):
     """How strong the evidence behind a recommendation is, in plain words.
 
     Example:
@@ -287,7 +288,7 @@ def citation(citation_id: str) -> Citation:
     """
     table = _registry()
     try:
-        return table[citation_id]
+        return table[text(citation_id, "citation_id")]
     except KeyError:
         raise UnknownTermError("citation", citation_id, sorted(table)) from None
 

@@ -21,7 +21,6 @@ Example:
 from __future__ import annotations
 
 import tomllib
-from enum import StrEnum
 from functools import cache
 from importlib import resources
 from types import MappingProxyType
@@ -30,6 +29,7 @@ from typing import TYPE_CHECKING, Annotated, Final, Literal, TypeAlias
 from pydantic import Field, TypeAdapter, ValidationError
 
 from cluneal._base import FrozenModel
+from cluneal._vocabulary import Term
 from cluneal.diagnosis import BranchSet, Flag, Guidance, NerveBranch, Side
 from cluneal.errors import ClunealError, KnowledgeBaseError
 from cluneal.evidence import EvidenceLevel, citation
@@ -60,7 +60,7 @@ __all__ = [
 _KNOWLEDGE_FILE: Final = "interventions.toml"
 
 
-class Intervention(StrEnum):
+class Intervention(Term):
     """The interventional treatments of cluneal neuralgia.
 
     Example:
@@ -79,7 +79,7 @@ class Intervention(StrEnum):
         return evidence_for(self)
 
 
-class LocalAnaesthetic(StrEnum):
+class LocalAnaesthetic(Term):
     """Local anaesthetics used for cluneal nerve blocks."""
 
     LIDOCAINE = "lidocaine"
@@ -89,7 +89,7 @@ class LocalAnaesthetic(StrEnum):
     MEPIVACAINE = "mepivacaine"
 
 
-class Corticosteroid(StrEnum):
+class Corticosteroid(Term):
     """Corticosteroids sometimes added to a block's injectate."""
 
     DEXAMETHASONE = "dexamethasone"
@@ -98,7 +98,7 @@ class Corticosteroid(StrEnum):
     BETAMETHASONE = "betamethasone"
 
 
-class RadiofrequencyTechnique(StrEnum):
+class RadiofrequencyTechnique(Term):
     """Radiofrequency techniques reported for the cluneal nerves."""
 
     CONVENTIONAL = "conventional"
@@ -109,7 +109,7 @@ class RadiofrequencyTechnique(StrEnum):
     """Cooled RF (first MCN case: Zheng & Lamer 2019)."""
 
 
-class PnsMode(StrEnum):
+class PnsMode(Term):
     """How a peripheral nerve stimulator is placed."""
 
     TEMPORARY_PERCUTANEOUS = "temporary_percutaneous"
@@ -118,7 +118,7 @@ class PnsMode(StrEnum):
     """A permanently implanted system."""
 
 
-class SurgicalTechnique(StrEnum):
+class SurgicalTechnique(Term):
     """Open surgical options."""
 
     NEUROLYSIS = "neurolysis"

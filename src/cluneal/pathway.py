@@ -20,13 +20,13 @@ Example:
 
 from __future__ import annotations
 
-from enum import StrEnum
 from functools import cache
 from typing import TYPE_CHECKING, Annotated, Any, Final, Literal
 
 from pydantic import Field, Strict, ValidationError
 
 from cluneal._base import FrozenModel, coerce_model
+from cluneal._vocabulary import Term
 from cluneal.diagnosis import (
     DEFAULT_BLOCK_THRESHOLD_PERCENT,
     DiagnosticAssessment,
@@ -61,7 +61,7 @@ _WEEK: Final = ureg.Unit("week")
 _DAYS_PER_WEEK: Final = 7.0
 
 
-class PathwayStep(StrEnum):
+class PathwayStep(Term):
     """A step of the treatment pathway (decision_pathway_next_step)."""
 
     INITIAL_EVALUATION = "initial_evaluation"
@@ -78,7 +78,7 @@ class PathwayStep(StrEnum):
         return self.value.replace("_", " ").capitalize()
 
 
-class OutcomeClass(StrEnum):
+class OutcomeClass(Term):
     """How a treatment went, judged against the thresholds."""
 
     LASTING = "lasting"

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from enum import StrEnum
 from functools import cache
 from types import MappingProxyType
 from typing import Annotated, Any, Final
@@ -24,7 +23,9 @@ from typing import Annotated, Any, Final
 from pydantic import BeforeValidator, field_validator, model_validator
 
 from cluneal._base import FrozenModel
-from cluneal.errors import InvalidQuantityError, KnowledgeBaseError
+from cluneal._checks import choice, flag, text
+from cluneal._vocabulary import Term
+from cluneal.errors import InvalidQuantityError, KnowledgeBaseError, show
 from cluneal.knowledge import read_toml
 from cluneal.units import Age, BodyWeight, Height, Kind, SerumCreatinine, magnitude_in
 
@@ -43,14 +44,14 @@ OLDER_ADULT_AGE_YEARS: Final = 65.0
 """Age from which a patient is an older adult (Beers 2023; decision_start_low)."""
 
 
-class Sex(StrEnum):
+class Sex(Term):
     """Sex as used by the renal equations (Cockcroft-Gault, CKD-EPI 2021)."""
 
     FEMALE = "female"
     MALE = "male"
 
 
-class HepaticImpairment(StrEnum):
+class HepaticImpairment(Term):
     """Degree of hepatic impairment (Child-Pugh A/B/C correspond to mild/moderate/severe)."""
 
     NONE = "none"
@@ -59,7 +60,7 @@ class HepaticImpairment(StrEnum):
     SEVERE = "severe"
 
 
-class Condition(StrEnum):
+class Condition(Term):
     """Conditions the contraindication and alert rules of the knowledge base look for.
 
     Example:
@@ -103,7 +104,7 @@ _CARDIAC = frozenset(
 )
 
 
-class MedicationClass(StrEnum):
+class MedicationClass(Term):
     """Co-medication classes the safety rules use.
 
     Example:
@@ -179,7 +180,7 @@ def classes_of(medication: str) -> frozenset[MedicationClass]:
         >>> sorted(c.value for c in classes_of("Pregabalin"))
         ['antiepileptic', 'gabapentinoid']
     """
-    return _catalogue().get(_normalise_name(medication), frozenset())
+    return _catalogue().get(_normalise_name(text(medication, "medication")), frozenset())
 
 
 def is_recognized_medication(medication: str) -> bool:
@@ -195,19 +196,30 @@ def is_recognized_medication(medication: str) -> bool:
         >>> is_recognized_medication("warfarin"), is_recognized_medication("vitamin d")
         (True, False)
     """
-    return _normalise_name(medication) in _catalogue()
+    return _normalise_name(text(medication, "medication")) in _catalogue()
 
 
 def _normalise_name(name: str) -> str:
     return " ".join(name.split()).casefold()
 
 
-def _medication_names(value: object) -> object:
-    if isinstance(value, str) or not isinstance(value, Iterable):
+def _items(value: object) -> list[object] | None:
+    """The items of a collection field, or ``None`` to let pydantic refuse the value."""
+    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
         # A single string would otherwise be read as a sequence of letters.
+        return None
+    try:
+        return list(value)
+    except Exception:
+        return None
+
+
+def _medication_names(value: object) -> object:
+    items = _items(value)
+    if items is None:
         return value
     names: list[str] = []
-    for item in value:
+    for item in items:
         if not isinstance(item, str):
             return value  # let pydantic name the bad item
         name = _normalise_name(item)
@@ -222,13 +234,12 @@ def _medication_names(value: object) -> object:
 
 
 def _unique_sorted(value: object) -> object:
-    if isinstance(value, str) or not isinstance(value, Iterable):
+    items = _items(value)
+    if items is None:
         return value
-    items = list(value)
-    try:
-        return tuple(sorted(set(items), key=str))
-    except TypeError:
-        return tuple(items)  # unhashable items: pydantic reports them
+    if not all(isinstance(item, str) for item in items):
+        return tuple(items)  # pydantic names the bad item (hashing it could raise anything)
+    return tuple(sorted(set(items)))
 
 
 MedicationNames = Annotated[tuple[str, ...], BeforeValidator(_medication_names)]
@@ -286,7 +297,7 @@ class Patient(FrozenModel):
         # "no" or 0 must not become False: a clinical flag is a real boolean.
         if value is None or isinstance(value, bool):
             return value
-        msg = f"got {value!r}; expected true or false"
+        msg = f"got {show(value)}; expected true or false"
         raise ValueError(msg)
 
     @model_validator(mode="after")
@@ -338,7 +349,7 @@ class Patient(FrozenModel):
         Returns:
             ``True`` when it is recorded.
         """
-        return Condition(condition) in self.conditions
+        return choice(condition, Condition, "condition") in self.conditions
 
     @property
     def medication_classes(self) -> frozenset[MedicationClass]:
@@ -367,6 +378,8 @@ class Patient(FrozenModel):
             >>> p.medications_in(MedicationClass.OPIOID)
             ('oxycodone',)
         """
+        cls = choice(cls, MedicationClass, "cls")
+        include_recent = flag(include_recent, "include_recent")
         pool = self.medications + (self.recent_medications if include_recent else ())
         return tuple(sorted({m for m in pool if cls in classes_of(m)}))
 

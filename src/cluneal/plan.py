@@ -21,13 +21,13 @@ Example:
 
 from __future__ import annotations
 
-from enum import StrEnum
 from functools import cache
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import ValidationError
 
 from cluneal._base import FrozenModel, coerce_model
+from cluneal._vocabulary import Term
 from cluneal.alerts import SafetyAlert, Severity, sort_alerts
 from cluneal.complementary import ComplementaryMeasure, complementary_care
 from cluneal.diagnosis import (
@@ -63,7 +63,7 @@ __all__ = [
 SAFETY_STATEMENT = "cluneal supports clinical decisions; it does not make them."
 
 
-class ChoiceStatus(StrEnum):
+class ChoiceStatus(Term):
     """What happened to a candidate drug in the selection."""
 
     CHOSEN = "chosen"

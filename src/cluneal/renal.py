@@ -16,13 +16,13 @@ Example:
 
 from __future__ import annotations
 
-from enum import StrEnum
 from functools import cache
 from typing import Final
 
 from pydantic import ValidationError
 
 from cluneal._base import FrozenModel, coerce_model
+from cluneal._vocabulary import Term
 from cluneal.alerts import SafetyAlert, Severity
 from cluneal.errors import (
     InsufficientDataError,
@@ -67,7 +67,7 @@ _KG: Final = ureg.Unit("kilogram")
 _CM_PER_INCH: Final = 2.54
 
 
-class WeightBasis(StrEnum):
+class WeightBasis(Term):
     """Which body weight Cockcroft-Gault uses (decision_obesity_weight_basis).
 
     Passing none (``weight_basis=None``) asks for the package default: actual
@@ -83,7 +83,7 @@ class WeightBasis(StrEnum):
     """IBW + 0.4 x (actual - IBW), used in obesity (needs a height of at least 152.4 cm)."""
 
 
-class RenalBand(StrEnum):
+class RenalBand(Term):
     """The renal dosing band, from Cockcroft-Gault CrCl (decision_renal_band_boundaries).
 
     Example:
@@ -109,7 +109,7 @@ class RenalBand(StrEnum):
 _BAND_ORDER: Final = (RenalBand.NORMAL, RenalBand.MODERATE, RenalBand.SEVERE, RenalBand.END_STAGE)
 
 
-class GfrCategory(StrEnum):
+class GfrCategory(Term):
     """KDIGO GFR categories (unchanged in 2021), from eGFR in mL/min/1.73 m²."""
 
     G1 = "G1"

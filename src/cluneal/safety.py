@@ -16,13 +16,12 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from cluneal._checks import collection
 from cluneal.alerts import SafetyAlert, sort_alerts
 from cluneal.drug import Drug
-from cluneal.errors import UnknownTermError
 from cluneal.evidence import SourceMark
 from cluneal.knowledge.drugs import parse_drug
 from cluneal.knowledge.safety_rules import (
@@ -33,6 +32,9 @@ from cluneal.knowledge.safety_rules import (
     safety_rules,
 )
 from cluneal.patient import Condition, HepaticImpairment, Patient, classes_of
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 __all__ = ["check_regimen", "parse_drugs", "screen"]
 
@@ -49,8 +51,8 @@ def parse_drugs(drugs: object) -> tuple[Drug, ...]:
         The drugs in the order of :class:`~cluneal.Drug`.
 
     Raises:
-        UnknownTermError: An item is not one of the six drugs, or ``drugs`` is
-            not a collection.
+        UnknownTermError: An item is not one of the six drugs.
+        InvalidArgumentError: ``drugs`` is not a collection.
 
     Example:
         >>> parse_drugs(["tramadol", "Gabapentin", "tramadol"])
@@ -58,9 +60,8 @@ def parse_drugs(drugs: object) -> tuple[Drug, ...]:
     """
     if isinstance(drugs, str | Drug):
         drugs = (drugs,)
-    if not isinstance(drugs, Iterable):
-        raise UnknownTermError("drugs", drugs, [d.value for d in Drug])
-    chosen = {parse_drug(item, "drugs") for item in drugs}
+    items = collection(drugs, "drugs", what="drug names")
+    chosen = {parse_drug(item, "drugs") for item in items}
     return tuple(d for d in Drug if d in chosen)
 
 

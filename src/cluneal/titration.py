@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Final, Literal
 from pydantic import Field, GetJsonSchemaHandler, computed_field, model_validator
 
 from cluneal._base import FrozenModel
+from cluneal._checks import number
 from cluneal._compose import ComposedStep, Regimen, compose_steps, formulary
 from cluneal._numbers import clinical_number
 from cluneal.alerts import SafetyAlert, Severity, sort_alerts
@@ -402,6 +403,7 @@ class TitrationSchedule(FrozenModel):
             >>> s.dose_on(10).dose_mg
             3.0
         """
+        day = int(number(day, "day", minimum=0, integer=True))
         current = self.steps[0]
         for step in self.steps:
             if step.day > day:

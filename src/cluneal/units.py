@@ -28,10 +28,10 @@ Example:
 from __future__ import annotations
 
 import math
+import numbers
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
 from importlib import resources
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Annotated, Any, Final, TypeAlias
@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Final, TypeAlias
 import pint
 from pydantic_core import core_schema
 
+from cluneal._vocabulary import Term
 from cluneal.errors import InvalidQuantityError
 
 if TYPE_CHECKING:
@@ -155,7 +156,7 @@ _UCUM_BY_UNIT: Final[Mapping[object, str]] = MappingProxyType(
 )
 
 
-class Kind(StrEnum):
+class Kind(Term):
     """The kinds of quantity cluneal accepts, each with its own units and range."""
 
     AGE = "age"
@@ -406,7 +407,7 @@ def _resolve_kind(field_name: str, kind: QuantityKind | Kind | None) -> Quantity
 
 
 def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
 def parse_quantity(
@@ -507,9 +508,18 @@ def quantity_in(magnitude: float, ucum: str) -> Quantity:
 
 
 def _finite(magnitude: object, value: object, field_name: str, spec: QuantityKind) -> float:
-    if not _is_number(magnitude) or not math.isfinite(magnitude):  # type: ignore[arg-type]
-        raise InvalidQuantityError(field_name, value, f"a finite number: {spec.expected()}")
-    return magnitude  # type: ignore[return-value]
+    expected = f"a finite number: {spec.expected()}"
+    if not _is_number(magnitude):
+        raise InvalidQuantityError(field_name, value, expected)
+    try:
+        # An int beyond the float range overflows here, before any arithmetic.
+        result = float(magnitude)  # type: ignore[arg-type]
+    except (OverflowError, ValueError, TypeError):
+        raise InvalidQuantityError(field_name, value, expected) from None
+    if not math.isfinite(result):
+        raise InvalidQuantityError(field_name, value, expected)
+    # Keep an int as an int (78 years stays 78 in JSON); other real types become floats.
+    return magnitude if type(magnitude) in (int, float) else result  # type: ignore[return-value]
 
 
 def _code_for_unit(unit: object, spec: QuantityKind) -> str | None:

@@ -46,11 +46,14 @@ from cluneal import (
     UnknownTermError,
     citation,
 )
+from cluneal._checks import collection, instance, text
 from cluneal._format import citation_url
+from cluneal.alerts import SafetyAlert
+from cluneal.errors import InvalidArgumentError
 from cluneal.knowledge.codes import code_tables
 from cluneal.pathway import PathwayStep, pathway_transitions
-from cluneal.plan import SAFETY_STATEMENT
-from cluneal.titration import Timing
+from cluneal.plan import SAFETY_STATEMENT, CarePlan
+from cluneal.titration import Timing, TitrationSchedule
 from cluneal.units import UCUM_SYSTEM
 
 if TYPE_CHECKING:
@@ -58,11 +61,8 @@ if TYPE_CHECKING:
     from types import ModuleType
 
     from cluneal import (
-        CarePlan,
         Citation,
         ComplementaryMeasure,
-        SafetyAlert,
-        TitrationSchedule,
         TitrationStep,
     )
     from cluneal.pathway import Transition
@@ -177,13 +177,11 @@ def _subject(patient_reference: object) -> dict[str, str]:
     # Typed `object`: callers outside mypy may pass anything, and must get a ClunealError.
     if patient_reference is None:
         return {"display": _NO_PATIENT}
-    if not isinstance(patient_reference, str) or not patient_reference.strip():
-        msg = (
-            f"patient_reference: got {patient_reference!r:.80}; expected a FHIR reference "
-            "such as 'Patient/123', or None"
-        )
-        raise ClunealError(msg)
-    return {"reference": patient_reference}
+    reference = text(patient_reference, "patient_reference")
+    if not reference.strip():
+        expected = "a FHIR reference such as 'Patient/123', or None"
+        raise InvalidArgumentError("patient_reference", patient_reference, expected)
+    return {"reference": reference}
 
 
 def _fhir_id(rule_id: str) -> str:
@@ -385,6 +383,7 @@ def medication_request(
         >>> mr["dosageInstruction"][0]["maxDosePerPeriod"]["numerator"]["value"]
         4.5
     """
+    schedule = instance(schedule, TitrationSchedule, "schedule")
     cap = {
         "numerator": _quantity(schedule.max_daily_dose_mg, "mg"),
         "denominator": _quantity(1, "d"),
@@ -416,7 +415,7 @@ def detected_issue(
     alert: SafetyAlert,
     *,
     patient_reference: str | None = None,
-    implicated: Sequence[str] = (),
+    implicated: Sequence[str] | str = (),
 ) -> dict[str, Any]:
     """Export a safety alert as a FHIR R4 ``DetectedIssue``.
 
@@ -432,7 +431,8 @@ def detected_issue(
         alert: The alert.
         patient_reference: A FHIR reference to the patient, or ``None``.
         implicated: References to the resources the alert concerns
-            (e.g. a MedicationRequest's ``urn:uuid:...``).
+            (e.g. a MedicationRequest's ``urn:uuid:...``); one string is one
+            reference, never a sequence of letters.
 
     Returns:
         The resource, with a deterministic ``id``.
@@ -450,6 +450,11 @@ def detected_issue(
         >>> issue["severity"], issue["code"]["coding"][0]["code"]
         ('high', 'interaction.tramadol.ssri_snri')
     """
+    alert = instance(alert, SafetyAlert, "alert")
+    references = (
+        (implicated,) if isinstance(implicated, str) else collection(implicated, "implicated")
+    )
+    references = tuple(text(ref, "implicated") for ref in references)
     drugs = " + ".join(alert.drugs)
     issue: _Resource = {
         "resourceType": "DetectedIssue",
@@ -461,8 +466,8 @@ def detected_issue(
         "severity": SEVERITY_MAP[alert.severity],
         "patient": _subject(patient_reference),
     }
-    if implicated:
-        issue["implicated"] = [{"reference": ref} for ref in implicated]
+    if references:
+        issue["implicated"] = [{"reference": ref} for ref in references]
     issue["evidence"] = [{"detail": [{"display": _citation_text(alert.citation)}]}]
     issue["detail"] = alert.message
     url = _citation_url(alert.citation)
@@ -655,6 +660,7 @@ def bundle(plan: CarePlan, *, patient_reference: str | None = None) -> dict[str,
         >>> b == bundle(care_plan(Patient(age=40, sex="female"), Findings()))
         True
     """
+    plan = instance(plan, CarePlan, "plan")
     subject = _subject(patient_reference)
     requests = [
         medication_request(s, patient_reference=patient_reference) for s in plan.medications

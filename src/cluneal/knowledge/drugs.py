@@ -17,7 +17,6 @@ Example:
 
 from __future__ import annotations
 
-from enum import StrEnum
 from functools import cache
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Annotated, Literal
@@ -25,6 +24,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 from pydantic import Field, ValidationError, model_validator
 
 from cluneal._base import FrozenModel
+from cluneal._vocabulary import Term
 from cluneal.alerts import Severity
 from cluneal.drug import Drug
 from cluneal.errors import KnowledgeBaseError, UnknownTermError
@@ -63,7 +63,7 @@ RuleId = Annotated[str, Field(pattern=r"^[a-z0-9_]+(\.[a-z0-9_]+)+$")]
 PositiveMg = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 
 
-class ProtocolName(StrEnum):
+class ProtocolName(Term):
     """The two titration protocols (decision_default_protocols).
 
     Example:
@@ -77,7 +77,7 @@ class ProtocolName(StrEnum):
     """For older adults, reduced renal function or hepatic impairment."""
 
 
-class Timing(StrEnum):
+class Timing(Term):
     """When in the day the doses of a step are taken.
 
     Example:

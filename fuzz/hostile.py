@@ -1,0 +1,649 @@
+"""Hostile inputs against the public Python API: every call is refused cleanly or accepted soundly.
+
+Each target is one public function, method or model entry point. Hypothesis
+draws its arguments, each either a valid value (so the call reaches deep code)
+or a hostile one (huge integers, NaN, lone surrogates, control characters,
+megabyte strings, deep nesting, extreme dates, foreign objects whose ``repr``
+raises, wrong types). Every call ends in one of three ways:
+
+* **refused**: :class:`cluneal.ClunealError` or pydantic's ``ValidationError``,
+  with a bounded message that encodes as UTF-8;
+* **accepted**: a result whose JSON (when it has one) is strict JSON with no NaN
+  or infinity, and whose text encodes as UTF-8;
+* **unexpected**: anything else, counted by kind (exception type and the
+  target), including an accepted result that holds a non-finite number.
+
+``python fuzz/hostile.py --examples 100000`` runs it (``nox -s fuzz``); the CI
+slice in ``tests/test_fuzz_slice.py`` runs a few hundred derandomised calls.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import math
+import sys
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+import pint
+from hypothesis import HealthCheck, Phase, given, seed, settings
+from hypothesis import strategies as st
+from pydantic import BaseModel, ValidationError
+
+import cluneal
+import cluneal.fhir
+from cluneal.case import Case
+from cluneal.errors import ClunealError
+from cluneal.units import quantity_in
+
+MAX_MESSAGE = 20_000
+"""An error message longer than this is unexpected: messages echo inputs in bounded form."""
+
+
+class _RaisingRepr:
+    """A caller's object whose repr, str, eq and hash all raise."""
+
+    def __repr__(self) -> str:
+        raise RuntimeError("hostile repr")
+
+    def __str__(self) -> str:
+        raise RuntimeError("hostile str")
+
+    def __eq__(self, other: object) -> bool:
+        raise RuntimeError("hostile eq")
+
+    def __hash__(self) -> int:
+        raise RuntimeError("hostile hash")
+
+
+class _HugeRepr:
+    def __repr__(self) -> str:
+        return "x" * 1_000_000
+
+
+class _FloatLike(float):
+    """A float subclass, finite but odd."""
+
+
+def _deep_list(depth: int) -> object:
+    value: object = 1
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+def _deep_dict(depth: int) -> object:
+    value: object = {"value": 1, "unit": "kg"}
+    for _ in range(depth):
+        value = {"value": value, "unit": "kg"}
+    return value
+
+
+_FOREIGN = pint.UnitRegistry()
+
+HOSTILE_TEXT = [
+    "",
+    " ",
+    "\ud800",
+    "70 kg\ud800",
+    "\x00",
+    "70\x00kg",
+    "a\x1b[31mred",
+    "gabapentin\n",
+    "nan mg",
+    "inf kg",
+    "-inf kg",
+    "1e309 kg",
+    "1e-400 kg",
+    "-70 kg",
+    "+70 kg",
+    "70",
+    "70 furlongs",
+    "900 kg",
+    "154 lb",
+    "2*3 mg",
+    "__import__('os')",
+    "Patient/1",
+    "9999-12-31",
+    "0001-01-01",
+    "2026-02-30",
+    "female",
+    "FEMALE",
+    "gabapentin",
+    "Gabapentin",
+    "superior",
+    "iliac_crest",
+    "nerve_block",
+    "12 weeks",
+    "0 weeks",
+    "\u212akg",
+    "70 \u212ag",
+    "７０ kg",
+    "70 kg kg",
+]
+
+_UNITS = ["mg", "kg", "lb", "g", "cm", "in", "mg/dL", "umol/L", "mg/d", "mL/min", "d", "wk", "a"]
+
+
+def _numbers() -> st.SearchStrategy[object]:
+    return st.one_of(
+        st.integers(),
+        st.integers(min_value=2**1000, max_value=2**1100),
+        # Built lazily: Hypothesis itself cannot repr an int of 5000 digits.
+        st.builds(lambda: 10**400),
+        st.builds(lambda: -(10**400)),
+        st.builds(lambda: 2**1024),
+        st.builds(lambda: 10**5000),
+        st.floats(),
+        st.sampled_from([math.nan, math.inf, -math.inf, -0.0, 1e308, 5e-324, -1.0]),
+        st.sampled_from([Decimal("NaN"), Decimal("1e400"), Fraction(1, 3), _FloatLike(70.0)]),
+        st.complex_numbers(max_magnitude=1e3),
+    )
+
+
+def _quantities() -> st.SearchStrategy[object]:
+    magnitudes = st.one_of(_numbers().filter(lambda v: not isinstance(v, complex)), st.just(70))
+    units = st.sampled_from([*_UNITS, "degC", "meter ** 2", "dimensionless"])
+
+    def own(m: Any, u: str) -> object:
+        try:
+            return cluneal.Q_(m, u)
+        except Exception:
+            return m
+
+    def foreign(m: Any, u: str) -> object:
+        try:
+            return _FOREIGN.Quantity(m, u)
+        except Exception:
+            return m
+
+    return st.one_of(st.builds(own, magnitudes, units), st.builds(foreign, magnitudes, units))
+
+
+_DEEP_LIST = _deep_list(20_000)
+_DEEP_DICT = _deep_dict(5_000)
+_LONG_TEXT = "x" * 1_000_000
+_LONG_NUMBER_TEXT = "7" * 5000 + " kg"
+
+
+def hostile() -> st.SearchStrategy[object]:
+    """Values no public function should choke on (it may refuse them)."""
+    return _HOSTILE
+
+
+def _hostile() -> st.SearchStrategy[object]:
+    scalars = st.one_of(
+        st.none(),
+        st.booleans(),
+        _numbers(),
+        st.text(max_size=12),
+        st.text(st.characters(codec=None, categories=None), max_size=12),
+        st.sampled_from(HOSTILE_TEXT),
+        st.binary(max_size=8),
+        st.dates(),
+        st.datetimes(),
+        st.sampled_from([dt.date.max, dt.date.min, dt.date(9999, 12, 1), dt.timedelta(days=3)]),
+        _quantities(),
+        st.fixed_dictionaries(
+            {
+                "value": st.one_of(_numbers(), st.text(max_size=5), st.none()),
+                "unit": st.one_of(st.sampled_from(_UNITS), st.text(max_size=5), st.integers()),
+            }
+        ),
+        # Objects Hypothesis should not repr (it reprs sampled_from's elements).
+        st.builds(_RaisingRepr),
+        st.builds(_HugeRepr),
+        st.builds(lambda: _DEEP_LIST),
+        st.builds(lambda: _DEEP_DICT),
+        st.builds(lambda: _LONG_TEXT),
+        st.builds(lambda: _LONG_NUMBER_TEXT),
+        st.sampled_from(
+            [
+                object(),
+                cluneal.Drug.GABAPENTIN,
+                cluneal.Sex.FEMALE,
+                cluneal.NerveBranch.SUPERIOR,
+                cluneal.Intervention.NERVE_BLOCK,
+                cluneal.PathwayStep.MAINTAIN,
+                Ellipsis,
+                NotImplemented,
+                int,
+                print,
+                iter([1, 2]),
+                range(3),
+                frozenset({"a", "b"}),
+            ]
+        ),
+    )
+    return st.recursive(
+        scalars,
+        lambda children: st.one_of(
+            st.lists(children, max_size=3),
+            st.tuples(children, children),
+            st.dictionaries(st.sampled_from(["value", "unit", "age", "sex", "x"]), children),
+        ),
+        max_leaves=6,
+    )
+
+
+_HOSTILE = _hostile()
+
+
+def either(valid: st.SearchStrategy[object]) -> st.SearchStrategy[object]:
+    """Mostly a valid value (so the call goes deep), sometimes a hostile one."""
+    return st.one_of(valid, valid, hostile())
+
+
+# Valid building blocks -----------------------------------------------------
+
+_SEXES = st.sampled_from(["female", "male"])
+_CONDITIONS = st.lists(st.sampled_from([c.value for c in cluneal.Condition]), max_size=3)
+_MEDICATIONS = st.lists(
+    st.sampled_from(["sertraline", "phenelzine", "oxycodone", "warfarin", "apixaban", "vitamin d"]),
+    max_size=3,
+)
+
+
+def patient_fields() -> st.SearchStrategy[dict[str, object]]:
+    """Patient keyword arguments, each valid or hostile."""
+    return st.fixed_dictionaries(
+        {"age": either(st.integers(18, 100)), "sex": either(_SEXES)},
+        optional={
+            "weight": either(st.sampled_from(["70 kg", "154 lb", {"value": 60, "unit": "kg"}])),
+            "height": either(st.sampled_from(["175 cm", "1.6 m", "66 in"])),
+            "serum_creatinine": either(st.sampled_from(["1.1 mg/dL", "97 umol/L", "3.5 mg/dL"])),
+            "on_dialysis": either(st.booleans()),
+            "hepatic_impairment": either(st.sampled_from(["none", "mild", "moderate", "severe"])),
+            "conditions": either(_CONDITIONS),
+            "medications": either(_MEDICATIONS),
+            "hla_b_1502": either(st.sampled_from([None, True, False])),
+        },
+    )
+
+
+def valid_patients() -> st.SearchStrategy[cluneal.Patient]:
+    """Valid patients only."""
+    return st.builds(
+        cluneal.Patient,
+        age=st.integers(18, 100),
+        sex=_SEXES,
+        weight=st.sampled_from([None, "70 kg", "154 lb", "45 kg"]),
+        height=st.sampled_from([None, "175 cm", "160 cm"]),
+        serum_creatinine=st.sampled_from([None, "1.1 mg/dL", "97 umol/L", "3.5 mg/dL"]),
+        on_dialysis=st.booleans(),
+        medications=_MEDICATIONS,
+    )
+
+
+def findings_data() -> st.SearchStrategy[object]:
+    """Findings as JSON-style mappings, each part valid or hostile."""
+    pain = st.fixed_dictionaries(
+        {
+            "low_back_pain": either(st.booleans()),
+            "deep_aching_poorly_localized": either(st.booleans()),
+        }
+    )
+    tender = st.lists(
+        st.fixed_dictionaries(
+            {
+                "site": either(st.sampled_from(["iliac_crest", "caudal_to_psis", "other"])),
+                "reproduces_pain": either(st.booleans()),
+            }
+        ),
+        max_size=2,
+    )
+    block = st.fixed_dictionaries(
+        {
+            "branches": either(st.lists(st.sampled_from(["superior", "middle"]), max_size=2)),
+            "relief_percent": either(st.integers(0, 100)),
+        },
+        optional={"relief_duration": either(st.sampled_from(["3 weeks", "2 days", "6 months"]))},
+    )
+    return st.fixed_dictionaries(
+        {}, optional={"pain": either(pain), "tender_points": either(tender), "block": either(block)}
+    )
+
+
+def valid_findings() -> st.SearchStrategy[cluneal.Findings]:
+    """Findings that validate (hostile parts filtered out)."""
+
+    def build(data: object) -> cluneal.Findings | None:
+        try:
+            return cluneal.Findings.model_validate(data)
+        except (ClunealError, ValidationError):
+            return None
+
+    return st.builds(build, findings_data()).filter(lambda f: f is not None)  # type: ignore[return-value]
+
+
+def history_data() -> st.SearchStrategy[object]:
+    """Care histories as JSON-style mappings."""
+    outcome = st.fixed_dictionaries(
+        {
+            "intervention": either(st.sampled_from([i.value for i in cluneal.Intervention])),
+            "relief_percent": either(st.integers(0, 100)),
+            "relief_duration": either(st.sampled_from(["3 weeks", "6 months", "1 days"])),
+        }
+    )
+    return st.fixed_dictionaries({"outcomes": either(st.lists(outcome, max_size=3))})
+
+
+_DRUGS = st.sampled_from([d.value for d in cluneal.Drug])
+
+
+@dataclass
+class Report:
+    """Counts of one run."""
+
+    tried: int = 0
+    refused: int = 0
+    accepted: int = 0
+    unexpected: Counter[str] = field(default_factory=Counter)
+    non_finite_accepted: int = 0
+    examples: dict[str, str] = field(default_factory=dict)
+    per_target: Counter[str] = field(default_factory=Counter)
+
+    def as_dict(self) -> dict[str, object]:
+        """The report as JSON-ready data."""
+        return {
+            "tried": self.tried,
+            "refused": self.refused,
+            "accepted": self.accepted,
+            "unexpected": sum(self.unexpected.values()),
+            "accepted_non_finite": self.non_finite_accepted,
+            "unexpected_kinds": dict(sorted(self.unexpected.items())),
+            "targets": len(self.per_target),
+        }
+
+
+class _NonFiniteError(Exception):
+    """An accepted result holds NaN or infinity."""
+
+
+def _reject_constant(token: str) -> object:
+    raise _NonFiniteError(token)
+
+
+def check_result(result: object) -> None:
+    """Check an accepted result is sound: strict JSON, finite numbers, UTF-8 text."""
+    if isinstance(result, BaseModel):
+        text = result.model_dump_json()
+        json.loads(text, parse_constant=_reject_constant)
+        str(result).encode("utf-8")
+    elif isinstance(result, pint.Quantity):
+        if not math.isfinite(float(result.magnitude)):
+            raise _NonFiniteError(repr(result))
+    elif isinstance(result, dict | list | tuple):
+        json.dumps(result, allow_nan=False, default=_json_default).encode("utf-8")
+    elif isinstance(result, str):
+        result.encode("utf-8")
+    elif isinstance(result, float) and not math.isfinite(result):
+        raise _NonFiniteError(repr(result))
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, BaseModel):
+        return json.loads(value.model_dump_json(), parse_constant=_reject_constant)
+    if isinstance(value, pint.Quantity):
+        return [float(value.magnitude), str(value.units)]
+    return str(value)
+
+
+def check_refusal(exc: BaseException) -> None:
+    """Check a refusal is well formed: bounded, UTF-8, picklable class."""
+    message = str(exc)
+    if len(message) > MAX_MESSAGE:
+        raise AssertionError(f"message of {len(message)} characters")
+    message.encode("utf-8")
+
+
+def call(report: Report, target: str, thunk: Callable[[], object]) -> None:
+    """Run one call and count how it ended."""
+    report.tried += 1
+    report.per_target[target] += 1
+    try:
+        result = thunk()
+    except (ClunealError, ValidationError) as exc:
+        try:
+            check_refusal(exc)
+        except Exception as bad:
+            _unexpected(report, target, f"bad refusal {type(bad).__name__}", bad)
+            return
+        report.refused += 1
+        return
+    except RecursionError as exc:
+        _unexpected(report, target, "RecursionError", exc)
+        return
+    except Exception as exc:
+        _unexpected(report, target, type(exc).__name__, exc)
+        return
+    try:
+        check_result(result)
+    except _NonFiniteError as exc:
+        report.non_finite_accepted += 1
+        _unexpected(report, target, "accepted non-finite", exc)
+        return
+    except Exception as exc:
+        _unexpected(report, target, f"unsound result {type(exc).__name__}", exc)
+        return
+    report.accepted += 1
+
+
+def _unexpected(report: Report, target: str, kind: str, exc: BaseException) -> None:
+    key = f"{target}: {kind}"
+    report.unexpected[key] += 1
+    if key not in report.examples:
+        import traceback
+
+        frames = traceback.extract_tb(exc.__traceback__)[-6:]
+        where = " <- ".join(f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno}" for f in reversed(frames))
+        report.examples[key] = f"{cluneal.errors.show(str(exc))} at {where}"
+
+
+# Targets -------------------------------------------------------------------
+
+Draw = Callable[[st.SearchStrategy[Any]], Any]
+
+
+def _patient_or_hostile(draw: Draw) -> object:
+    return draw(st.one_of(valid_patients(), valid_patients(), patient_fields(), hostile()))
+
+
+def _schedule(draw: Draw) -> cluneal.TitrationSchedule | None:
+    try:
+        return cluneal.titration_schedule(draw(_DRUGS), draw(valid_patients()))
+    except ClunealError:
+        return None
+
+
+def _plan(draw: Draw) -> cluneal.CarePlan:
+    return cluneal.care_plan(draw(valid_patients()), draw(valid_findings()))
+
+
+TARGETS: dict[str, Callable[[Draw], object]] = {
+    "Patient(**fields)": lambda d: cluneal.Patient(**d(patient_fields())),
+    "Patient.model_validate": lambda d: cluneal.Patient.model_validate(
+        d(st.one_of(patient_fields(), hostile()))
+    ),
+    "Findings.model_validate": lambda d: cluneal.Findings.model_validate(
+        d(st.one_of(findings_data(), hostile()))
+    ),
+    "CareHistory.model_validate": lambda d: cluneal.CareHistory.model_validate(
+        d(st.one_of(history_data(), hostile()))
+    ),
+    "Case.model_validate": lambda d: Case.model_validate(
+        d(
+            st.fixed_dictionaries(
+                {"patient": either(patient_fields())},
+                optional={
+                    "findings": either(findings_data()),
+                    "history": either(history_data()),
+                    "start_date": either(st.sampled_from(["2026-03-02", "2999-12-31"])),
+                },
+            )
+        )
+    ),
+    "Case.model_validate_json": lambda d: Case.model_validate_json(
+        d(
+            st.one_of(
+                st.binary(max_size=64),
+                st.text(max_size=64),
+                st.sampled_from(
+                    [
+                        '{"patient": {"age": 1e999, "sex": "male"}}',
+                        '{"patient": {"age": NaN, "sex": "male"}}',
+                        '{"patient": {"age": 70, "sex": "male\\ud800"}}',
+                        '{"patient": {"age": 70, "sex": "male"}, "start_date": "9999-12-31"}',
+                        "[" * 10_000 + "]" * 10_000,
+                        '{"patient": ' * 3000 + "1" + "}" * 3000,
+                        '{"patient": {"age": 70, "sex": "male", "medications": "warfarin"}}',
+                    ]
+                ),
+            )
+        )
+    ),
+    "titration_schedule": lambda d: cluneal.titration_schedule(
+        d(either(_DRUGS)),
+        _patient_or_hostile(d),
+        d(either(st.sampled_from([None, "1800 mg/d", "300 mg/day", "1 g/d"]))),
+        start_date=d(either(st.sampled_from([None, "2026-03-02", dt.date(2999, 12, 31)]))),
+        protocol=d(either(st.sampled_from([None, "standard", "start_low"]))),
+        weight_basis=d(either(st.sampled_from(["actual", "ideal", "adjusted"]))),
+    ),
+    "check_regimen": lambda d: cluneal.check_regimen(
+        d(either(st.lists(_DRUGS, max_size=3))), _patient_or_hostile(d)
+    ),
+    "creatinine_clearance": lambda d: cluneal.creatinine_clearance(
+        _patient_or_hostile(d), d(either(st.sampled_from(["actual", "ideal", "adjusted"])))
+    ),
+    "estimate_creatinine_clearance": lambda d: cluneal.estimate_creatinine_clearance(
+        _patient_or_hostile(d), d(either(st.sampled_from(["actual", "ideal", "adjusted"])))
+    ),
+    "egfr": lambda d: cluneal.egfr(_patient_or_hostile(d)),
+    "egfr_ckd_epi_2021": lambda d: cluneal.egfr_ckd_epi_2021(_patient_or_hostile(d)),
+    "ideal_body_weight": lambda d: cluneal.ideal_body_weight(_patient_or_hostile(d)),
+    "assess_renal_function": lambda d: cluneal.assess_renal_function(
+        _patient_or_hostile(d), d(either(st.sampled_from(["actual", "ideal", "adjusted"])))
+    ),
+    "renal_band": lambda d: cluneal.renal_band(
+        d(either(st.sampled_from(["30 mL/min", cluneal.Q_(45.0, "mL/min")])))
+    ),
+    "gfr_category": lambda d: cluneal.gfr_category(
+        d(either(st.sampled_from(["30 mL/min/1.73m2", quantity_in(95.0, "mL/min/{1.73_m2}")])))
+    ),
+    "assess_diagnosis": lambda d: cluneal.assess_diagnosis(
+        d(st.one_of(valid_findings(), findings_data(), hostile())),
+        block_threshold=d(either(st.sampled_from([50, 70.0, 100]))),
+    ),
+    "next_step": lambda d: cluneal.next_step(
+        d(st.one_of(valid_findings(), findings_data(), hostile())),
+        d(either(history_data())),
+        block_threshold=d(either(st.sampled_from([50, 80]))),
+        lasting_relief=d(either(st.sampled_from(["12 weeks", "3 months"]))),
+    ),
+    "care_plan": lambda d: cluneal.care_plan(
+        _patient_or_hostile(d),
+        d(st.one_of(valid_findings(), findings_data(), hostile())),
+        d(st.one_of(st.none(), history_data(), hostile())),
+        start_date=d(either(st.sampled_from([None, "2026-03-02"]))),
+        block_threshold=d(either(st.sampled_from([50, 80]))),
+        lasting_relief=d(either(st.sampled_from(["12 weeks", "3 months"]))),
+        weight_basis=d(either(st.sampled_from(["actual", "ideal", "adjusted"]))),
+    ),
+    "complementary_care": lambda d: cluneal.complementary_care(_patient_or_hostile(d)),
+    "citation": lambda d: cluneal.citation(d(either(st.sampled_from(["beers_2023", "x"])))),
+    "evidence_for": lambda d: cluneal.evidence_for(
+        d(either(st.sampled_from([i.value for i in cluneal.Intervention])))
+    ),
+    "parse_procedure": lambda d: cluneal.parse_procedure(d(hostile())),
+    "pathway_mermaid": lambda d: cluneal.pathway_mermaid(
+        d(either(st.sampled_from([None, "maintain", cluneal.PathwayStep.MAINTAIN])))
+    ),
+    "pathway_dot": lambda d: cluneal.pathway_dot(
+        d(either(st.sampled_from([None, "maintain", cluneal.PathwayStep.MAINTAIN])))
+    ),
+    "Patient.has": lambda d: d(valid_patients()).has(d(either(st.just("pregnancy")))),
+    "Patient.medications_in": lambda d: d(valid_patients()).medications_in(
+        d(either(st.just(cluneal.MedicationClass.OPIOID))),
+        include_recent=d(either(st.booleans())),
+    ),
+    "TitrationSchedule.dose_on": lambda d: (
+        None if (s := _schedule(d)) is None else s.dose_on(d(either(st.integers(0, 200))))
+    ),
+    "DiagnosticAssessment.criterion": lambda d: cluneal.assess_diagnosis(
+        d(valid_findings())
+    ).criterion(d(either(st.sampled_from(["pain_pattern", "tender_point", "block"])))),
+    "fhir.medication_request": lambda d: cluneal.fhir.medication_request(
+        d(st.one_of(st.builds(lambda: None), hostile())) if d(st.booleans()) else _schedule(d),
+        **d(st.fixed_dictionaries({}, optional={"patient_reference": hostile()})),
+    ),
+    "fhir.detected_issue": lambda d: cluneal.fhir.detected_issue(
+        d(st.sampled_from(cluneal.check_regimen(["tramadol"], {"age": 70, "sex": "male"})))
+        if d(st.booleans())
+        else d(hostile()),
+        patient_reference=d(either(st.sampled_from([None, "Patient/1"]))),
+        implicated=d(either(st.sampled_from([(), "Patient/1", ["MedicationRequest/2"]]))),
+    ),
+    "fhir.bundle": lambda d: cluneal.fhir.bundle(
+        _plan(d) if d(st.booleans()) else d(hostile()),
+        patient_reference=d(either(st.sampled_from([None, "Patient/1"]))),
+    ),
+    "str(CarePlan)": lambda d: str(_plan(d)),
+}
+
+
+def run(examples: int, *, run_seed: int | None = None, only: str | None = None) -> Report:
+    """Run ``examples`` calls spread over every target (or one), and return the counts."""
+    report = Report()
+    names = [n for n in TARGETS if only is None or only in n]
+    per_target = max(1, examples // len(names))
+    for name in names:
+        _explore(report, name, TARGETS[name], per_target, run_seed)
+    return report
+
+
+def _explore(
+    report: Report, name: str, target: Callable[[Draw], object], count: int, run_seed: int | None
+) -> None:
+    @settings(
+        max_examples=count,
+        database=None,
+        derandomize=run_seed is None,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+        deadline=None,
+    )
+    @given(st.data())
+    def explore(data: st.DataObject) -> None:
+        call(report, name, lambda: target(data.draw))
+
+    if run_seed is not None:
+        explore = seed(run_seed)(explore)
+    explore()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the harness from the command line; exit 1 when anything unexpected happened."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--examples", type=int, default=10_000, help="total calls")
+    parser.add_argument(
+        "--seed", type=int, default=None, help="random seed (default: derandomised)"
+    )
+    parser.add_argument("--only", default=None, help="run the targets whose name contains this")
+    args = parser.parse_args(argv)
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 1000))
+    report = run(args.examples, run_seed=args.seed, only=args.only)
+    print(json.dumps(report.as_dict(), indent=2))
+    for key, example in sorted(report.examples.items()):
+        print(f"  {key}: {example}")
+    return 0 if not report.unexpected else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
