@@ -36,7 +36,7 @@ from collections.abc import Iterable, Mapping
 from enum import Enum
 from typing import Annotated, Any, Final, TypeVar
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, ValidationInfo
 
 from cluneal.errors import InvalidArgumentError, UnknownTermError
 
@@ -44,6 +44,7 @@ __all__ = [
     "EARLIEST_DATE",
     "LATEST_DATE",
     "MAX_TEXT",
+    "CalendarDate",
     "Text",
     "calendar_date",
     "choice",
@@ -203,6 +204,15 @@ Text = Annotated[str, AfterValidator(_clean_field)]
 more than :data:`MAX_TEXT` characters."""
 
 
+def _in_calendar(value: dt.date, info: ValidationInfo) -> dt.date:
+    checked = calendar_date(value, info.field_name or "date")
+    return value if checked is None else checked
+
+
+CalendarDate = Annotated[dt.date, AfterValidator(_in_calendar)]
+"""A model date field limited to :data:`EARLIEST_DATE` .. :data:`LATEST_DATE`."""
+
+
 def flag(value: object, name: str) -> bool:
     """Check a boolean argument: ``True`` or ``False`` only (``"no"`` and ``0`` are refused).
 
@@ -228,8 +238,7 @@ def flag(value: object, name: str) -> bool:
 def calendar_date(value: object, name: str) -> dt.date | None:
     """Check a calendar date argument: a ``date`` or ``"YYYY-MM-DD"``, or ``None``.
 
-    A ``datetime`` is refused: a day 0 is a day, and a time zone would make it
-    ambiguous.
+    A ``datetime`` stands for its date.
 
     Args:
         value: What the caller passed.
@@ -256,12 +265,14 @@ def calendar_date(value: object, name: str) -> dt.date | None:
         f" to {LATEST_DATE.isoformat()}"
     )
     day: dt.date
-    if isinstance(value, str) and len(value) == 10 and value.isascii():
+    if isinstance(value, str) and len(value) <= 10 and value.isascii():
         try:
             day = dt.date.fromisoformat(value)
         except ValueError:
             raise InvalidArgumentError(name, value, expected) from None
-    elif isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+    elif isinstance(value, dt.datetime):
+        day = value.date()
+    elif isinstance(value, dt.date):
         day = value
     else:
         raise InvalidArgumentError(name, value, expected)

@@ -16,12 +16,12 @@ Example:
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from pydantic import Field
 
 from cluneal._base import FrozenModel
+from cluneal._checks import CalendarDate
 from cluneal.diagnosis import Findings
 from cluneal.pathway import CareHistory
 from cluneal.patient import Patient
@@ -47,7 +47,7 @@ class Case(FrozenModel):
     patient: Patient
     findings: Findings = Field(default_factory=Findings)
     history: CareHistory = Field(default_factory=CareHistory)
-    start_date: dt.date | None = None
+    start_date: CalendarDate | None = None
 
     def plan(self, **options: Any) -> CarePlan:
         """Build the care plan of this case.

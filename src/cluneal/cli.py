@@ -1,21 +1,24 @@
 """The ``cluneal`` command line (also ``python -m cluneal``).
 
 Commands: ``demo``, ``plan CASE.json [--json]``, ``schedule DRUG ...``,
-``schema``. Bad input or a missing file exits with status 2 and one line on
-stderr, never a traceback. The safety statement is printed with every
-human-readable result.
+``schema``. Bad input or a missing file exits with status 2 and a message on
+stderr (one line per problem), never a traceback; every other run exits 0. A
+case file is checked before it is read: a regular file of at most 1 MB. The
+safety statement is printed with every human-readable result.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import stat
 import sys
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from pydantic import ValidationError
 
-from cluneal.errors import ClunealError
+from cluneal.errors import ClunealError, problems, show
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -58,9 +61,22 @@ class _UsageError(Exception):
     """Raised by the parser instead of exiting, so main() owns the exit status."""
 
 
+class _Exit(Exception):  # noqa: N818 - a request to exit, not an error
+    """Raised by the parser after --help or --version, so main() returns the status."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(status)
+        self.status = status
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         raise _UsageError(f"{self.prog}: {message} (see --help)")
+
+    def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
+        if message:
+            self._print_message(message, sys.stderr)
+        raise _Exit(status)
 
 
 def _version() -> str:
@@ -69,28 +85,47 @@ def _version() -> str:
     return str(cluneal.__version__)
 
 
-def _one_line(exc: BaseException) -> str:
-    if isinstance(exc, ValidationError):
-        parts = []
-        for err in exc.errors(include_url=False):
-            where = ".".join(str(p) for p in err["loc"]) or "input"
-            parts.append(f"{where}: {err['msg']}")
-        return f"invalid {exc.title}: " + "; ".join(parts)
-    return " ".join(str(exc).split())
+def _message(exc: BaseException) -> str:
+    """The error for stderr: one line, or a count and one indented line per problem."""
+    lines = problems(exc)
+    if len(lines) == 1:
+        return f"cluneal: error: {lines[0]}"
+    what = f"invalid {exc.title}" if isinstance(exc, ValidationError) else "invalid input"
+    listed = "".join(f"\n  {line}" for line in lines)
+    return f"cluneal: error: {what}, {len(lines)} problems:{listed}"
+
+
+def _read_bytes(path: str) -> bytes:
+    """Read a case file, checking what it is and its size before reading it."""
+    if path == "-":
+        return sys.stdin.buffer.read(_MAX_CASE_BYTES + 1)
+    shown = show(path)
+    try:
+        # O_NONBLOCK: opening a FIFO must not wait for a writer before the check.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except (OSError, ValueError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "invalid path"
+        raise ClunealError(f"cannot read case file {shown}: {reason}") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise ClunealError(f"case file {shown} is not a regular file")
+        if info.st_size > _MAX_CASE_BYTES:
+            raise ClunealError(f"case file {shown} is larger than {_MAX_CASE_BYTES} bytes")
+        with os.fdopen(os.dup(fd), "rb") as file:
+            return file.read(_MAX_CASE_BYTES + 1)
+    except OSError as exc:
+        raise ClunealError(f"cannot read case file {shown}: {exc.strerror}") from None
+    finally:
+        os.close(fd)
 
 
 def _read_case(path: str) -> Any:
-    from pathlib import Path
-
     from cluneal.case import Case
 
-    file = Path(path)
-    try:
-        raw = file.read_bytes() if path != "-" else sys.stdin.buffer.read(_MAX_CASE_BYTES + 1)
-    except OSError as exc:
-        raise ClunealError(f"cannot read case file {path!r}: {exc.strerror or exc}") from None
+    raw = _read_bytes(path)
     if len(raw) > _MAX_CASE_BYTES:
-        raise ClunealError(f"case file {path!r} is larger than {_MAX_CASE_BYTES} bytes")
+        raise ClunealError(f"case file {show(path)} is larger than {_MAX_CASE_BYTES} bytes")
     return Case.model_validate_json(raw)
 
 
@@ -316,7 +351,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv: The arguments (default: ``sys.argv[1:]``).
 
     Returns:
-        0 on success, 2 on bad input (with one line on stderr).
+        0 on success (and after ``--help``), 2 on bad input (with one line per
+        problem on stderr).
 
     Example:
         >>> main(["plan", "no-such-case.json"])  # the one-line error goes to stderr
@@ -326,8 +362,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = parser.parse_args(argv)
     except _UsageError as exc:
-        print(f"cluneal: error: {exc}", file=sys.stderr)
+        print(f"cluneal: error: {' '.join(str(exc).split())}", file=sys.stderr)
         return 2
+    except _Exit as request:
+        return request.status
     handler = getattr(args, "handler", None)
     if handler is None:
         parser.print_help()
@@ -335,7 +373,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         status: int = handler(args)
     except (ClunealError, ValidationError) as exc:
-        print(f"cluneal: error: {_one_line(exc)}", file=sys.stderr)
+        print(_message(exc), file=sys.stderr)
         return 2
     except BrokenPipeError:  # pragma: no cover - e.g. piped into head
         return 0

@@ -15,6 +15,8 @@ from __future__ import annotations
 import reprlib
 from typing import TYPE_CHECKING, Any
 
+from pydantic import ValidationError
+
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
@@ -29,6 +31,8 @@ __all__ = [
     "KnowledgeBaseError",
     "MissingExtraError",
     "UnknownTermError",
+    "problems",
+    "show",
 ]
 
 _MAX_SHOWN = 80
@@ -258,3 +262,47 @@ class MissingExtraError(ClunealError, ImportError):
         ClunealError.__init__(
             self, f'{feature} needs the optional extra: pip install "cluneal[{extra}]"'
         )
+
+
+_PYDANTIC_PREFIXES = ("Value error, ", "Assertion failed, ")
+
+
+def problems(error: BaseException) -> tuple[str, ...]:
+    """Say what is wrong, one clean sentence per problem, for people to read.
+
+    A pydantic ``ValidationError`` gives one line per failing field: the field
+    path written once (``patient.weight``, or the model's name for the
+    document as a whole), then the package's own message
+    without pydantic's ``"Value error, "`` prefix, or pydantic's message with
+    the value that was refused. Any other error is one line.
+
+    Args:
+        error: The error raised.
+
+    Returns:
+        The problems, one line each.
+
+    Example:
+        >>> from cluneal import Patient
+        >>> try:
+        ...     Patient(age=-5, sex="female")
+        ... except ValueError as exc:
+        ...     print(problems(exc)[0])
+        age: got -5; expected an age between 18 and 120 years
+    """
+    if not isinstance(error, ValidationError):
+        return (" ".join(str(error).split()),)
+    lines = []
+    for detail in error.errors(include_url=False, include_context=False):
+        loc = [str(part) for part in detail["loc"]]
+        message = detail["msg"]
+        own = message.startswith(_PYDANTIC_PREFIXES)
+        for prefix in _PYDANTIC_PREFIXES:
+            message = message.removeprefix(prefix)
+        if loc and message.startswith(f"{loc[-1]}: "):
+            message = message[len(loc[-1]) + 2 :]  # the path already names the field
+        if not own and "input" in detail and loc:
+            message = f"{message}; got {show(detail['input'])}"
+        text = " ".join(message.split())
+        lines.append(f"{'.'.join(loc) if loc else error.title}: {text}")
+    return tuple(lines)

@@ -29,6 +29,7 @@ from cluneal._base import FrozenModel, coerce_model
 from cluneal._vocabulary import Term
 from cluneal.diagnosis import (
     DEFAULT_BLOCK_THRESHOLD_PERCENT,
+    BranchSet,
     DiagnosticAssessment,
     Findings,
     NerveBranch,
@@ -270,7 +271,7 @@ class Recommendation(FrozenModel):
     evidence_note: str
     urgent: bool = False
     follow_up: bool = False
-    target_branches: frozenset[NerveBranch] = frozenset()
+    target_branches: BranchSet = frozenset()
     assessment: DiagnosticAssessment
     lasting_relief: Duration
     block_threshold: Annotated[float, Field(gt=0.0, le=100.0)]

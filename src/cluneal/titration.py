@@ -33,12 +33,12 @@ from typing import TYPE_CHECKING, Annotated, Any, Final, Literal
 from pydantic import Field, GetJsonSchemaHandler, computed_field, model_validator
 
 from cluneal._base import FrozenModel
-from cluneal._checks import number
+from cluneal._checks import calendar_date, number
 from cluneal._compose import ComposedStep, Regimen, compose_steps, formulary
 from cluneal._numbers import clinical_number
 from cluneal.alerts import SafetyAlert, Severity, sort_alerts
 from cluneal.drug import Drug
-from cluneal.errors import ContraindicatedError, InvalidQuantityError, UnknownTermError
+from cluneal.errors import ContraindicatedError, UnknownTermError
 from cluneal.evidence import SourceMark
 from cluneal.knowledge import KNOWLEDGE_BASE_VERSION
 from cluneal.knowledge.drugs import (
@@ -484,20 +484,7 @@ def _parse_protocol(value: object) -> ProtocolName | None:
 
 
 def _parse_start_date(value: object) -> dt.date | None:
-    if value is None:
-        return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str) and len(value) <= 10:
-        try:
-            return dt.date.fromisoformat(value)
-        except ValueError:
-            pass
-    raise InvalidQuantityError(
-        "start_date", value, "a calendar date (datetime.date or 'YYYY-MM-DD')"
-    )
+    return calendar_date(value, "start_date")
 
 
 def _rule_adjustment(rule: KnowledgeRule, reason: str, citation: str | None = None) -> Adjustment:
