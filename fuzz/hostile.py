@@ -85,7 +85,7 @@ def _deep_dict(depth: int) -> object:
     return value
 
 
-_FOREIGN = pint.UnitRegistry()
+_FOREIGN: pint.UnitRegistry[Any] = pint.UnitRegistry()
 
 HOSTILE_TEXT = [
     "",
@@ -451,11 +451,11 @@ def _unexpected(report: Report, target: str, kind: str, exc: BaseException) -> N
 Draw = Callable[[st.SearchStrategy[Any]], Any]
 
 
-def _patient_or_hostile(draw: Draw) -> object:
+def _patient_or_hostile(draw: Draw) -> Any:
     return draw(st.one_of(valid_patients(), valid_patients(), patient_fields(), hostile()))
 
 
-def _schedule(draw: Draw) -> cluneal.TitrationSchedule | None:
+def _schedule(draw: Draw) -> Any:
     try:
         return cluneal.titration_schedule(draw(_DRUGS), draw(valid_patients()))
     except ClunealError:

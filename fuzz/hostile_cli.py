@@ -300,7 +300,7 @@ def run_in_process(report: Report, argv: list[str], stdin: bytes | None) -> None
     try:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             status: object = main(argv)
-    except BaseException as exc:  # noqa: BLE001 - every escape is counted
+    except BaseException as exc:
         _unexpected(report, f"{type(exc).__name__} out of main", argv, repr(exc))
         return
     finally:
@@ -312,7 +312,7 @@ def run_subprocess(report: Report, argv: list[str], stdin: bytes | None) -> None
     """One invocation as a real process, as a user runs it."""
     report.tried += 1
     report.subprocesses += 1
-    args = [os.fsencode(a) if "\udc80" <= max(a or "a") else a for a in argv]
+    args = [os.fsencode(a) if max(a or "a") >= "\udc80" else a for a in argv]
     try:
         done = subprocess.run(
             [sys.executable, "-m", "cluneal", *args],

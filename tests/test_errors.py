@@ -41,7 +41,7 @@ def test_missing_extra_is_also_an_import_error() -> None:
     err = MissingExtraError("fhir", "FHIR export")
     assert isinstance(err, ImportError)
     assert 'pip install "cluneal[fhir]"' in str(err)
-    again = pickle.loads(pickle.dumps(err))  # noqa: S301 - our own object
+    again = pickle.loads(pickle.dumps(err))
     assert again.extra == "fhir"
 
 

@@ -39,7 +39,7 @@ CALLS: dict[str, Callable[[], Any]] = {
     "egfr None": lambda: cluneal.egfr(None),  # type: ignore[arg-type]
     "ideal_body_weight None": lambda: cluneal.ideal_body_weight(None),  # type: ignore[arg-type]
     "assess_renal_function None": lambda: cluneal.assess_renal_function(None),  # type: ignore[arg-type]
-    "renal_band text": lambda: cluneal.renal_band("abc"),  # type: ignore[arg-type]
+    "renal_band text": lambda: cluneal.renal_band("abc"),
     "gfr_category bare": lambda: cluneal.gfr_category(5),  # type: ignore[arg-type]
     "assess_diagnosis int": lambda: cluneal.assess_diagnosis(42),  # type: ignore[arg-type]
     "assess_diagnosis threshold": lambda: cluneal.assess_diagnosis(

@@ -426,7 +426,7 @@ def test_outcome_model_validation() -> None:
     with pytest.raises(ValidationError, match="relief_percent"):
         InterventionOutcome(intervention="nerve_block", relief_percent=140)
     with pytest.raises(ValidationError, match="relief_duration"):
-        InterventionOutcome(intervention="nerve_block", relief_percent=50, relief_duration=3)
+        InterventionOutcome(intervention="nerve_block", relief_percent=50, relief_duration=3)  # type: ignore[arg-type]
     with pytest.raises(ValidationError, match="intervention"):
         InterventionOutcome(intervention="massage", relief_percent=50)
     assert (

@@ -57,7 +57,7 @@ def test_patient_is_frozen() -> None:
 def test_bad_patient_fields_are_refused_naming_the_field(field: str, value: object) -> None:
     """clinical.md 0.1: values outside the plausible ranges are errors, never clamps."""
     with pytest.raises(ValidationError) as info:
-        Patient(**{"age": 50, "sex": "male", field: value})
+        Patient.model_validate({"age": 50, "sex": "male", field: value})
     assert field in str(info.value)
 
 

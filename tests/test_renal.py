@@ -26,7 +26,7 @@ from cluneal.errors import InvalidQuantityError
 
 
 def _crcl(**kw: object) -> float:
-    return float(creatinine_clearance(Patient(**kw)).m_as("mL/min"))
+    return float(creatinine_clearance(Patient.model_validate(kw)).m_as("mL/min"))
 
 
 # Cockcroft-Gault worked by hand from clinical.md C1:
@@ -129,7 +129,7 @@ def test_actual_weight_used_when_below_ideal() -> None:
 def test_missing_inputs_are_named(kwargs: dict[str, object], missing: str) -> None:
     """Fail closed: a calculation without its inputs names what is missing."""
     with pytest.raises(InsufficientDataError, match=missing):
-        creatinine_clearance(Patient(**kwargs))
+        creatinine_clearance(Patient.model_validate(kwargs))
 
 
 def test_ideal_basis_without_height_is_an_error() -> None:

@@ -21,6 +21,7 @@ from cluneal import (
     ClunealError,
     ContraindicatedError,
     Drug,
+    InvalidArgumentError,
     InvalidQuantityError,
     Patient,
     RenalBand,
@@ -620,8 +621,10 @@ def test_schedule_rejects_broken_invariants() -> None:
         ({"target_daily_dose": "300 mL/min"}, InvalidQuantityError, "target_daily_dose"),
         ({"protocol": "fast"}, UnknownTermError, "protocol"),
         ({"weight_basis": "lean"}, UnknownTermError, "weight_basis"),
-        ({"start_date": "tomorrow"}, InvalidQuantityError, "start_date"),
-        ({"start_date": 20260101}, InvalidQuantityError, "start_date"),
+        ({"start_date": "tomorrow"}, InvalidArgumentError, "start_date"),
+        ({"start_date": 20260101}, InvalidArgumentError, "start_date"),
+        ({"start_date": "9999-12-31"}, InvalidArgumentError, "start_date"),
+        ({"start_date": dt.date.max}, InvalidArgumentError, "start_date"),
     ],
 )
 def test_bad_input_names_the_argument(

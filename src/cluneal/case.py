@@ -16,7 +16,7 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 
@@ -26,6 +26,10 @@ from cluneal.diagnosis import Findings
 from cluneal.pathway import CareHistory
 from cluneal.patient import Patient
 from cluneal.plan import CarePlan, care_plan
+
+if TYPE_CHECKING:
+    import datetime as dt
+    from collections.abc import Mapping
 
 __all__ = ["Case", "case_json_schema", "tidy_json_schema"]
 
@@ -48,6 +52,18 @@ class Case(FrozenModel):
     findings: Findings = Field(default_factory=Findings)
     history: CareHistory = Field(default_factory=CareHistory)
     start_date: CalendarDate | None = None
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            patient: Patient | Mapping[str, object],
+            findings: Findings | Mapping[str, object] = ...,
+            history: CareHistory | Mapping[str, object] = ...,
+            start_date: dt.date | str | None = None,
+        ) -> None:
+            """Validate a case (see the class docstring)."""
 
     def plan(self, **options: Any) -> CarePlan:
         """Build the care plan of this case.

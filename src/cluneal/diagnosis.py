@@ -57,7 +57,7 @@ from cluneal.units import Duration
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
-    from cluneal.units import Quantity
+    from cluneal.units import Quantity, QuantityInput
 
 __all__ = [
     "DEFAULT_BLOCK_THRESHOLD_PERCENT",
@@ -243,6 +243,18 @@ class PainPattern(FrozenModel):
     buttock: Flag = False
     leg: Flag = False
 
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            low_back_pain: bool,
+            deep_aching_poorly_localized: bool,
+            buttock: bool = False,
+            leg: bool = False,
+        ) -> None:
+            """Validate the pain history (see the class docstring)."""
+
 
 class TenderPoint(FrozenModel):
     """One tender point found on palpation (criterion 2).
@@ -261,6 +273,17 @@ class TenderPoint(FrozenModel):
     site: TenderPointSite
     reproduces_pain: Flag
     side: Side | None = None
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            site: TenderPointSite | str,
+            reproduces_pain: bool,
+            side: Side | str | None = None,
+        ) -> None:
+            """Validate a tender point (see the class docstring)."""
 
 
 class BlockResult(FrozenModel):
@@ -288,6 +311,19 @@ class BlockResult(FrozenModel):
     guidance: Guidance | None = None
     assessed_after: Duration | None = None
 
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            branches: Iterable[NerveBranch | str],
+            relief_percent: float,
+            relief_duration: QuantityInput | None = None,
+            guidance: Guidance | str | None = None,
+            assessed_after: QuantityInput | None = None,
+        ) -> None:
+            """Validate a block result (see the class docstring)."""
+
 
 class NeuroExam(FrozenModel):
     """The neurological examination; any ``True`` is a red flag.
@@ -307,6 +343,18 @@ class NeuroExam(FrozenModel):
     dermatomal_sensory_loss: Flag | None = None
     straight_leg_raise: Flag | None = None
     bladder_bowel_dysfunction: Flag | None = None
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            motor_weakness: bool | None = None,
+            dermatomal_sensory_loss: bool | None = None,
+            straight_leg_raise: bool | None = None,
+            bladder_bowel_dysfunction: bool | None = None,
+        ) -> None:
+            """Validate a neurological examination (see the class docstring)."""
 
 
 class Findings(FrozenModel):
@@ -328,6 +376,18 @@ class Findings(FrozenModel):
     tender_points: tuple[TenderPoint, ...] | None = None
     block: BlockResult | None = None
     neuro: NeuroExam | None = None
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            pain: PainPattern | Mapping[str, object] | None = None,
+            tender_points: Iterable[TenderPoint | Mapping[str, object]] | None = None,
+            block: BlockResult | Mapping[str, object] | None = None,
+            neuro: NeuroExam | Mapping[str, object] | None = None,
+        ) -> None:
+            """Validate findings (see the class docstring)."""
 
 
 # --- Knowledge-base tables ----------------------------------------------------------

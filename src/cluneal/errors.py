@@ -301,7 +301,7 @@ def problems(error: BaseException) -> tuple[str, ...]:
             message = message.removeprefix(prefix)
         if loc and message.startswith(f"{loc[-1]}: "):
             message = message[len(loc[-1]) + 2 :]  # the path already names the field
-        if not own and "input" in detail and loc:
+        if not own and loc:
             message = f"{message}; got {show(detail['input'])}"
         text = " ".join(message.split())
         lines.append(f"{'.'.join(loc) if loc else error.title}: {text}")

@@ -43,7 +43,9 @@ from cluneal.knowledge import KNOWLEDGE_BASE_VERSION, read_toml
 from cluneal.units import Duration, Kind, Quantity, magnitude_in, parse_quantity, ureg
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Iterable, Mapping
+
+    from cluneal.units import QuantityInput
 
 __all__ = [
     "Alternative",
@@ -116,6 +118,17 @@ class InterventionOutcome(FrozenModel):
     relief_percent: ReliefPercent
     relief_duration: Duration | None = None
 
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            intervention: Intervention | str,
+            relief_percent: float,
+            relief_duration: QuantityInput | None = None,
+        ) -> None:
+            """Validate an outcome (see the class docstring)."""
+
 
 class CareHistory(FrozenModel):
     """The treatments given after the diagnostic block, in the order they happened.
@@ -131,6 +144,13 @@ class CareHistory(FrozenModel):
     """
 
     outcomes: tuple[InterventionOutcome, ...] = ()
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self, *, outcomes: Iterable[InterventionOutcome | Mapping[str, object]] = ()
+        ) -> None:
+            """Validate a history (see the class docstring)."""
 
 
 class Alternative(FrozenModel):

@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterable, Mapping
 from functools import cache
 from types import MappingProxyType
-from typing import Annotated, Any, Final
+from typing import TYPE_CHECKING, Annotated, Any, Final
 
 from pydantic import BeforeValidator, field_validator, model_validator
 
@@ -28,6 +28,9 @@ from cluneal._vocabulary import Term
 from cluneal.errors import InvalidQuantityError, KnowledgeBaseError, show
 from cluneal.knowledge import read_toml
 from cluneal.units import Age, BodyWeight, Height, Kind, SerumCreatinine, magnitude_in
+
+if TYPE_CHECKING:
+    from cluneal.units import AgeInput, QuantityInput
 
 __all__ = [
     "OLDER_ADULT_AGE_YEARS",
@@ -237,9 +240,10 @@ def _unique_sorted(value: object) -> object:
     items = _items(value)
     if items is None:
         return value
-    if not all(isinstance(item, str) for item in items):
+    names = [item for item in items if isinstance(item, str)]
+    if len(names) != len(items):
         return tuple(items)  # pydantic names the bad item (hashing it could raise anything)
-    return tuple(sorted(set(items)))
+    return tuple(sorted(set(names)))
 
 
 MedicationNames = Annotated[tuple[str, ...], BeforeValidator(_medication_names)]
@@ -290,6 +294,27 @@ class Patient(FrozenModel):
     recent_medications: MedicationNames = ()
     hla_b_1502: bool | None = None
     allergies: MedicationNames = ()
+
+    if TYPE_CHECKING:
+        # The documented call style, for type checkers without the pydantic
+        # plugin: inputs are wider than the fields (text, mappings, names).
+        def __init__(
+            self,
+            *,
+            age: AgeInput,
+            sex: Sex | str,
+            weight: QuantityInput | None = None,
+            height: QuantityInput | None = None,
+            serum_creatinine: QuantityInput | None = None,
+            on_dialysis: bool = False,
+            hepatic_impairment: HepaticImpairment | str = HepaticImpairment.NONE,
+            conditions: Iterable[Condition | str] = (),
+            medications: Iterable[str] = (),
+            recent_medications: Iterable[str] = (),
+            hla_b_1502: bool | None = None,
+            allergies: Iterable[str] = (),
+        ) -> None:
+            """Validate the inputs into a patient (see the class docstring)."""
 
     @field_validator("on_dialysis", "hla_b_1502", mode="before")
     @classmethod

@@ -17,7 +17,7 @@ Example:
 from __future__ import annotations
 
 from functools import cache
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from pydantic import ValidationError
 
@@ -44,6 +44,9 @@ from cluneal.units import (
     quantity_in,
     ureg,
 )
+
+if TYPE_CHECKING:
+    from cluneal.units import QuantityInput
 
 __all__ = [
     "CreatinineClearanceEstimate",
@@ -219,7 +222,7 @@ def _band_rule(crcl_ml_min: float) -> _BandRule:
     return _table().bands[-1]
 
 
-def renal_band(crcl: Quantity) -> RenalBand:
+def renal_band(crcl: QuantityInput) -> RenalBand:
     """Return the renal dosing band of a Cockcroft-Gault clearance.
 
     A clearance exactly on a boundary goes to the more restrictive band, except
@@ -567,7 +570,7 @@ egfr = egfr_ckd_epi_2021
 """Alias of :func:`egfr_ckd_epi_2021`, the only eGFR equation cluneal uses."""
 
 
-def gfr_category(egfr_value: Quantity) -> GfrCategory:
+def gfr_category(egfr_value: QuantityInput) -> GfrCategory:
     """KDIGO GFR category of an eGFR (G1 >= 90 ... G5 < 15 mL/min/1.73 m²).
 
     Args:

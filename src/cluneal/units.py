@@ -43,6 +43,7 @@ from cluneal._vocabulary import Term
 from cluneal.errors import InvalidQuantityError
 
 if TYPE_CHECKING:
+    from pint.facets.plain import PlainQuantity
     from pint.util import UnitsContainer
     from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
     from pydantic.json_schema import JsonSchemaValue
@@ -52,6 +53,7 @@ __all__ = [
     "Q_",
     "UCUM_SYSTEM",
     "Age",
+    "AgeInput",
     "BodyWeight",
     "Clearance",
     "DailyDose",
@@ -61,6 +63,7 @@ __all__ = [
     "Height",
     "Kind",
     "Quantity",
+    "QuantityInput",
     "QuantityKind",
     "SerumCreatinine",
     "magnitude_in",
@@ -81,6 +84,14 @@ Q_: Final = ureg.Quantity
 
 Quantity: TypeAlias = pint.Quantity[Any]
 """The static type of every quantity cluneal accepts and returns."""
+
+QuantityInput: TypeAlias = "PlainQuantity[Any] | str | Mapping[str, object]"
+"""What a quantity argument or field accepts, for type checkers: a :data:`Q_`
+(or any Pint quantity), ``"154 lb"``, or ``{"value": 154, "unit": "lb"}``. The
+model fields themselves are :data:`Quantity`."""
+
+AgeInput: TypeAlias = "QuantityInput | int | float"
+"""What ``age`` accepts: a quantity input or a bare number of years."""
 
 CREATININE_UMOL_L_PER_MG_DL: Final = 88.4
 """1 mg/dL of creatinine is 88.4 µmol/L (molar mass of creatinine, 113.12 g/mol)."""
@@ -669,7 +680,9 @@ def magnitude_in(quantity: Quantity, kind: Kind) -> float:
     return float(quantity._magnitude) * factor
 
 
-def quantity_to_json(quantity: Quantity, kind: QuantityKind | Kind | None = None) -> dict[str, Any]:
+def quantity_to_json(
+    quantity: PlainQuantity[Any], kind: QuantityKind | Kind | None = None
+) -> dict[str, Any]:
     """Serialise a quantity as ``{"value": <number>, "unit": "<UCUM code>"}``.
 
     The caller's unit is kept when it has a UCUM code in cluneal's table, so a
