@@ -1,4 +1,4 @@
-"""The one entry point for checks: ``nox -s tests typing lint docs examples bench``."""
+"""The one entry point for checks: ``nox -s tests typing lint docs examples bench fuzz``."""
 
 from __future__ import annotations
 
@@ -53,9 +53,14 @@ def fuzz(session: nox.Session) -> None:
 
 @nox.session
 def typing(session: nox.Session) -> None:
-    """Type-check src/, tests/ and this file with mypy --strict."""
+    """Type-check src/, tests/ and this file with mypy --strict; then the docs' examples.
+
+    Every example of the README and the docs must also be clean in pyright and
+    in mypy without the pydantic plugin: that is what users' editors run.
+    """
     session.install("-e", ".[fhir,dataframe,plot,service]", *_group("typing"))
     session.run("mypy", "--strict", *session.posargs)
+    session.run("python", "tests/examples_typecheck.py")
 
 
 @nox.session
@@ -155,3 +160,19 @@ def load(session: nox.Session) -> None:
         "no:cacheprovider",
         env={"CLUNEAL_SCHEMATHESIS_EXAMPLES": "1000"},
     )
+
+
+@nox.session
+def fuzz(session: nox.Session) -> None:
+    """Hostile inputs: 100,000 calls to the Python API and 10,000 command lines.
+
+    Reports tried / refused / accepted / unexpected and fails on any unexpected
+    outcome. ``nox -s fuzz -- --seed 7`` varies the inputs; ``-- --examples N``
+    sets both counts. docs/reliability.md records the figures.
+    """
+    session.install(".[fhir]", *_group("fuzz"))
+    options = session.posargs
+    counts = [] if "--examples" in options else ["--examples", "100000"]
+    session.run("python", "fuzz/hostile.py", *counts, *options)
+    counts = [] if "--examples" in options else ["--examples", "10000"]
+    session.run("python", "fuzz/hostile_cli.py", *counts, *options)
