@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import pathlib
 
 import nox
@@ -35,12 +36,17 @@ def tests(session: nox.Session) -> None:
 
 @nox.session
 def fuzz(session: nox.Session) -> None:
-    """Explore the property tests with a large random budget (not run in CI).
+    """Random exploration (not run in CI): property tests, then hostile inputs.
 
     The default test run is derandomised; this session is where new failures are
-    found. Add each one to its test as an explicit ``@example``.
+    found. Add each property failure to its test as an explicit ``@example``.
+    Then the hostile-input harnesses: 100,000 calls to the Python API and 10,000
+    command lines, reporting tried / refused / accepted / unexpected and failing
+    on anything unexpected (docs/reliability.md). ``FUZZ_API_EXAMPLES``,
+    ``FUZZ_CLI_EXAMPLES`` and ``FUZZ_SEED`` change the counts and the seed;
+    positional arguments go to pytest.
     """
-    session.install(".[fhir,dataframe,plot,service]", *_group("test"))
+    session.install(".[fhir,dataframe,plot,service]", *_group("test"), *_group("fuzz"))
     session.run(
         "pytest",
         "tests/property",
@@ -49,6 +55,12 @@ def fuzz(session: nox.Session) -> None:
         *session.posargs,
         env={"CLUNEAL_HYPOTHESIS_PROFILE": "fuzz"},
     )
+    seed = os.environ.get("FUZZ_SEED")
+    seeded = ["--seed", seed] if seed else []
+    api = os.environ.get("FUZZ_API_EXAMPLES", "100000")
+    session.run("python", "fuzz/hostile.py", "--examples", api, *seeded)
+    cli = os.environ.get("FUZZ_CLI_EXAMPLES", "10000")
+    session.run("python", "fuzz/hostile_cli.py", "--examples", cli, *seeded)
 
 
 @nox.session
@@ -160,19 +172,3 @@ def load(session: nox.Session) -> None:
         "no:cacheprovider",
         env={"CLUNEAL_SCHEMATHESIS_EXAMPLES": "1000"},
     )
-
-
-@nox.session
-def fuzz(session: nox.Session) -> None:
-    """Hostile inputs: 100,000 calls to the Python API and 10,000 command lines.
-
-    Reports tried / refused / accepted / unexpected and fails on any unexpected
-    outcome. ``nox -s fuzz -- --seed 7`` varies the inputs; ``-- --examples N``
-    sets both counts. docs/reliability.md records the figures.
-    """
-    session.install(".[fhir]", *_group("fuzz"))
-    options = session.posargs
-    counts = [] if "--examples" in options else ["--examples", "100000"]
-    session.run("python", "fuzz/hostile.py", *counts, *options)
-    counts = [] if "--examples" in options else ["--examples", "10000"]
-    session.run("python", "fuzz/hostile_cli.py", *counts, *options)
