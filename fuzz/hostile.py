@@ -11,7 +11,10 @@ raises, wrong types). Every call ends in one of three ways:
 * **accepted**: a result whose JSON (when it has one) is strict JSON with no NaN
   or infinity, and whose text encodes as UTF-8;
 * **unexpected**: anything else, counted by kind (exception type and the
-  target), including an accepted result that holds a non-finite number.
+  target), including an accepted result that holds a non-finite number, and
+  any disagreement between the published JSON Schema of a case and the model
+  (documents drawn from the schema must be accepted; JSON documents the model
+  accepts must satisfy the schema).
 
 ``python fuzz/hostile.py --examples 100000`` runs it (``nox -s fuzz``); the CI
 slice in ``tests/test_fuzz_slice.py`` runs a few hundred derandomised calls.
@@ -31,14 +34,16 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
+import jsonschema
 import pint
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
+from schema_strategy import from_schema
 
 import cluneal
 import cluneal.fhir
-from cluneal.case import Case
+from cluneal.case import Case, case_json_schema
 from cluneal.errors import ClunealError
 from cluneal.units import quantity_in
 
@@ -472,7 +477,51 @@ def _plan(draw: Draw) -> cluneal.CarePlan:
     return cluneal.care_plan(draw(valid_patients()), draw(valid_findings()))
 
 
+CASE_SCHEMA = case_json_schema()
+_CASE_VALIDATOR = jsonschema.Draft202012Validator(CASE_SCHEMA)
+_SCHEMA_DOCUMENTS = from_schema(CASE_SCHEMA).filter(_CASE_VALIDATOR.is_valid)
+
+
+class SchemaDisagreementError(Exception):
+    """The published schema and the model disagree on a document."""
+
+
+def _case_from_schema(draw: Draw) -> object:
+    """A document the published schema accepts must be accepted by the model."""
+    document = draw(_SCHEMA_DOCUMENTS)
+    try:
+        return Case.model_validate(document)
+    except ValidationError as exc:
+        msg = f"schema accepts, model refuses: {cluneal.errors.problems(exc)[0]}"
+        raise SchemaDisagreementError(msg) from None
+
+
+def _case_against_schema(draw: Draw) -> object:
+    """A JSON document the model accepts must be accepted by the published schema."""
+    document = draw(
+        st.fixed_dictionaries(
+            {"patient": either(patient_fields())},
+            optional={
+                "findings": either(findings_data()),
+                "history": either(history_data()),
+                "start_date": either(st.sampled_from(["2026-03-02", "2999-12-31"])),
+            },
+        )
+    )
+    case = Case.model_validate(document)
+    try:
+        text = json.dumps(document, allow_nan=False)
+    except (TypeError, ValueError):
+        return case  # not a JSON document (a Pint quantity, a date): nothing to compare
+    if not _CASE_VALIDATOR.is_valid(json.loads(text)):
+        msg = f"model accepts, schema refuses: {cluneal.errors.show(document)}"
+        raise SchemaDisagreementError(msg)
+    return case
+
+
 TARGETS: dict[str, Callable[[Draw], object]] = {
+    "Case from the published schema": _case_from_schema,
+    "Case against the published schema": _case_against_schema,
     "Patient(**fields)": lambda d: cluneal.Patient(**d(patient_fields())),
     "Patient.model_validate": lambda d: cluneal.Patient.model_validate(
         d(st.one_of(patient_fields(), hostile()))

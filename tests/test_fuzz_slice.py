@@ -19,6 +19,9 @@ FUZZ = Path(__file__).resolve().parents[1] / "fuzz"
 
 
 def _load(name: str) -> ModuleType:
+    # The harness imports its sibling schema_strategy, as when run as a script.
+    if str(FUZZ) not in sys.path:
+        sys.path.insert(0, str(FUZZ))
     spec = importlib.util.spec_from_file_location(f"cluneal_fuzz_{name}", FUZZ / f"{name}.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)

@@ -275,10 +275,16 @@ def test_model_field_json_round_trip_and_schema() -> None:
     assert holder.model_dump()["weight"] == Q_(154, "lb")
     schema = _Holder.model_json_schema()
     options = schema["properties"]["weight"]["anyOf"]
-    assert options[0]["properties"]["unit"]["enum"] == ["kg", "[lb_av]", "g"]
-    assert options[1]["type"] == "string"
+    # One object form per unit, each with the plausible range in that unit
+    # (20-400 kg, clinical.md Part 0.1; 1 lb = 0.45359237 kg exactly).
+    assert [o["properties"]["value"] for o in options[:2]] == [
+        {"type": "number", "minimum": 20, "maximum": 400},
+        {"type": "number", "minimum": 44.092453, "maximum": 881.849048},
+    ]
+    assert options[3]["type"] == "string"
     out = _Holder.model_json_schema(mode="serialization")["properties"]["weight"]
     assert out["type"] == "object"
+    assert out["properties"]["unit"]["enum"] == ["kg", "[lb_av]", "g"]
     with pytest.raises(ValidationError, match="weight"):
         _Holder(weight=70)
 
@@ -286,7 +292,13 @@ def test_model_field_json_round_trip_and_schema() -> None:
 def test_age_schema_allows_bare_number() -> None:
     """API.md: age alone takes a bare number (years)."""
     schema = quantity_json_schema(KINDS[Kind.AGE])
-    assert {"type": "number", "description": "A bare number of years"} in schema["anyOf"]
+    assert {
+        "title": "AgeNumber",
+        "type": "number",
+        "minimum": 18,
+        "maximum": 120,
+        "description": "A bare number of years",
+    } in schema["anyOf"]
 
 
 def test_registry_is_safe_from_many_threads() -> None:

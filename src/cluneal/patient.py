@@ -20,7 +20,13 @@ from functools import cache
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Annotated, Any, Final
 
-from pydantic import BeforeValidator, field_validator, model_validator
+from pydantic import (
+    BeforeValidator,
+    ConfigDict,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 from cluneal._base import FrozenModel
 from cluneal._checks import choice, flag, text
@@ -246,7 +252,20 @@ def _unique_sorted(value: object) -> object:
     return tuple(sorted(set(names)))
 
 
-MedicationNames = Annotated[tuple[str, ...], BeforeValidator(_medication_names)]
+# What JSON Schema can say of a name: the parser also folds case and collapses
+# whitespace before it checks the 80-character limit.
+_NAME_PATTERN: Final = r"^[ \t\n\r\f\v]*[A-Za-z0-9][A-Za-z0-9 ().,+'/\-\t\n\r\f\v]*$"
+MedicationNames = Annotated[
+    tuple[str, ...],
+    BeforeValidator(_medication_names),
+    WithJsonSchema(
+        {
+            "type": "array",
+            "items": {"type": "string", "maxLength": 80, "pattern": _NAME_PATTERN},
+            "description": "Generic names: letters, digits, spaces and ().,+'/- ; at most 80.",
+        }
+    ),
+]
 
 
 class Patient(FrozenModel):
@@ -281,6 +300,14 @@ class Patient(FrozenModel):
         weight
           Value error, weight: got 70; expected a body weight as one number and one unit ...
     """
+
+    # The one cross-field rule, said in JSON Schema too: no pregnancy for sex "male".
+    model_config = ConfigDict(
+        json_schema_extra={
+            "if": {"properties": {"sex": {"const": "male"}}, "required": ["sex"]},
+            "then": {"properties": {"conditions": {"not": {"contains": {"const": "pregnancy"}}}}},
+        }
+    )
 
     age: Age
     sex: Sex

@@ -32,6 +32,7 @@ import numbers
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from importlib import resources
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Annotated, Any, Final, TypeAlias
@@ -39,6 +40,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Final, TypeAlias
 import pint
 from pydantic_core import core_schema
 
+from cluneal._patterns import WHITESPACE, decimal_range, spelling_pattern
 from cluneal._vocabulary import Term
 from cluneal.errors import InvalidQuantityError
 
@@ -97,10 +99,17 @@ CREATININE_UMOL_L_PER_MG_DL: Final = 88.4
 """1 mg/dL of creatinine is 88.4 µmol/L (molar mass of creatinine, 113.12 g/mol)."""
 
 _MAX_TEXT: Final = 64
+# One number as people write it (no sign but "+", no exponent: a negative or
+# "1e2 mg" is never a clinical value), then one unit. Whitespace is ASCII only.
+# The JSON Schema patterns (cluneal._patterns) describe exactly this grammar.
 _NUMBER_AND_UNIT: Final = re.compile(
-    r"\s*([-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]{1,3})?)\s*(\S.*?)\s*",
-    re.ASCII,
+    rf"{WHITESPACE}*(\+?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)){WHITESPACE}*(\S.*?){WHITESPACE}*",
+    re.ASCII | re.DOTALL,
 )
+# The characters of every spelling in the table: anything else (a Kelvin sign
+# that case-folds to "k", a full-width letter) is not a unit cluneal reads.
+_UNIT_CHARACTERS: Final = re.compile(r"[A-Za-z0-9/\[\]{}_.µμ²]+")
+_SPACES: Final = re.compile(f"{WHITESPACE}+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,7 +160,8 @@ _UNIT_TABLE: Final = (
 
 
 def _spelling_key(text: str) -> str:
-    return "".join(text.split()).casefold()
+    compact = _SPACES.sub("", text)
+    return compact.casefold() if _UNIT_CHARACTERS.fullmatch(compact) else ""
 
 
 _UNITS_BY_UCUM: Final = MappingProxyType({e.ucum: ureg.Unit(e.pint_name) for e in _UNIT_TABLE})
@@ -578,21 +588,10 @@ def _from_text(value: str, field_name: str, spec: QuantityKind) -> tuple[float, 
         )
     match = _NUMBER_AND_UNIT.fullmatch(value)
     if match is None:
-        if spec.bare_number_unit is not None:
-            bare = _bare_number(value)
-            if bare is not None:
-                return _finite(bare, value, field_name, spec), spec.canonical
         raise InvalidQuantityError(field_name, value, spec.expected())
     magnitude = _finite(float(match.group(1)), value, field_name, spec)
     code = _UCUM_BY_SPELLING.get(_spelling_key(match.group(2)))
     return magnitude, (code if code in spec.factors else None)
-
-
-def _bare_number(text: str) -> float | None:
-    stripped = text.strip()
-    if re.fullmatch(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)", stripped, re.ASCII):
-        return float(stripped)
-    return None
 
 
 def _from_mapping(
@@ -711,8 +710,61 @@ def quantity_to_json(
     return {"value": magnitude, "unit": code}
 
 
+_BOUND_STEP: Final = Decimal("0.000001")
+
+
+def _bounds_in(spec: QuantityKind, code: str) -> tuple[Decimal, Decimal | None]:
+    """The plausible range in one unit, to six decimals, such that the parser accepts both ends.
+
+    The parser compares ``magnitude * factor`` with the canonical bounds in
+    floating point; each bound is rounded to six decimals and nudged inwards
+    until that comparison passes, so nothing the schema accepts is refused
+    (the schema may refuse a value within a millionth of a bound that the model
+    accepts).
+    """
+    factor = spec.factors[code]
+    low_canonical = spec.minimum if spec.minimum is not None else 0.0
+    low = (Decimal(repr(low_canonical)) / Decimal(repr(factor))).quantize(_BOUND_STEP)
+    while spec.minimum_inclusive and float(low) * factor < low_canonical:
+        low += _BOUND_STEP
+    if spec.maximum is None:
+        return low.normalize(), None
+    high = (Decimal(repr(spec.maximum)) / Decimal(repr(factor))).quantize(_BOUND_STEP)
+    while float(high) * factor > spec.maximum:
+        high -= _BOUND_STEP
+    return low.normalize(), high.normalize()
+
+
+def _unit_title(code: str) -> str:
+    entry = next(e for e in _UNIT_TABLE if e.ucum == code)
+    words = entry.pint_name.replace("/", " per ").replace("_", " ").split()
+    return "".join(word.capitalize() for word in words)
+
+
+def _unit_pattern(code: str) -> str:
+    entry = next(e for e in _UNIT_TABLE if e.ucum == code)
+    spellings = dict.fromkeys((*entry.spellings, entry.ucum))
+    return "(?:" + "|".join(spelling_pattern(s) for s in spellings) + ")"
+
+
+def _number_schema(low: Decimal, high: Decimal | None, spec: QuantityKind) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "number"}
+    bound = int(low) if low == low.to_integral_value() else float(low)
+    schema["minimum" if spec.minimum_inclusive else "exclusiveMinimum"] = bound
+    if high is not None:
+        schema["maximum"] = int(high) if high == high.to_integral_value() else float(high)
+    return schema
+
+
 def quantity_json_schema(spec: QuantityKind, mode: str = "validation") -> dict[str, Any]:
-    """Return the JSON Schema of one kind of quantity.
+    """Return the JSON Schema of one kind of quantity: what the parser accepts, as far as it can.
+
+    In validation mode: one object form per accepted unit (the unit as a
+    pattern of its spellings, the value within the plausible range in that
+    unit), the text form as a pattern that encodes each unit's range (so
+    ``"900 kg"`` and ``"70 furlongs"`` are refused), and for age a bare number
+    of years. What JSON Schema cannot say: the parser's arithmetic at the last
+    digits of a bound (the schema's bounds are rounded inwards to a millionth).
 
     Args:
         spec: The kind.
@@ -724,31 +776,70 @@ def quantity_json_schema(spec: QuantityKind, mode: str = "validation") -> dict[s
 
     Example:
         >>> from cluneal.units import KINDS, Kind, quantity_json_schema
-        >>> quantity_json_schema(KINDS[Kind.BODY_WEIGHT])["anyOf"][0]["properties"]["unit"]["enum"]
-        ['kg', '[lb_av]', 'g']
+        >>> schema = quantity_json_schema(KINDS[Kind.BODY_WEIGHT])
+        >>> [option.get("title") for option in schema["anyOf"]]
+        ['BodyWeightInKilogram', 'BodyWeightInPound', 'BodyWeightInGram', 'BodyWeightText']
+        >>> schema["anyOf"][1]["properties"]["value"]
+        {'type': 'number', 'minimum': 44.092453, 'maximum': 881.849048}
     """
     codes = [c for c in spec.accepted if c in spec.factors]
-    obj: dict[str, Any] = {
-        "type": "object",
-        "properties": {
-            "value": {"type": "number"},
-            "unit": {"type": "string", "enum": codes, "description": "UCUM code"},
-        },
-        "required": ["value", "unit"],
-        "additionalProperties": False,
-    }
     description = f"{spec.description[0].upper()}{spec.description[1:]}: {spec.expected()}."
+    name = "".join(part.capitalize() for part in spec.kind.value.split("_"))
+    if spec.kind is Kind.GFR:
+        name = "Gfr"
     if mode == "serialization":
-        return {**obj, "description": description}
-    text = {
-        "type": "string",
-        "maxLength": _MAX_TEXT,
-        "description": "One number and one unit, e.g. " + repr(spec.example),
-    }
-    options: list[dict[str, Any]] = [obj, text]
-    if spec.bare_number_unit is not None:
+        return {
+            "title": f"{name}Quantity",
+            "type": "object",
+            "properties": {
+                "value": {"type": "number"},
+                "unit": {"type": "string", "enum": codes, "description": "UCUM code"},
+            },
+            "required": ["value", "unit"],
+            "additionalProperties": False,
+            "description": description,
+        }
+    options: list[dict[str, Any]] = []
+    texts = []
+    for code in codes:
+        low, high = _bounds_in(spec, code)
+        unit = _unit_pattern(code)
         options.append(
-            {"type": "number", "description": f"A bare number of {spec.bare_number_unit}"}
+            {
+                "title": f"{name}In{_unit_title(code)}",
+                "type": "object",
+                "properties": {
+                    "value": _number_schema(low, high, spec),
+                    "unit": {
+                        "type": "string",
+                        "maxLength": _MAX_TEXT,
+                        "pattern": f"^{WHITESPACE}*{unit}{WHITESPACE}*$",
+                        "description": f"{_display(code)} (UCUM {code!r}) or another spelling",
+                    },
+                },
+                "required": ["value", "unit"],
+                "additionalProperties": False,
+            }
+        )
+        number = decimal_range(low, high, minimum_inclusive=spec.minimum_inclusive)
+        texts.append(f"{number}{WHITESPACE}*{unit}")
+    options.append(
+        {
+            "title": f"{name}Text",
+            "type": "string",
+            "maxLength": _MAX_TEXT,
+            "pattern": f"^{WHITESPACE}*(?:{'|'.join(texts)}){WHITESPACE}*$",
+            "description": "One number and one unit, e.g. " + repr(spec.example),
+        }
+    )
+    if spec.bare_number_unit is not None:
+        low, high = _bounds_in(spec, spec.canonical)
+        options.append(
+            {
+                "title": f"{name}Number",
+                **_number_schema(low, high, spec),
+                "description": f"A bare number of {spec.bare_number_unit}",
+            }
         )
     return {"anyOf": options, "description": description}
 
