@@ -125,6 +125,7 @@ def decimal_range(
 
     Example:
         >>> import re
+        >>> from decimal import Decimal
         >>> p = decimal_range(Decimal(0), Decimal(100), minimum_inclusive=False)
         >>> [bool(re.fullmatch(p, t)) for t in ("0", "0.000", ".001", "100", "100.5")]
         [False, False, True, True, False]
