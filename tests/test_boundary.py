@@ -104,7 +104,7 @@ def test_case_start_date_is_checked_in_the_model() -> None:
         )
     assert problems(caught.value) == (
         (
-            "start_date: got datetime.date(9999, 12, 31); expected a calendar date"
+            "start_date: got '9999-12-31'; expected a calendar date"
             " (datetime.date or 'YYYY-MM-DD') from 1900-01-01 to 2999-12-31"
         ),
     )

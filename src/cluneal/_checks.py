@@ -36,7 +36,7 @@ from collections.abc import Iterable, Mapping
 from enum import Enum
 from typing import Annotated, Any, Final, TypeVar
 
-from pydantic import AfterValidator, ValidationInfo
+from pydantic import AfterValidator, BeforeValidator, ValidationInfo, WithJsonSchema
 
 from cluneal.errors import InvalidArgumentError, UnknownTermError
 
@@ -69,6 +69,8 @@ MAX_TEXT: Final = 1000
 # C0 and C1 controls and DEL, except none: a single-line field takes no tab or
 # newline either. Lone surrogates are U+D800-U+DFFF.
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
 
 E = TypeVar("E", bound=Enum)
 T = TypeVar("T")
@@ -204,13 +206,25 @@ Text = Annotated[str, AfterValidator(_clean_field)]
 more than :data:`MAX_TEXT` characters."""
 
 
-def _in_calendar(value: dt.date, info: ValidationInfo) -> dt.date:
-    checked = calendar_date(value, info.field_name or "date")
-    return value if checked is None else checked
+def _in_calendar(value: object, info: ValidationInfo) -> object:
+    # None passes through to the field's own "| None" (or its refusal).
+    return None if value is None else calendar_date(value, info.field_name or "date")
 
 
-CalendarDate = Annotated[dt.date, AfterValidator(_in_calendar)]
-"""A model date field limited to :data:`EARLIEST_DATE` .. :data:`LATEST_DATE`."""
+CalendarDate = Annotated[
+    dt.date,
+    BeforeValidator(_in_calendar),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "format": "date",
+            "pattern": r"^(?:19[0-9]{2}|2[0-9]{3})-[0-9]{2}-[0-9]{2}$",
+            "description": "A calendar date, YYYY-MM-DD, from 1900-01-01 to 2999-12-31.",
+        }
+    ),
+]
+"""A model date field: a ``date`` or ``"YYYY-MM-DD"`` from :data:`EARLIEST_DATE` to
+:data:`LATEST_DATE` (no timestamps, no other ISO forms)."""
 
 
 def flag(value: object, name: str) -> bool:
@@ -265,7 +279,7 @@ def calendar_date(value: object, name: str) -> dt.date | None:
         f" to {LATEST_DATE.isoformat()}"
     )
     day: dt.date
-    if isinstance(value, str) and len(value) <= 10 and value.isascii():
+    if isinstance(value, str) and _ISO_DATE.fullmatch(value):
         try:
             day = dt.date.fromisoformat(value)
         except ValueError:
