@@ -1,7 +1,7 @@
 """Issue 10: the published JSON Schema accepts what the models accept, as far as it can say.
 
 Quantities: one object form per unit with that unit's plausible range, and a
-text pattern that encodes the ranges (clinical.md Part 0.1: weight 20-400 kg,
+text pattern that encodes the ranges (decision_units_and_plausible_ranges: weight 20-400 kg,
 age 18-120 years). The fuzz harness checks agreement both ways on random
 documents; these are the cases the issue names, and the number patterns checked
 against exact decimal arithmetic.

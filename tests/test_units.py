@@ -276,7 +276,7 @@ def test_model_field_json_round_trip_and_schema() -> None:
     schema = _Holder.model_json_schema()
     options = schema["properties"]["weight"]["anyOf"]
     # One object form per unit, each with the plausible range in that unit
-    # (20-400 kg, clinical.md Part 0.1; 1 lb = 0.45359237 kg exactly).
+    # (20-400 kg, decision_units_and_plausible_ranges; 1 lb = 0.45359237 kg exactly).
     assert [o["properties"]["value"] for o in options[:2]] == [
         {"type": "number", "minimum": 20, "maximum": 400},
         {"type": "number", "minimum": 44.092453, "maximum": 881.849048},

@@ -74,7 +74,7 @@ class ChoiceStatus(Term):
     SECOND_LINE = "second_line"
 
 
-class ScreeningStatus(StrEnum):
+class ScreeningStatus(Term):
     """The result of screening one listed drug for the patient: its most serious alert.
 
     Example:
