@@ -359,10 +359,13 @@ def _tender(
     for point in points:
         side = point.get("tender.point.side")
         result.append(
-            TenderPoint(
-                site=_code(point.get("tender.point.site"), "tender.point.site", where),
-                reproduces_pain=point.get("tender.point.reproduces-pain"),
-                side=None if side is None else _code(side, "tender.point.side", where),
+            # model_validate: the answers are untyped until the model checks them.
+            TenderPoint.model_validate(
+                {
+                    "site": _code(point.get("tender.point.site"), "tender.point.site", where),
+                    "reproduces_pain": point.get("tender.point.reproduces-pain"),
+                    "side": None if side is None else _code(side, "tender.point.side", where),
+                }
             )
         )
     return tuple(result)
@@ -378,10 +381,8 @@ def _block(found: Mapping[str, list[object]], where: str) -> BlockResult | None:
             where, "block.done is true: block.branches and block.relief-percent are required"
         )
     duration = _one(found, "block.relief-duration", where)
-    return BlockResult(
-        branches=frozenset(branches),
-        relief_percent=relief,
-        relief_duration=duration,
+    return BlockResult.model_validate(
+        {"branches": frozenset(branches), "relief_percent": relief, "relief_duration": duration}
     )
 
 
@@ -550,10 +551,12 @@ def history_from_fhir(resources: object) -> CareHistory:
             (
                 _performed(resource, where),
                 index,
-                InterventionOutcome(
-                    intervention=intervention,
-                    relief_percent=outcome[0],
-                    relief_duration=outcome[1],
+                InterventionOutcome.model_validate(
+                    {
+                        "intervention": intervention,
+                        "relief_percent": outcome[0],
+                        "relief_duration": outcome[1],
+                    }
                 ),
             )
         )
