@@ -452,7 +452,7 @@ def _unexpected(report: Report, target: str, kind: str, exc: BaseException) -> N
     if key not in report.examples:
         import traceback
 
-        frames = traceback.extract_tb(exc.__traceback__)[-6:]
+        frames = traceback.extract_tb(exc.__traceback__)[-12:]
         where = " <- ".join(f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno}" for f in reversed(frames))
         report.examples[key] = f"{cluneal.errors.show(str(exc))} at {where}"
 
@@ -517,6 +517,79 @@ def _case_against_schema(draw: Draw) -> object:
         msg = f"model accepts, schema refuses: {cluneal.errors.show(document)}"
         raise SchemaDisagreementError(msg)
     return case
+
+
+_RECORD: list[dict[str, Any]] = [
+    {"resourceType": "Patient", "id": "p1", "birthDate": "1950-06-01", "gender": "female"},
+    {
+        "resourceType": "Observation",
+        "status": "final",
+        "code": {"coding": [{"system": "http://loinc.org", "code": "14682-9"}]},
+        "effectiveDateTime": "2026-10-01",
+        "valueQuantity": {
+            "value": 97,
+            "unit": "µmol/L",
+            "system": "http://unitsofmeasure.org",
+            "code": "umol/L",
+        },
+    },
+    {
+        "resourceType": "MedicationStatement",
+        "status": "active",
+        "medicationCodeableConcept": {"text": "sertraline"},
+    },
+]
+
+_RESPONSE: dict[str, Any] = {
+    "resourceType": "QuestionnaireResponse",
+    "status": "completed",
+    "item": [
+        {
+            "linkId": "pain",
+            "item": [
+                {"linkId": "pain.low-back-pain", "answer": [{"valueBoolean": True}]},
+                {"linkId": "pain.deep-aching", "answer": [{"valueBoolean": True}]},
+            ],
+        }
+    ],
+}
+
+
+def _paths(value: object, prefix: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+    """Every place in a JSON structure where a value sits."""
+    found: list[tuple[object, ...]] = [prefix]
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found += _paths(item, (*prefix, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found += _paths(item, (*prefix, index))
+    return found
+
+
+def _replace(value: Any, path: tuple[object, ...], new: object) -> Any:
+    if not path:
+        return new
+    head, rest = path[0], path[1:]
+    if isinstance(value, dict):
+        return {k: _replace(v, rest, new) if k == head else v for k, v in value.items()}
+    if isinstance(value, list):
+        return [_replace(v, rest, new) if i == head else v for i, v in enumerate(value)]
+    return value  # an earlier change removed this place
+
+
+def mutated(document: Any) -> st.SearchStrategy[Any]:
+    """A valid FHIR document with one, two or three places replaced by hostile values."""
+    places = _paths(document)
+
+    def mutate(changes: list[tuple[int, object]]) -> Any:
+        result = document
+        for index, new in changes:
+            result = _replace(result, places[index], new)
+        return result
+
+    change = st.tuples(st.integers(0, len(places) - 1), hostile())
+    return st.one_of(st.just(document), st.lists(change, min_size=1, max_size=3).map(mutate))
 
 
 TARGETS: dict[str, Callable[[Draw], object]] = {
@@ -650,6 +723,14 @@ TARGETS: dict[str, Callable[[Draw], object]] = {
         patient_reference=d(either(st.sampled_from([None, "Patient/1"]))),
     ),
     "str(CarePlan)": lambda d: str(_plan(d)),
+    "fhir.patient_from_fhir": lambda d: cluneal.fhir.patient_from_fhir(
+        d(st.one_of(mutated(_RECORD), mutated({"resourceType": "Bundle", "entry": []}))),
+        as_of=d(either(st.sampled_from([None, dt.date(2026, 11, 1), "2026-11-01"]))),
+    ),
+    "fhir.findings_from_fhir": lambda d: cluneal.fhir.findings_from_fhir(d(mutated(_RESPONSE))),
+    "fhir.history_from_fhir": lambda d: cluneal.fhir.history_from_fhir(
+        d(st.one_of(mutated([]), mutated(_RECORD)))
+    ),
 }
 
 

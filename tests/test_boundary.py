@@ -204,3 +204,21 @@ def test_problems_are_clean_sentences() -> None:
     assert problems(InvalidArgumentError("day", -1, "a whole number")) == (
         "day: got -1; expected a whole number",
     )
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        [{"resourceType": "Patient", "gender": ["female"], "birthDate": "1950-01-01"}],
+        [{"resourceType": cluneal.Q_(10**400, "kg")}],
+        {"resourceType": "Bundle", "entry": _deep(100)},
+        [{"resourceType": "Patient", "id": {"x": 1}}, {"resourceType": "Patient", "id": "2"}],
+        [{"resourceType": "Observation", "status": {"final": True}}],
+        [{"resourceType": "Patient", "birthDate": math.nan}],
+    ],
+    ids=["list gender", "quantity", "deep", "object id", "object status", "nan"],
+)
+def test_fhir_input_refuses_what_is_not_fhir_json(record: object) -> None:
+    """FHIR input is JSON data: anything else is refused before it is compared or hashed."""
+    with pytest.raises(cluneal.ClunealError):
+        cluneal.fhir.patient_from_fhir(record, as_of=dt.date(2026, 11, 1))

@@ -52,6 +52,7 @@ __all__ = [
     "collection",
     "flag",
     "instance",
+    "json_data",
     "number",
     "text",
 ]
@@ -377,4 +378,63 @@ def instance(value: object, cls: type[T], name: str) -> T:
     """
     if not isinstance(value, cls):
         raise InvalidArgumentError(name, value, f"a {cls.__name__}")
+    return value
+
+
+_MAX_JSON_DEPTH: Final = 64
+_MAX_JSON_ITEMS: Final = 1_000_000
+
+
+def json_data(value: object, name: str) -> object:
+    """Check that an argument is JSON data: what a JSON parser could have produced.
+
+    Mappings with text keys, lists and tuples, text, booleans, ``None``, integers
+    within the float range and finite floats; at most 64 levels deep. Anything
+    else (a Pint quantity, a date, an object) is refused before the reader
+    compares or hashes it.
+
+    Args:
+        value: What the caller passed (a FHIR resource, a Bundle, a list of them).
+        name: The argument name, for the error.
+
+    Returns:
+        The value.
+
+    Raises:
+        InvalidArgumentError: Not JSON data, or nested too deeply.
+
+    Example:
+        >>> json_data({"resourceType": "Patient", "id": "1"}, "resources")
+        {'resourceType': 'Patient', 'id': '1'}
+        >>> json_data({"value": float("nan")}, "resources")
+        Traceback (most recent call last):
+        cluneal.errors.InvalidArgumentError: resources: got nan; expected JSON data ...
+    """
+    expected = (
+        "JSON data (objects, arrays, text, finite numbers, true, false, null),"
+        f" at most {_MAX_JSON_DEPTH} levels deep"
+    )
+    pending: list[tuple[object, int]] = [(value, 0)]
+    seen = 0
+    while pending:
+        item, depth = pending.pop()
+        seen += 1
+        if depth > _MAX_JSON_DEPTH or seen > _MAX_JSON_ITEMS:
+            raise InvalidArgumentError(name, value, expected)
+        if item is None or isinstance(item, str | bool):
+            continue
+        if isinstance(item, int | float):
+            try:
+                number(item, name)  # finite, within the float range
+            except InvalidArgumentError:
+                raise InvalidArgumentError(name, item, expected) from None
+            continue
+        if isinstance(item, Mapping):
+            if not all(isinstance(key, str) for key in item):
+                raise InvalidArgumentError(name, item, expected)
+            pending.extend((child, depth + 1) for child in item.values())
+        elif isinstance(item, list | tuple):
+            pending.extend((child, depth + 1) for child in item)
+        else:
+            raise InvalidArgumentError(name, item, expected)
     return value

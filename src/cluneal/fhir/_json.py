@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, Final, TypeGuard
 
-from cluneal.errors import ClunealError
+from cluneal.errors import ClunealError, show
 
 __all__ = [
     "UnreadableResourceError",
@@ -103,7 +103,10 @@ def iter_resources(resources: object) -> list[Mapping[str, Any]]:
     if isinstance(resources, Mapping):
         items: list[object] = [resources]
     elif isinstance(resources, Iterable) and not isinstance(resources, str | bytes):
-        items = list(resources)
+        try:
+            items = list(resources)
+        except Exception:
+            items = [resources]  # refused below as "not a resource object"
     else:
         msg = (
             f"resources: got {type(resources).__name__}; expected FHIR R4 JSON: a Bundle "
@@ -159,11 +162,11 @@ def date_of(value: object, where: str, element: str) -> dt.date:
     match = _DATETIME.fullmatch(value) if isinstance(value, str) else None
     date_part = _DATE.fullmatch(match.group(1)) if match else None
     if date_part is None:
-        raise UnreadableResourceError(where, f"{element}: got {value!r:.40}; expected a FHIR date")
+        raise UnreadableResourceError(where, f"{element}: got {show(value)}; expected a FHIR date")
     year, month, day = (int(part) if part else 1 for part in date_part.groups())
     try:
         return dt.date(year, month, day)
     except ValueError:
         raise UnreadableResourceError(
-            where, f"{element}: got {value!r:.40}; not a calendar date"
+            where, f"{element}: got {show(value)}; not a calendar date"
         ) from None

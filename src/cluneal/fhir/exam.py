@@ -30,6 +30,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final
 
+from cluneal._checks import json_data
 from cluneal.diagnosis import (
     BlockResult,
     Findings,
@@ -40,6 +41,7 @@ from cluneal.diagnosis import (
     TenderPoint,
     TenderPointSite,
 )
+from cluneal.errors import show
 from cluneal.fhir._json import (
     UnreadableResourceError,
     code_in,
@@ -286,7 +288,7 @@ def _answers(
         link = item.get("linkId") if isinstance(item, Mapping) else None
         if not isinstance(item, Mapping) or not code_in(link, _KINDS):
             raise UnreadableResourceError(
-                where, f"item {link!r:.60}: not a question of the cluneal triad exam"
+                where, f"item {show(link)}: not a question of the cluneal triad exam"
             )
         if link == "tender.point":
             point: dict[str, list[object]] = {}
@@ -429,6 +431,7 @@ def findings_from_fhir(questionnaire_response: object) -> Findings:
         >>> findings_from_fhir(response).tender_points
         ()
     """
+    json_data(questionnaire_response, "questionnaire_response")
     if (
         not isinstance(questionnaire_response, Mapping)
         or questionnaire_response.get("resourceType") != "QuestionnaireResponse"
@@ -440,12 +443,12 @@ def findings_from_fhir(questionnaire_response: object) -> Findings:
     canonical = questionnaire_response.get("questionnaire")
     if not isinstance(canonical, str) or canonical.partition("|")[0] != QUESTIONNAIRE_URL:
         raise UnreadableResourceError(
-            where, f"questionnaire: got {canonical!r:.80}; expected {QUESTIONNAIRE_URL}"
+            where, f"questionnaire: got {show(canonical)}; expected {QUESTIONNAIRE_URL}"
         )
     if not code_in(questionnaire_response.get("status"), _DONE):
         raise UnreadableResourceError(
             where,
-            f"status: got {questionnaire_response.get('status')!r:.40}; expected "
+            f"status: got {show(questionnaire_response.get('status'))}; expected "
             "completed, amended or in-progress",
         )
     found: dict[str, list[object]] = {}
@@ -523,6 +526,7 @@ def history_from_fhir(resources: object) -> CareHistory:
         >>> history_from_fhir([]).outcomes
         ()
     """
+    json_data(resources, "resources")
     found = iter_resources(resources)
     observations = [
         (label(r, i), r) for i, r in enumerate(found) if r["resourceType"] == "Observation"
@@ -542,7 +546,7 @@ def history_from_fhir(resources: object) -> CareHistory:
             intervention = Intervention(str(codes[0]))
         except ValueError:
             raise UnreadableResourceError(
-                where, f"code {codes[0]!r:.40} is not a cluneal intervention"
+                where, f"code {show(codes[0])} is not a cluneal intervention"
             ) from None
         outcome = relief.get(f"Procedure/{resource.get('id')}")
         if outcome is None:

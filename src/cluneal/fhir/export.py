@@ -49,7 +49,7 @@ from cluneal import (
 from cluneal._checks import collection, instance, text
 from cluneal._format import citation_url
 from cluneal.alerts import SafetyAlert
-from cluneal.errors import InvalidArgumentError
+from cluneal.errors import InvalidArgumentError, show
 from cluneal.knowledge.codes import code_tables
 from cluneal.pathway import PathwayStep, pathway_transitions
 from cluneal.plan import SAFETY_STATEMENT, CarePlan
@@ -761,6 +761,6 @@ def validate(resource: Mapping[str, Any]) -> None:
     except ValueError:
         model = None
     if model is None:
-        msg = f"resourceType: got {kind!r}; expected the name of a FHIR R4B resource"
+        msg = f"resourceType: got {show(kind)}; expected the name of a FHIR R4B resource"
         raise ClunealError(msg)
     model.model_validate(dict(resource))

@@ -40,7 +40,8 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any, Final
 
-from cluneal.errors import ClunealError
+from cluneal._checks import json_data
+from cluneal.errors import ClunealError, show
 from cluneal.fhir._json import (
     UnreadableResourceError,
     code_in,
@@ -315,6 +316,7 @@ def patient_from_fhir(resources: object, *, as_of: object = None) -> Patient:
         >>> patient.age.magnitude, patient.medications
         (66, ('sertraline',))
     """
+    json_data(resources, "resources")
     today = as_of if as_of is not None else dt.datetime.now(dt.UTC).date()
     # Typed `object`: a caller outside mypy may pass anything and must get a ClunealError.
     if not isinstance(today, dt.date):
@@ -331,7 +333,7 @@ def patient_from_fhir(resources: object, *, as_of: object = None) -> Patient:
     if not code_in(gender, {"female", "male"}):
         raise UnreadableResourceError(
             where,
-            f"gender: got {gender!r}; cluneal's renal equations need 'female' or 'male'",
+            f"gender: got {show(gender)}; cluneal's renal equations need 'female' or 'male'",
         )
     observed = _observations(by_type.get("Observation", []))
     conditions, dialysis = _conditions(by_type.get("Condition", []))
