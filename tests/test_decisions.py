@@ -137,25 +137,14 @@ def test_a_decision_pointing_at_internal_notes_is_refused() -> None:
     assert isinstance(Decision.model_validate(base), Citation)
 
 
-def test_registry_errors_are_knowledge_base_errors(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_registry_errors_are_knowledge_base_errors() -> None:
     """A decision resting on an unknown source fails the load with a KnowledgeBaseError."""
-    import tomllib
+    from cluneal.evidence import parse_citations
+    from cluneal.knowledge import read_toml
 
-    from cluneal import evidence
-
-    real = tomllib.loads
-
-    def loads(text: str) -> dict[str, Any]:
-        raw = real(text)
-        if "decision" in raw:
-            raw["decision"][0]["sources"] = ["no_such_source"]
-        return raw
-
-    evidence._registry.cache_clear()
-    monkeypatch.setattr(tomllib, "loads", loads)
-    try:
-        with pytest.raises(KnowledgeBaseError, match="unknown sources"):
-            evidence._registry()
-    finally:
-        monkeypatch.undo()
-        evidence._registry.cache_clear()
+    decisions = read_toml("decisions.toml")
+    broken = {"decision": [{**decisions["decision"][0], "sources": ["no_such_source"]}]}
+    files = [("citations.toml", read_toml("citations.toml"))]
+    with pytest.raises(KnowledgeBaseError, match="unknown sources"):
+        parse_citations(files, broken)
+    assert "kuniya_2014" in parse_citations(files, {"decision": []})

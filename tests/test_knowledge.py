@@ -162,46 +162,26 @@ def test_parse_drug_refuses_unknown(value: object) -> None:
         parse_drug(value)
 
 
-def test_broken_monograph_raises_knowledge_base_error(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_broken_monograph_raises_knowledge_base_error() -> None:
     """A malformed monograph raises KnowledgeBaseError when loaded."""
-    original = read_toml
-
-    def broken(path: str) -> dict[str, object]:
-        data = original(path)
-        if path == "monographs/tramadol.toml":
-            data = {**data, "caps": []}
-        return data
-
-    monkeypatch.setattr(kb, "read_toml", broken)
-    kb.all_monographs.cache_clear()
-    try:
-        with pytest.raises(KnowledgeBaseError, match="tramadol"):
-            kb.all_monographs()
-    finally:
-        monkeypatch.undo()
-        kb.all_monographs.cache_clear()
+    data = {**read_toml("monographs/tramadol.toml"), "caps": []}
+    with pytest.raises(KnowledgeBaseError, match="tramadol"):
+        kb.parse_monograph(Drug.TRAMADOL, data)
 
 
-def test_unknown_citation_raises_knowledge_base_error(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unknown_citation_raises_knowledge_base_error() -> None:
     """A rule citing an unknown source raises KnowledgeBaseError."""
-    original = read_toml
+    rules = list(read_toml("titration.toml")["rule"])
+    rules[0] = {**rules[0], "citation": "no_such_source"}
+    with pytest.raises(KnowledgeBaseError, match="no_such_source"):
+        kb.parse_titration_rules({"rule": rules})
 
-    def broken(path: str) -> dict[str, object]:
-        data = original(path)
-        if path == "titration.toml":
-            rules = list(data["rule"])
-            rules[0] = {**rules[0], "citation": "no_such_source"}
-            data = {"rule": rules}
-        return data
 
-    monkeypatch.setattr(kb, "read_toml", broken)
-    kb.titration_rules.cache_clear()
-    try:
-        with pytest.raises(KnowledgeBaseError, match="no_such_source"):
-            kb.titration_rules()
-    finally:
-        monkeypatch.undo()
-        kb.titration_rules.cache_clear()
+def test_monograph_citing_an_unknown_source_is_refused() -> None:
+    """A monograph whose main citation does not resolve is refused, naming its file."""
+    data = {**read_toml("monographs/nortriptyline.toml"), "citation": "no_such_source"}
+    with pytest.raises(KnowledgeBaseError, match=r"nortriptyline\.toml.*no_such_source"):
+        kb.parse_monograph(Drug.NORTRIPTYLINE, data)
 
 
 def test_missing_file_raises_knowledge_base_error() -> None:
@@ -266,78 +246,41 @@ def test_monograph_validators(change: dict[str, object], problem: str) -> None:
         kb.Monograph.model_validate(data)
 
 
-def test_monograph_for_wrong_drug(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_monograph_for_wrong_drug() -> None:
     """A file describing another drug is refused."""
-    original = read_toml
-
-    def swapped(path: str) -> dict[str, object]:
-        return original("monographs/pregabalin.toml" if path.endswith("gabapentin.toml") else path)
-
-    monkeypatch.setattr(kb, "read_toml", swapped)
-    kb.all_monographs.cache_clear()
-    try:
-        with pytest.raises(KnowledgeBaseError, match=r"not 'gabapentin'|duplicate"):
-            kb.all_monographs()
-    finally:
-        monkeypatch.undo()
-        kb.all_monographs.cache_clear()
+    with pytest.raises(KnowledgeBaseError, match=r"not 'gabapentin'"):
+        kb.parse_monograph(Drug.GABAPENTIN, read_toml("monographs/pregabalin.toml"))
 
 
-def test_duplicate_rule_ids_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Rule ids must be unique within and across files."""
-    original = read_toml
-
-    def doubled(path: str) -> dict[str, object]:
-        data = original(path)
-        if path == "titration.toml":
-            rules = list(data["rule"])
-            data = {"rule": [*rules, rules[0]]}
-        return data
-
-    monkeypatch.setattr(kb, "read_toml", doubled)
-    kb.titration_rules.cache_clear()
-    try:
-        with pytest.raises(KnowledgeBaseError, match="duplicate"):
-            kb.titration_rules()
-    finally:
-        monkeypatch.undo()
-        kb.titration_rules.cache_clear()
+def test_duplicate_rule_ids_refused() -> None:
+    """Rule ids must be unique within a file."""
+    rules = list(read_toml("titration.toml")["rule"])
+    with pytest.raises(KnowledgeBaseError, match="duplicate"):
+        kb.parse_titration_rules({"rule": [*rules, rules[0]]})
 
 
-def test_safety_rule_validation(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Safety rules: bad templates, missing partners and duplicate ids are refused."""
-    from cluneal.knowledge import safety_rules as sr
-
-    original = read_toml
-    cases: list[tuple[dict[str, object], str]] = [
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
         ({"message": "{nope}"}, "template"),
         ({"kind": "interaction", "drug": "tramadol"}, "partner"),
         ({"kind": "bogus"}, "kind"),
         ({"rule_id": "titration.rounding.down"}, "duplicate"),
         ({"citation": "no_such_source"}, "no_such_source"),
-    ]
-    for change, problem in cases:
+    ],
+)
+def test_safety_rule_validation(change: dict[str, object], problem: str) -> None:
+    """Safety rules: bad templates, missing partners and duplicate ids are refused."""
+    from cluneal.knowledge import safety_rules as sr
 
-        def broken(path: str, change: dict[str, object] = change) -> dict[str, object]:
-            data = original(path)
-            if path == "safety.toml":
-                rules = list(data["rule"])
-                base = {
-                    "kind": "unscreened",
-                    "rule_id": "x.y",
-                    "severity": "info",
-                    "citation": "decision_default_protocols",
-                    "mark": "GK",
-                    "message": "m",
-                }
-                data = {"rule": [*rules, {**base, **change}]}
-            return data
-
-        monkeypatch.setattr(sr, "read_toml", broken)
-        sr.safety_rules.cache_clear()
-        try:
-            with pytest.raises(KnowledgeBaseError, match=problem):
-                sr.safety_rules()
-        finally:
-            monkeypatch.undo()
-            sr.safety_rules.cache_clear()
+    base = {
+        "kind": "unscreened",
+        "rule_id": "x.y",
+        "severity": "info",
+        "citation": "decision_default_protocols",
+        "mark": "GK",
+        "message": "m",
+    }
+    rules = list(read_toml("safety.toml")["rule"])
+    with pytest.raises(KnowledgeBaseError, match=problem):
+        sr.parse_safety_rules({"rule": [*rules, {**base, **change}]})

@@ -84,6 +84,10 @@ if TYPE_CHECKING:
     from cluneal.knowledge import (
         KNOWLEDGE_BASE_VERSION,
     )
+    from cluneal.knowledge.base import (
+        KnowledgeBase,
+        knowledge_base,
+    )
     from cluneal.pathway import (
         Alternative,
         CareHistory,
@@ -162,6 +166,8 @@ _EXPORTS: dict[str, str] = {
     "SourceMark": "cluneal.evidence",
     "citation": "cluneal.evidence",
     "KNOWLEDGE_BASE_VERSION": "cluneal.knowledge",
+    "KnowledgeBase": "cluneal.knowledge.base",
+    "knowledge_base": "cluneal.knowledge.base",
     "Condition": "cluneal.patient",
     "HepaticImpairment": "cluneal.patient",
     "MedicationClass": "cluneal.patient",
@@ -267,6 +273,7 @@ __all__ = [
     "InterventionOutcome",
     "InvalidArgumentError",
     "InvalidQuantityError",
+    "KnowledgeBase",
     "KnowledgeBaseError",
     "MedicationClass",
     "MissingExtraError",
@@ -312,6 +319,7 @@ __all__ = [
     "evidence_for",
     "gfr_category",
     "ideal_body_weight",
+    "knowledge_base",
     "next_step",
     "parse_procedure",
     "pathway_dot",

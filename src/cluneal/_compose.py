@@ -53,8 +53,9 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping, Sequence
 
     from cluneal.drug import Drug
+    from cluneal.knowledge.drugs import Monograph
 
-__all__ = ["ComposedStep", "Formulary", "Regimen", "compose_steps", "formulary"]
+__all__ = ["ComposedStep", "Formulary", "Regimen", "compose_steps", "formulary", "formulary_of"]
 
 # Amounts are handled in hundredths of a milligram before the grain is found:
 # every strength, half tablet, solution step and compounded step in the
@@ -115,8 +116,7 @@ class Formulary:
         return self.recipes[round(mg / self.grain_mg)]
 
 
-def _units(drug: Drug) -> list[_Unit]:
-    mono = monograph(drug)
+def _units(mono: Monograph) -> list[_Unit]:
     units: list[_Unit] = []
     for s in mono.strengths:
         units.append(_Unit(round(s.mg * _SCALE), s.mg, s.form, 2))
@@ -160,7 +160,20 @@ def formulary(drug: Drug, *, with_solution: bool) -> Formulary:
         >>> formulary(Drug.TRAMADOL, with_solution=False).compose(75)
         '1 1/2 x 50 mg scored tablet'
     """
-    mono = monograph(drug)
+    return formulary_of(monograph(drug), with_solution=with_solution)
+
+
+def formulary_of(mono: Monograph, *, with_solution: bool) -> Formulary:
+    """Return what a monograph's strengths can make (not memoised; see :func:`formulary`).
+
+    Args:
+        mono: The monograph, from any knowledge base.
+        with_solution: Also offer the drug's oral solution.
+
+    Returns:
+        The formulary.
+    """
+    drug = mono.drug
     ceiling = round(mono.caps[0].max_mg_day * _SCALE)
     if mono.compounded is not None:
         step = round(mono.compounded.step_mg * _SCALE)
@@ -170,7 +183,7 @@ def formulary(drug: Drug, *, with_solution: bool) -> Formulary:
             for k in range(1, ceiling // step + 1)
         }
         return Formulary(drug, grain / _SCALE, tuple(sorted(made)), MappingProxyType(made))
-    units = _units(drug)
+    units = _units(mono)
     solution = mono.solution if with_solution else None
     measure = 0 if solution is None else round(solution.mg_per_ml * solution.measure_ml * _SCALE)
     grain = math.gcd(*(u.amount for u in units), measure)

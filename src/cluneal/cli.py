@@ -271,13 +271,13 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument(
         "--block-threshold",
         type=float,
-        default=50.0,
-        help="relief (percent) at or above which a block responds (default 50)",
+        default=None,
+        help="relief (percent) at or above which a block responds (default: the knowledge base's)",
     )
     plan.add_argument(
         "--lasting-relief",
-        default="12 weeks",
-        help="relief lasting at least this long is lasting (default '12 weeks')",
+        default=None,
+        help="relief lasting at least this long is lasting (default: the knowledge base's)",
     )
     plan.set_defaults(handler=_cmd_plan)
 

@@ -16,7 +16,7 @@ Example:
 from __future__ import annotations
 
 from functools import cache
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from pydantic import Field, ValidationError
 
@@ -26,6 +26,9 @@ from cluneal.errors import KnowledgeBaseError
 from cluneal.evidence import EvidenceLevel
 from cluneal.knowledge import read_toml
 from cluneal.patient import MedicationClass, Patient
+
+if TYPE_CHECKING:
+    from cluneal.knowledge.base import KnowledgeBase
 
 __all__ = ["ComplementaryMeasure", "complementary_care", "complementary_measures"]
 
@@ -98,11 +101,14 @@ def complementary_measures() -> tuple[ComplementaryMeasure, ...]:
 
 def complementary_care(
     patient: Patient,
+    *,
+    knowledge: KnowledgeBase | None = None,
 ) -> tuple[tuple[ComplementaryMeasure, ...], tuple[SafetyAlert, ...]]:
     """Complementary measures for a patient, with the alerts they raise.
 
     Args:
         patient: The patient (co-medication decides the alerts).
+        knowledge: The knowledge base; ``None`` for the built-in one.
 
     Returns:
         The measures and the alerts, most serious first.
@@ -116,7 +122,7 @@ def complementary_care(
         ()
     """
     patient = coerce_model(patient, Patient, "patient")
-    table = _table()
+    table = _table() if knowledge is None else knowledge.complementary
     alerts = []
     for rule in table.interactions:
         matching = sorted(

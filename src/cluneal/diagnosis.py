@@ -57,6 +57,7 @@ from cluneal.units import Duration
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
+    from cluneal.knowledge.base import KnowledgeBase
     from cluneal.units import Quantity, QuantityInput
 
 __all__ = [
@@ -83,9 +84,6 @@ __all__ = [
     "landmark",
     "literature_block_thresholds",
 ]
-
-DEFAULT_BLOCK_THRESHOLD_PERCENT: Final = 50.0
-"""Relief (%) from which a diagnostic block counts as positive (a package decision)."""
 
 _KNOWLEDGE_FILE: Final = "diagnosis.toml"
 
@@ -612,6 +610,11 @@ def _table() -> _DiagnosisTable:
     return _parse_table(path.read_text(encoding="utf-8"))
 
 
+DEFAULT_BLOCK_THRESHOLD_PERCENT: Final = _table().default_block_threshold_percent
+"""Relief (%) from which a diagnostic block counts as positive, read from ``diagnosis.toml``
+(``default_block_threshold_percent``; a package decision)."""
+
+
 def landmark(branch: NerveBranch | str) -> Landmark:
     """Return where a branch's tender point is palpated.
 
@@ -995,7 +998,9 @@ def _classify(
 
 def assess_diagnosis(
     findings: Findings | Mapping[str, Any],
-    block_threshold: float = DEFAULT_BLOCK_THRESHOLD_PERCENT,
+    block_threshold: float | None = None,
+    *,
+    knowledge: KnowledgeBase | None = None,
 ) -> DiagnosticAssessment:
     """Judge the diagnostic triad and classify how likely cluneal neuralgia is.
 
@@ -1026,8 +1031,10 @@ def assess_diagnosis(
         findings: The findings, as a :class:`Findings` or a mapping that
             validates as one.
         block_threshold: Relief in percent from which a block counts as
-            positive, greater than 0 and at most 100 (default 50; Kiral 2024
-            used 70).
+            positive, greater than 0 and at most 100; ``None`` for the knowledge
+            base's default (50; Kiral 2024 used 70).
+        knowledge: The knowledge base to apply; ``None`` for the built-in
+            :func:`~cluneal.knowledge_base`. The assessment reports its version.
 
     Returns:
         The assessment.
@@ -1050,9 +1057,11 @@ def assess_diagnosis(
         >>> assess_diagnosis(f, block_threshold=70).classification.value
         'unlikely'
     """
-    threshold = _check_threshold(block_threshold)
+    table = _table() if knowledge is None else knowledge.diagnosis
+    threshold = _check_threshold(
+        table.default_block_threshold_percent if block_threshold is None else block_threshold
+    )
     found = findings if isinstance(findings, Findings) else Findings.model_validate(findings)
-    table = _table()
     book = _Notebook()
     pain_rule, point_rule, block_rule = table.criterion
 
@@ -1131,5 +1140,5 @@ def assess_diagnosis(
         rules_fired=tuple(book.rules),
         citations=tuple(dict.fromkeys(book.citations)),
         block_threshold=threshold,
-        knowledge_base_version=KNOWLEDGE_BASE_VERSION,
+        knowledge_base_version=KNOWLEDGE_BASE_VERSION if knowledge is None else knowledge.version,
     )

@@ -22,7 +22,7 @@ import tomllib
 from functools import cache
 from importlib import resources
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import Field, ValidationError, model_validator
 
@@ -32,7 +32,7 @@ from cluneal._vocabulary import Term
 from cluneal.errors import KnowledgeBaseError, UnknownTermError
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Mapping, Sequence
 
 __all__ = [
     "Citation",
@@ -43,6 +43,7 @@ __all__ = [
     "all_decisions",
     "citation",
     "is_verified",
+    "parse_citations",
 ]
 
 
@@ -212,24 +213,46 @@ def _registry() -> Mapping[str, Citation]:
         ),
         key=lambda f: f.name,
     )
-    table: dict[str, Citation] = {}
-    for path in files:
+    sources: list[tuple[str, Mapping[str, Any]]] = []
+    for path in [*files, folder.joinpath("decisions.toml")]:
         try:
-            raw = tomllib.loads(path.read_text(encoding="utf-8"))
-            entries = [Citation.model_validate(item) for item in raw["citation"]]
-        except (tomllib.TOMLDecodeError, KeyError, ValidationError) as exc:
+            sources.append((path.name, tomllib.loads(path.read_text(encoding="utf-8"))))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
             raise KnowledgeBaseError(path.name, str(exc)) from exc
+    return parse_citations(sources[:-1], sources[-1][1])
+
+
+def parse_citations(
+    files: Sequence[tuple[str, Mapping[str, Any]]], decisions: Mapping[str, Any]
+) -> Mapping[str, Citation]:
+    """Validate the parsed citation files and ``decisions.toml`` into one registry.
+
+    Args:
+        files: (file name, parsed TOML) of each ``citations*.toml``.
+        decisions: The parsed ``decisions.toml``.
+
+    Returns:
+        A read-only mapping from id to citation or decision.
+
+    Raises:
+        KnowledgeBaseError: A malformed entry, a duplicate id, a decision outside
+            ``decisions.toml``, or a decision resting on an unknown source.
+    """
+    table: dict[str, Citation] = {}
+    for name, raw in files:
+        try:
+            entries = [Citation.model_validate(item) for item in raw["citation"]]
+        except (KeyError, ValidationError) as exc:
+            raise KnowledgeBaseError(name, str(exc)) from exc
         for entry in entries:
             if entry.id in table:
-                raise KnowledgeBaseError(path.name, f"duplicate citation id {entry.id!r}")
+                raise KnowledgeBaseError(name, f"duplicate citation id {entry.id!r}")
             if entry.id.startswith("decision_") or entry.mark is SourceMark.DECISION:
-                raise KnowledgeBaseError(path.name, f"{entry.id!r}: decisions go in decisions.toml")
+                raise KnowledgeBaseError(name, f"{entry.id!r}: decisions go in decisions.toml")
             table[entry.id] = entry
-    decisions = folder.joinpath("decisions.toml")
     try:
-        raw = tomllib.loads(decisions.read_text(encoding="utf-8"))
-        decided = [Decision.model_validate(item) for item in raw["decision"]]
-    except (OSError, tomllib.TOMLDecodeError, KeyError, ValidationError) as exc:
+        decided = [Decision.model_validate(item) for item in decisions["decision"]]
+    except (KeyError, ValidationError) as exc:
         raise KnowledgeBaseError("decisions.toml", str(exc)) from exc
     for decision in decided:
         if decision.id in table:

@@ -28,7 +28,6 @@ from pydantic import Field, Strict, ValidationError
 from cluneal._base import FrozenModel, coerce_model
 from cluneal._vocabulary import Term
 from cluneal.diagnosis import (
-    DEFAULT_BLOCK_THRESHOLD_PERCENT,
     BranchSet,
     DiagnosticAssessment,
     Findings,
@@ -36,6 +35,7 @@ from cluneal.diagnosis import (
     TenderPointSite,
     assess_diagnosis,
 )
+from cluneal.diagnosis import _table as diagnosis_table
 from cluneal.errors import InvalidQuantityError, KnowledgeBaseError
 from cluneal.evidence import EvidenceLevel
 from cluneal.interventions import Intervention
@@ -45,6 +45,7 @@ from cluneal.units import Duration, Kind, Quantity, magnitude_in, parse_quantity
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
+    from cluneal.knowledge.base import KnowledgeBase
     from cluneal.units import QuantityInput
 
 __all__ = [
@@ -212,7 +213,6 @@ class _Modifier(FrozenModel):
 class _Parameters(FrozenModel):
     lasting_relief_weeks: Annotated[float, Field(gt=0)]
     max_blocks: Annotated[int, Field(ge=1)]
-    default_response_threshold_percent: Annotated[float, Field(gt=0, le=100)]
     ladder: tuple[PathwayStep, ...]
 
 
@@ -302,16 +302,20 @@ def classify_outcome(
     relief_percent: float,
     relief_duration: Quantity | None,
     *,
-    threshold_percent: float = DEFAULT_BLOCK_THRESHOLD_PERCENT,
-    lasting_relief: Quantity | str | Mapping[str, Any] = "12 weeks",
+    threshold_percent: float | None = None,
+    lasting_relief: Quantity | str | Mapping[str, Any] | None = None,
+    knowledge: KnowledgeBase | None = None,
 ) -> OutcomeClass:
     """Classify a treatment's result as lasting, temporary, failed or not yet known.
 
     Args:
         relief_percent: Relief in percent.
         relief_duration: How long it lasted, or ``None``.
-        threshold_percent: Relief at or above this is a response.
-        lasting_relief: Relief lasting at least this long is lasting (default 12 weeks).
+        threshold_percent: Relief at or above this is a response; ``None`` for the
+            knowledge base's block threshold (50%).
+        lasting_relief: Relief lasting at least this long is lasting; ``None`` for
+            the knowledge base's (12 weeks).
+        knowledge: The knowledge base; ``None`` for the built-in one.
 
     Returns:
         The class.
@@ -326,8 +330,15 @@ def classify_outcome(
         >>> classify_outcome(80, Q_(12, "week")).value
         'lasting'
     """
+    table = _table() if knowledge is None else knowledge.pathway
+    diagnosis = diagnosis_table() if knowledge is None else knowledge.diagnosis
+    threshold = (
+        diagnosis.default_block_threshold_percent
+        if threshold_percent is None
+        else threshold_percent
+    )
     return _outcome_class(
-        relief_percent, relief_duration, threshold_percent, _lasting_days(lasting_relief)
+        relief_percent, relief_duration, threshold, _lasting_days(lasting_relief, table)
     )
 
 
@@ -342,7 +353,9 @@ def _outcome_class(
     return OutcomeClass.LASTING if days >= lasting_days else OutcomeClass.TEMPORARY
 
 
-def _lasting_days(value: object) -> float:
+def _lasting_days(value: object, table: _PathwayTable) -> float:
+    if value is None:
+        return table.parameters.lasting_relief_weeks * _DAYS_PER_WEEK
     quantity = parse_quantity(value, "lasting_relief", Kind.DURATION)
     days = magnitude_in(quantity, Kind.DURATION)
     if days <= 0:
@@ -385,11 +398,6 @@ _LEADS_TO: Final = {
     PathwayStep.SURGICAL_DECOMPRESSION: "pathway.pns_failed",
 }
 
-_BRANCH_SITE: Final = {
-    NerveBranch.SUPERIOR: TenderPointSite.ILIAC_CREST,
-    NerveBranch.MIDDLE: TenderPointSite.CAUDAL_TO_PSIS,
-}
-
 
 def _describe(relief: float, duration: Quantity | None, outcome: OutcomeClass) -> str:
     if outcome is OutcomeClass.FAILED:
@@ -407,6 +415,9 @@ class _Context(FrozenModel):
     assessment: DiagnosticAssessment
     threshold: float
     lasting_days: float
+    table: _PathwayTable
+    # Where each branch's tender point is palpated (diagnosis.toml's landmarks).
+    branch_sites: tuple[tuple[NerveBranch, TenderPointSite], ...]
 
 
 def _classify(ctx: _Context, relief: float, duration: Quantity | None) -> OutcomeClass:
@@ -467,9 +478,9 @@ def _treatment_transition(ctx: _Context) -> tuple[str, list[str]]:
     return _AFTER[(latest.intervention, result)], notes
 
 
-def _escalate(step: PathwayStep, failed: set[PathwayStep]) -> PathwayStep | None:
+def _escalate(ctx: _Context, step: PathwayStep, failed: set[PathwayStep]) -> PathwayStep | None:
     """The first rung at or after ``step`` that has not failed; None when all have."""
-    ladder = _table().parameters.ladder
+    ladder = ctx.table.parameters.ladder
     if step not in ladder:
         return step
     for rung in ladder[ladder.index(step) :]:
@@ -481,7 +492,7 @@ def _escalate(step: PathwayStep, failed: set[PathwayStep]) -> PathwayStep | None
 def _alternatives(
     ctx: _Context, transition: Transition, chosen: PathwayStep, failed: set[PathwayStep]
 ) -> tuple[Alternative, ...]:
-    params = _table().parameters
+    params = ctx.table.parameters
     blocks_given = 1 + sum(o.intervention is Intervention.NERVE_BLOCK for o in ctx.history.outcomes)
     options: list[Alternative] = []
     for rule in transition.alternatives:
@@ -510,7 +521,7 @@ def _other_branch_candidates(ctx: _Context) -> frozenset[NerveBranch]:
         return frozenset()
     found = {
         branch
-        for branch, site in _BRANCH_SITE.items()
+        for branch, site in ctx.branch_sites
         if any(t.site is site and t.reproduces_pain for t in tender)
     }
     return frozenset(found - set(block.branches))
@@ -520,8 +531,9 @@ def next_step(
     findings: Findings | Mapping[str, Any],
     history: CareHistory | Mapping[str, Any] | None = None,
     *,
-    block_threshold: float = DEFAULT_BLOCK_THRESHOLD_PERCENT,
-    lasting_relief: Quantity | str | Mapping[str, Any] = "12 weeks",
+    block_threshold: float | None = None,
+    lasting_relief: Quantity | str | Mapping[str, Any] | None = None,
+    knowledge: KnowledgeBase | None = None,
 ) -> Recommendation:
     """Choose the next step of the treatment pathway (decision_pathway_next_step).
 
@@ -536,8 +548,11 @@ def next_step(
             or its JSON mapping).
         history: Treatments after the diagnostic block, oldest first.
         block_threshold: Relief (percent) at or above which a block or a
-            treatment counts as a response.
-        lasting_relief: Relief lasting at least this long is lasting.
+            treatment counts as a response; ``None`` for the knowledge base's (50%).
+        lasting_relief: Relief lasting at least this long is lasting; ``None`` for
+            the knowledge base's (12 weeks).
+        knowledge: The knowledge base to apply; ``None`` for the built-in
+            :func:`~cluneal.knowledge_base`. The recommendation reports its version.
 
     Returns:
         The recommendation with its rationale, alternatives and rules.
@@ -560,16 +575,19 @@ def next_step(
     past: CareHistory = coerce_model(
         CareHistory() if history is None else history, CareHistory, "history"
     )
-    lasting_days = _lasting_days(lasting_relief)
-    assessment = assess_diagnosis(found, block_threshold=block_threshold)
+    table = _table() if knowledge is None else knowledge.pathway
+    lasting_days = _lasting_days(lasting_relief, table)
+    assessment = assess_diagnosis(found, block_threshold=block_threshold, knowledge=knowledge)
+    landmarks = (diagnosis_table() if knowledge is None else knowledge.diagnosis).landmark
     ctx = _Context(
         findings=found,
         history=past,
         assessment=assessment,
         threshold=assessment.block_threshold,
         lasting_days=lasting_days,
+        table=table,
+        branch_sites=tuple((m.branch, m.site) for m in landmarks),
     )
-    table = _table()
     rule_id, notes = _entry_transition(ctx)
     if not rule_id:
         rule_id, notes = _treatment_transition(ctx)
@@ -577,7 +595,7 @@ def next_step(
     rules = [*assessment.rules_fired, transition.rule_id]
     failed = _failed_steps(ctx)
     if transition.step in failed:
-        rung = _escalate(transition.step, failed)
+        rung = _escalate(ctx, transition.step, failed)
         skip = table.modifier("pathway.skip_failed")
         rules.append(skip.rule_id)
         notes.append(skip.text)
@@ -618,4 +636,5 @@ def next_step(
         assessment=assessment,
         lasting_relief=ureg.Quantity(lasting_days / _DAYS_PER_WEEK, _WEEK),
         block_threshold=assessment.block_threshold,
+        knowledge_base_version=assessment.knowledge_base_version,
     )

@@ -33,6 +33,7 @@ from cluneal._checks import choice, flag, text
 from cluneal._vocabulary import Term
 from cluneal.errors import InvalidQuantityError, KnowledgeBaseError, show
 from cluneal.knowledge import read_toml
+from cluneal.knowledge.parameters import clinical_parameters
 from cluneal.units import Age, BodyWeight, Height, Kind, SerumCreatinine, magnitude_in
 
 if TYPE_CHECKING:
@@ -49,7 +50,7 @@ __all__ = [
     "is_recognized_medication",
 ]
 
-OLDER_ADULT_AGE_YEARS: Final = 65.0
+OLDER_ADULT_AGE_YEARS: Final = clinical_parameters().older_adult.age_years
 """Age from which a patient is an older adult (Beers 2023; decision_start_low)."""
 
 

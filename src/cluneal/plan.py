@@ -31,7 +31,6 @@ from cluneal._vocabulary import Term
 from cluneal.alerts import SafetyAlert, Severity, sort_alerts
 from cluneal.complementary import ComplementaryMeasure, complementary_care
 from cluneal.diagnosis import (
-    DEFAULT_BLOCK_THRESHOLD_PERCENT,
     DiagnosticAssessment,
     DiagnosticClass,
     Findings,
@@ -39,6 +38,7 @@ from cluneal.diagnosis import (
 from cluneal.drug import Drug
 from cluneal.errors import ContraindicatedError, KnowledgeBaseError
 from cluneal.knowledge import KNOWLEDGE_BASE_VERSION, read_toml
+from cluneal.knowledge.parameters import clinical_parameters
 from cluneal.pathway import CareHistory, Recommendation, next_step
 from cluneal.patient import Patient
 from cluneal.safety import screen
@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     import datetime as dt
     from collections.abc import Iterable, Mapping
 
+    from cluneal.knowledge.base import KnowledgeBase
     from cluneal.renal import WeightBasis
     from cluneal.units import Quantity
 
@@ -192,8 +193,8 @@ class CarePlan(FrozenModel):
     safety_statement: str = SAFETY_STATEMENT
 
 
-def _withhold_rule(assessment: DiagnosticAssessment) -> _Rule | None:
-    for rule in _table().withholds:
+def _withhold_rule(assessment: DiagnosticAssessment, table: _Table) -> _Rule | None:
+    for rule in table.withholds:
         if rule.when == "urgent_red_flag" and assessment.is_urgent:
             return rule
         if rule.when == "diagnosis_unlikely" and (
@@ -203,12 +204,14 @@ def _withhold_rule(assessment: DiagnosticAssessment) -> _Rule | None:
     return None
 
 
-def _skip_rules(drug: Drug, patient: Patient) -> list[_Rule]:
+def _skip_rules(drug: Drug, patient: Patient, knowledge: KnowledgeBase | None) -> list[_Rule]:
+    table = _table() if knowledge is None else knowledge.pharmacotherapy
+    params = clinical_parameters() if knowledge is None else knowledge.parameters
     fired = []
-    for rule in _table().skips:
+    for rule in table.skips:
         if rule.drug is not drug:
             continue
-        if (rule.when == "older_adult" and patient.is_older_adult) or (
+        if (rule.when == "older_adult" and params.older_adult.holds(patient.age_years)) or (
             rule.when == "cardiac_disease" and patient.has_cardiac_disease
         ):
             fired.append(rule)
@@ -228,6 +231,7 @@ def _choice(
     rules: Iterable[tuple[str, str]],
     *,
     patient: Patient,
+    knowledge: KnowledgeBase | None,
     screened: tuple[SafetyAlert, ...] | None = None,
 ) -> DrugChoice:
     """One candidate's outcome; ``rules`` are (rule id, citation id) pairs.
@@ -235,7 +239,9 @@ def _choice(
     The drug is screened for the patient (or ``screened`` is used, the alerts
     already found); a contraindicated drug is shown as contraindicated.
     """
-    alerts = sort_alerts(screen((drug,), patient) if screened is None else screened)
+    alerts = sort_alerts(
+        screen((drug,), patient, knowledge=knowledge) if screened is None else screened
+    )
     pairs = list(rules)
     if not alerts:
         screening = ScreeningStatus.NO_ALERTS
@@ -271,13 +277,14 @@ def _choose_drug(
     assessment: DiagnosticAssessment,
     start_date: dt.date | str | None,
     weight_basis: WeightBasis | str | None,
+    knowledge: KnowledgeBase | None,
 ) -> _Choice:
-    table = _table()
+    table = _table() if knowledge is None else knowledge.pharmacotherapy
     sel = table.selection
     first_line = ((sel.rule_id, sel.citation),)
     choices: list[DrugChoice] = []
     schedule: TitrationSchedule | None = None
-    withhold = _withhold_rule(assessment)
+    withhold = _withhold_rule(assessment, table)
     rationale: list[str] = []
     for drug in sel.first_line:
         if withhold is not None:
@@ -288,24 +295,36 @@ def _choose_drug(
                     withhold.text,
                     [(withhold.rule_id, withhold.citation)],
                     patient=patient,
+                    knowledge=knowledge,
                 )
             )
             continue
         if schedule is not None:
             reason = "A drug earlier in the first-line order was chosen."
             choices.append(
-                _choice(drug, ChoiceStatus.NOT_REACHED, reason, first_line, patient=patient)
+                _choice(
+                    drug,
+                    ChoiceStatus.NOT_REACHED,
+                    reason,
+                    first_line,
+                    patient=patient,
+                    knowledge=knowledge,
+                )
             )
             continue
-        skips = _skip_rules(drug, patient)
+        skips = _skip_rules(drug, patient, knowledge)
         if skips:
             reason = " ".join(r.text for r in skips)
             rules = [(r.rule_id, r.citation) for r in skips]
-            choices.append(_choice(drug, ChoiceStatus.EXCLUDED, reason, rules, patient=patient))
+            choices.append(
+                _choice(
+                    drug, ChoiceStatus.EXCLUDED, reason, rules, patient=patient, knowledge=knowledge
+                )
+            )
             continue
         try:
             schedule = titration_schedule(
-                drug, patient, start_date=start_date, weight_basis=weight_basis
+                drug, patient, start_date=start_date, weight_basis=weight_basis, knowledge=knowledge
             )
         except ContraindicatedError as exc:
             reason = " ".join(a.message for a in exc.alerts) or str(exc)
@@ -317,6 +336,7 @@ def _choose_drug(
                     reason,
                     rules,
                     patient=patient,
+                    knowledge=knowledge,
                     screened=exc.alerts,
                 )
             )
@@ -329,6 +349,7 @@ def _choose_drug(
                 reason,
                 first_line,
                 patient=patient,
+                knowledge=knowledge,
                 screened=schedule.alerts,
             )
         )
@@ -340,6 +361,7 @@ def _choose_drug(
             sel.second_line_text,
             second_line,
             patient=patient,
+            knowledge=knowledge,
         )
         for drug in sel.second_line
     )
@@ -378,9 +400,10 @@ def care_plan(
     history: CareHistory | Mapping[str, Any] | None = None,
     *,
     start_date: dt.date | str | None = None,
-    block_threshold: float = DEFAULT_BLOCK_THRESHOLD_PERCENT,
-    lasting_relief: Quantity | str | Mapping[str, Any] = "12 weeks",
+    block_threshold: float | None = None,
+    lasting_relief: Quantity | str | Mapping[str, Any] | None = None,
     weight_basis: WeightBasis | str | None = None,
+    knowledge: KnowledgeBase | None = None,
 ) -> CarePlan:
     """Assemble the care plan for one patient.
 
@@ -397,10 +420,14 @@ def care_plan(
         findings: The clinical findings (or their JSON mapping).
         history: Treatments after the diagnostic block, oldest first.
         start_date: Day 0 of the titration, for calendar dates.
-        block_threshold: Relief (percent) at or above which a block responds.
-        lasting_relief: Relief lasting at least this long is lasting.
+        block_threshold: Relief (percent) at or above which a block responds;
+            ``None`` for the knowledge base's (50%).
+        lasting_relief: Relief lasting at least this long is lasting; ``None`` for
+            the knowledge base's (12 weeks).
         weight_basis: Cockcroft-Gault weight basis for renal dosing; ``None`` for
             the package default (actual weight, adjusted weight in obesity).
+        knowledge: The knowledge base to apply; ``None`` for the built-in
+            :func:`~cluneal.knowledge_base`. The plan reports its version.
 
     Returns:
         The plan.
@@ -426,11 +453,15 @@ def care_plan(
         CareHistory() if history is None else history, CareHistory, "history"
     )
     recommendation = next_step(
-        found, past, block_threshold=block_threshold, lasting_relief=lasting_relief
+        found,
+        past,
+        block_threshold=block_threshold,
+        lasting_relief=lasting_relief,
+        knowledge=knowledge,
     )
     assessment = recommendation.assessment
-    choice = _choose_drug(person, assessment, start_date, weight_basis)
-    measures, complementary_alerts = complementary_care(person)
+    choice = _choose_drug(person, assessment, start_date, weight_basis, knowledge)
+    measures, complementary_alerts = complementary_care(person, knowledge=knowledge)
     medications = () if choice.schedule is None else (choice.schedule,)
     alerts = sort_alerts([*(a for s in medications for a in s.alerts), *complementary_alerts])
     trace = [*recommendation.rules_fired]
@@ -452,4 +483,5 @@ def care_plan(
         complementary=measures,
         alerts=alerts,
         trace=tuple(dict.fromkeys(trace)),
+        knowledge_base_version=recommendation.knowledge_base_version,
     )

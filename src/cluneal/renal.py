@@ -31,6 +31,7 @@ from cluneal.errors import (
     UnknownTermError,
 )
 from cluneal.knowledge import read_toml
+from cluneal.knowledge.parameters import AgeAtLeast, clinical_parameters
 from cluneal.patient import Patient, Sex
 from cluneal.units import (
     Q_,
@@ -46,6 +47,7 @@ from cluneal.units import (
 )
 
 if TYPE_CHECKING:
+    from cluneal.knowledge.base import KnowledgeBase
     from cluneal.units import QuantityInput
 
 __all__ = [
@@ -170,7 +172,8 @@ class _AlertRule(FrozenModel):
     action: str
     above_kg: float | None = None
     below_mg_dl: float | None = None
-    min_age_years: float | None = None
+    # Only for older adults, by the age of parameters.toml (population.older_adult).
+    older_adult: bool = False
 
     def alert(self) -> SafetyAlert:
         return SafetyAlert(
@@ -214,12 +217,13 @@ def _table() -> _RenalTable:
     return table
 
 
-def _band_rule(crcl_ml_min: float) -> _BandRule:
-    for rule in _table().bands:
+def _band_rule(crcl_ml_min: float, table: _RenalTable | None = None) -> _BandRule:
+    bands = (table or _table()).bands
+    for rule in bands:
         lower = rule.lower_ml_min
         if crcl_ml_min > lower or (rule.lower_inclusive and crcl_ml_min == lower):
             return rule
-    return _table().bands[-1]
+    return bands[-1]
 
 
 def renal_band(crcl: QuantityInput) -> RenalBand:
@@ -245,10 +249,10 @@ def renal_band(crcl: QuantityInput) -> RenalBand:
     return _band_rule(magnitude_in(value, Kind.CLEARANCE)).band
 
 
-def _ibw_kg(patient: Patient) -> float | None:
+def _ibw_kg(patient: Patient, table: _RenalTable | None = None) -> float | None:
     """Devine IBW in kg, or ``None`` when height is unknown or below 152.4 cm."""
     height_cm = patient.height_cm
-    rule = _table().ideal_body_weight
+    rule = (table or _table()).ideal_body_weight
     if height_cm is None or height_cm < rule.min_height_cm:
         return None
     base = rule.male_base_kg if patient.sex is Sex.MALE else rule.female_base_kg
@@ -287,9 +291,10 @@ def ideal_body_weight(patient: Patient) -> Quantity:
     patient = coerce_model(patient, Patient, "patient")
     if patient.height is None:
         raise InsufficientDataError("Ideal body weight (Devine)", ["height"])
-    ibw = _ibw_kg(patient)
+    table = _table()
+    ibw = _ibw_kg(patient, table)
     if ibw is None:
-        rule = _table().ideal_body_weight
+        rule = table.ideal_body_weight
         raise InvalidQuantityError(
             "height",
             f"{patient.height_cm:g} cm",
@@ -333,16 +338,18 @@ class CreatinineClearanceEstimate(FrozenModel):
         return magnitude_in(self.value, Kind.CLEARANCE)
 
 
-def _adjusted(ibw: float, actual: float) -> float:
-    return ibw + _table().obesity.adjustment_factor * (actual - ibw)
+def _adjusted(ibw: float, actual: float, table: _RenalTable) -> float:
+    return ibw + table.obesity.adjustment_factor * (actual - ibw)
 
 
-def _default_basis(patient: Patient, actual: float) -> tuple[float, WeightBasis, str]:
+def _default_basis(
+    patient: Patient, actual: float, table: _RenalTable
+) -> tuple[float, WeightBasis, str]:
     """The package default: actual weight, adjusted in obesity (decision_obesity_weight_basis)."""
-    ibw = _ibw_kg(patient)
-    rule = _table().obesity
+    ibw = _ibw_kg(patient, table)
+    rule = table.obesity
     if ibw is not None and actual > rule.adjusted_above_ibw_ratio * ibw:
-        adjusted = _adjusted(ibw, actual)
+        adjusted = _adjusted(ibw, actual, table)
         return (
             adjusted,
             WeightBasis.ADJUSTED,
@@ -356,19 +363,21 @@ def _default_basis(patient: Patient, actual: float) -> tuple[float, WeightBasis,
     return actual, WeightBasis.ACTUAL, f"actual body weight {actual:.1f} kg"
 
 
-def _weight_for(patient: Patient, basis: WeightBasis | None) -> tuple[float, WeightBasis, str]:
+def _weight_for(
+    patient: Patient, basis: WeightBasis | None, table: _RenalTable
+) -> tuple[float, WeightBasis, str]:
     actual = patient.weight_kg
     if actual is None:
         raise InsufficientDataError("Cockcroft-Gault creatinine clearance", ["weight"])
     if basis is None:
-        return _default_basis(patient, actual)
+        return _default_basis(patient, actual, table)
     if basis is WeightBasis.ACTUAL:
         return actual, basis, f"actual body weight {actual:.1f} kg"
     if patient.height is None:
         raise InsufficientDataError(f"Cockcroft-Gault with {basis.value} body weight", ["height"])
-    ibw = _ibw_kg(patient)
+    ibw = _ibw_kg(patient, table)
     if ibw is None:
-        rule = _table().ideal_body_weight
+        rule = table.ideal_body_weight
         return (
             actual,
             WeightBasis.ACTUAL,
@@ -386,8 +395,8 @@ def _weight_for(patient: Patient, basis: WeightBasis | None) -> tuple[float, Wei
         )
     if basis is WeightBasis.IDEAL:
         return ibw, basis, f"ideal body weight (Devine) {ibw:.1f} kg"
-    adjusted = _adjusted(ibw, actual)
-    factor = _table().obesity.adjustment_factor
+    adjusted = _adjusted(ibw, actual, table)
+    factor = table.obesity.adjustment_factor
     return (
         adjusted,
         basis,
@@ -410,13 +419,13 @@ def _parse_basis(weight_basis: WeightBasis | str | None) -> WeightBasis | None:
 
 
 def _cockcroft_gault(
-    patient: Patient, basis: WeightBasis | None
+    patient: Patient, basis: WeightBasis | None, table: _RenalTable | None = None
 ) -> tuple[float, WeightBasis, float, str]:
     """The equation in floats: (CrCl mL/min, basis used, weight kg, explanation)."""
     creatinine = patient.creatinine_mg_dl
     if creatinine is None:
         raise InsufficientDataError("Cockcroft-Gault creatinine clearance", ["serum_creatinine"])
-    weight, used, weight_text = _weight_for(patient, basis)
+    weight, used, weight_text = _weight_for(patient, basis, table or _table())
     age = patient.age_years
     female = patient.sex is Sex.FEMALE
     value = (140.0 - age) * weight / (72.0 * creatinine) * (0.85 if female else 1.0)
@@ -645,7 +654,10 @@ class RenalAssessment(FrozenModel):
 
 
 def assess_renal_function(
-    patient: Patient, weight_basis: WeightBasis | str | None = None
+    patient: Patient,
+    weight_basis: WeightBasis | str | None = None,
+    *,
+    knowledge: KnowledgeBase | None = None,
 ) -> RenalAssessment:
     """Assess renal function for dosing: CrCl, band, eGFR and KDIGO category.
 
@@ -664,6 +676,7 @@ def assess_renal_function(
         patient: The patient.
         weight_basis: The Cockcroft-Gault weight basis; ``None`` for the package
             default (see :func:`estimate_creatinine_clearance`).
+        knowledge: The knowledge base; ``None`` for the built-in one.
 
     Returns:
         The assessment.
@@ -687,7 +700,8 @@ def assess_renal_function(
     """
     patient = coerce_model(patient, Patient, "patient")
     basis = _parse_basis(weight_basis)
-    table = _table()
+    table = _table() if knowledge is None else knowledge.renal
+    older_adult = (clinical_parameters() if knowledge is None else knowledge.parameters).older_adult
     if patient.on_dialysis:
         # Cockcroft-Gault (and eGFR) are not valid on haemodialysis: no CrCl band.
         rule = table.dialysis
@@ -717,7 +731,7 @@ def assess_renal_function(
     estimate = None
     if not missing:
         try:
-            estimate = _cockcroft_gault(patient, basis)
+            estimate = _cockcroft_gault(patient, basis, table)
         except InsufficientDataError as exc:
             missing = exc.missing  # height for the ideal/adjusted basis
     if estimate is None:
@@ -725,7 +739,7 @@ def assess_renal_function(
         known = False
         reason = f"{rule.text} (missing: {', '.join(missing)})"
     else:
-        rule = _band_rule(estimate[0])
+        rule = _band_rule(estimate[0], table)
         known = True
         reason = f"{estimate[3]}; band {rule.band.value}: {rule.text}"
     return RenalAssessment(
@@ -740,13 +754,14 @@ def assess_renal_function(
         rule_id=rule.rule_id,
         citation=rule.citation,
         missing=missing,
-        alerts=_estimate_alerts(patient),
+        alerts=_estimate_alerts(patient, table, older_adult),
     )
 
 
-def _estimate_alerts(patient: Patient) -> tuple[SafetyAlert, ...]:
+def _estimate_alerts(
+    patient: Patient, table: _RenalTable, older_adult: AgeAtLeast
+) -> tuple[SafetyAlert, ...]:
     """Alerts that the Cockcroft-Gault estimate may mislead (not on dialysis)."""
-    table = _table()
     alerts: list[SafetyAlert] = []
     heavy = table.obesity_no_height
     weight = patient.weight_kg
@@ -762,9 +777,8 @@ def _estimate_alerts(patient: Patient) -> tuple[SafetyAlert, ...]:
     if (
         creatinine is not None
         and low.below_mg_dl is not None
-        and low.min_age_years is not None
+        and (not low.older_adult or older_adult.holds(patient.age_years))
         and creatinine < low.below_mg_dl
-        and patient.age_years >= low.min_age_years
     ):
         alerts.append(low.alert())
     return tuple(alerts)

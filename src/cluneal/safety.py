@@ -24,6 +24,7 @@ from cluneal.alerts import SafetyAlert, sort_alerts
 from cluneal.drug import Drug
 from cluneal.evidence import SourceMark
 from cluneal.knowledge.drugs import parse_drug
+from cluneal.knowledge.parameters import clinical_parameters
 from cluneal.knowledge.safety_rules import (
     CnsCountRule,
     InteractionRule,
@@ -35,6 +36,8 @@ from cluneal.patient import Condition, HepaticImpairment, Patient, classes_of
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
+
+    from cluneal.knowledge.base import KnowledgeBase
 
 __all__ = ["check_regimen", "parse_drugs", "screen"]
 
@@ -93,11 +96,11 @@ def _hla_matches(rule: PatientRule, status: bool | None) -> bool:  # noqa: FBT00
     return status is None
 
 
-def _patient_matches(rule: PatientRule, patient: Patient, age: float) -> bool:
+def _patient_matches(rule: PatientRule, patient: Patient, age: float, older: bool) -> bool:  # noqa: FBT001
     conditions: tuple[Condition, ...] = patient.conditions
     hepatic: HepaticImpairment = patient.hepatic_impairment
     return (
-        (rule.min_age_years is None or age >= rule.min_age_years)
+        (not rule.older_adult or older)
         and (rule.age_over_years is None or age > rule.age_over_years)
         and (not rule.conditions_any or any(c in conditions for c in rule.conditions_any))
         and (not rule.hepatic_any or hepatic in rule.hepatic_any)
@@ -146,13 +149,13 @@ _AnyRule = PatientRule | InteractionRule | CnsCountRule | UnscreenedRule
 
 
 @cache
-def _relevant(planned: tuple[Drug, ...]) -> tuple[_AnyRule, ...]:
+def _relevant(planned: tuple[Drug, ...], knowledge: KnowledgeBase | None) -> tuple[_AnyRule, ...]:
     # The rules that can involve a planned drug, found once per combination
     # (at most 63): screening a schedule then skips most of the rule table.
     names = {d.value for d in planned}
     classes = frozenset(c for d in planned for c in classes_of(d.value))
     out: list[_AnyRule] = []
-    for rule in safety_rules():
+    for rule in safety_rules() if knowledge is None else knowledge.safety_rules:
         if isinstance(rule, PatientRule):
             keep = any(d in planned for d in rule.drugs)
         elif isinstance(rule, InteractionRule):
@@ -169,7 +172,11 @@ def _relevant(planned: tuple[Drug, ...]) -> tuple[_AnyRule, ...]:
 
 
 def screen(  # noqa: PLR0912 - one dispatch over the four rule kinds
-    planned: tuple[Drug, ...], patient: Patient, age_years: float | None = None
+    planned: tuple[Drug, ...],
+    patient: Patient,
+    age_years: float | None = None,
+    *,
+    knowledge: KnowledgeBase | None = None,
 ) -> tuple[SafetyAlert, ...]:
     """Evaluate every safety rule for the planned drugs (unsorted).
 
@@ -180,6 +187,7 @@ def screen(  # noqa: PLR0912 - one dispatch over the four rule kinds
         planned: The drugs being planned, in :class:`~cluneal.Drug` order.
         patient: The patient, with co-medications and conditions.
         age_years: The patient's age, when the caller has it already.
+        knowledge: The knowledge base; ``None`` for the built-in one.
 
     Returns:
         The alerts, in rule order (use :func:`~cluneal.alerts.sort_alerts`).
@@ -195,28 +203,26 @@ def screen(  # noqa: PLR0912 - one dispatch over the four rule kinds
     regimen = tuple(d for d in _ALL_DRUGS if d in planned_set or d in on_six)
     planned_names = frozenset(d.value for d in planned)
     age = patient.age_years if age_years is None else age_years
+    params = clinical_parameters() if knowledge is None else knowledge.parameters
+    older = params.older_adult.holds(age)
     # Cheap gates first: most patients have few conditions and co-medications,
     # so most rules can be rejected without evaluating their predicates.
     alone = len(regimen) == 1 and not meds and not patient.recent_medications
     cns: list[str] | None = None
     alerts: list[SafetyAlert] = []
-    for rule in _relevant(planned):
+    for rule in _relevant(planned, knowledge):
         if isinstance(rule, PatientRule):
             if (rule.conditions_any and not patient.conditions) or (
                 rule.allergy_listed and not patient.allergies
             ):
                 continue
-            if _patient_matches(rule, patient, age):
+            if _patient_matches(rule, patient, age, older):
                 alerts.extend(
                     _alert(rule, d.value, (d.value,)) for d in rule.drugs if d in planned_set
                 )
         elif isinstance(rule, InteractionRule):
             # A lone planned drug with no co-medication has no partner to interact with.
-            if (
-                alone
-                or rule.drug not in regimen
-                or (rule.min_age_years is not None and age < rule.min_age_years)
-            ):
+            if alone or rule.drug not in regimen or (rule.older_adult and not older):
                 continue
             partners = _partners(rule, regimen, planned, patient)
             if partners and (rule.drug in planned_set or planned_names & set(partners)):
@@ -224,9 +230,7 @@ def screen(  # noqa: PLR0912 - one dispatch over the four rule kinds
                     _alert(rule, rule.drug.value, (rule.drug.value, *partners), ", ".join(partners))
                 )
         elif isinstance(rule, CnsCountRule):
-            if (rule.min_age_years is not None and age < rule.min_age_years) or (
-                len(planned) + len(meds) < rule.threshold
-            ):
+            if (rule.older_adult and not older) or (len(planned) + len(meds) < rule.threshold):
                 continue
             if cns is None:
                 cns = sorted(
@@ -245,7 +249,12 @@ def screen(  # noqa: PLR0912 - one dispatch over the four rule kinds
     return tuple(alerts)
 
 
-def check_regimen(drugs: object, patient: Patient | Mapping[str, Any]) -> tuple[SafetyAlert, ...]:
+def check_regimen(
+    drugs: object,
+    patient: Patient | Mapping[str, Any],
+    *,
+    knowledge: KnowledgeBase | None = None,
+) -> tuple[SafetyAlert, ...]:
     """Screen a combination of drugs for a patient.
 
     Contraindications (decision_contraindications_refuse), interactions among the drugs and
@@ -260,6 +269,8 @@ def check_regimen(drugs: object, patient: Patient | Mapping[str, Any]) -> tuple[
     Args:
         drugs: The drugs of the regimen (:class:`~cluneal.Drug` values or names).
         patient: The patient.
+        knowledge: The knowledge base to apply; ``None`` for the built-in
+            :func:`~cluneal.knowledge_base`.
 
     Returns:
         The alerts, most serious first, then by rule id (deterministic).
@@ -280,4 +291,4 @@ def check_regimen(drugs: object, patient: Patient | Mapping[str, Any]) -> tuple[
     """
     chosen = parse_drugs(drugs)
     checked = patient if isinstance(patient, Patient) else Patient.model_validate(patient)
-    return sort_alerts(screen(chosen, checked))
+    return sort_alerts(screen(chosen, checked, knowledge=knowledge))

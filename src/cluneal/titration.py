@@ -34,7 +34,14 @@ from pydantic import Field, GetJsonSchemaHandler, computed_field, model_validato
 
 from cluneal._base import FrozenModel
 from cluneal._checks import calendar_date, number
-from cluneal._compose import ComposedStep, Regimen, compose_steps, formulary
+from cluneal._compose import (
+    ComposedStep,
+    Formulary,
+    Regimen,
+    compose_steps,
+    formulary,
+    formulary_of,
+)
 from cluneal._numbers import clinical_number
 from cluneal.alerts import SafetyAlert, Severity, sort_alerts
 from cluneal.drug import Drug
@@ -50,11 +57,12 @@ from cluneal.knowledge.drugs import (
     ProtocolName,
     RenalBandRule,
     Timing,
-    monograph,
+    all_monographs,
     parse_drug,
-    titration_rule,
+    titration_rules,
 )
-from cluneal.patient import OLDER_ADULT_AGE_YEARS, Condition, HepaticImpairment, Patient
+from cluneal.knowledge.parameters import ClinicalParameters, States, clinical_parameters
+from cluneal.patient import Patient
 from cluneal.renal import RenalAssessment, RenalBand, WeightBasis, assess_renal_function
 from cluneal.safety import screen
 from cluneal.units import (
@@ -74,6 +82,8 @@ if TYPE_CHECKING:
     from pydantic.json_schema import JsonSchemaValue
     from pydantic_core import CoreSchema
 
+    from cluneal.knowledge.base import KnowledgeBase
+
 __all__ = [
     "Adjustment",
     "ProtocolName",
@@ -85,8 +95,6 @@ __all__ = [
 ]
 
 _EPS: Final = 1e-9
-_TRAMADOL_OLDER_YEARS: Final = 75.0
-_RESTRICTED_BANDS: Final = frozenset({RenalBand.SEVERE, RenalBand.END_STAGE})
 _UNVERIFIED: Final = " [unverified: general knowledge]"
 
 
@@ -487,6 +495,12 @@ def _parse_start_date(value: object) -> dt.date | None:
     return calendar_date(value, "start_date")
 
 
+def _formulary(mono: Monograph, plan: _Plan, *, with_solution: bool) -> Formulary:
+    if plan.knowledge is None:
+        return formulary(mono.drug, with_solution=with_solution)
+    return formulary_of(mono, with_solution=with_solution)
+
+
 def _rule_adjustment(rule: KnowledgeRule, reason: str, citation: str | None = None) -> Adjustment:
     """An adjustment from a rule; ``citation`` names the adjusted drug's own label instead."""
     verified = rule.mark is not SourceMark.GK
@@ -512,29 +526,28 @@ def _largest_single_dose(
     return min(found, key=lambda item: item[0], default=None)
 
 
-def _has_hepatic(patient: Patient) -> bool:
-    return patient.hepatic_impairment is not HepaticImpairment.NONE or any(
-        c in patient.conditions for c in (Condition.CIRRHOSIS, Condition.ACUTE_HEPATITIS)
+def _in_hepatic_state(patient: Patient, states: States) -> bool:
+    return patient.hepatic_impairment.value in states.impairment or any(
+        c.value in states.conditions for c in patient.conditions
     )
 
 
-def _cap_applies(cap: CapRule, patient: Patient, age: float, band: RenalBand) -> bool:
+def _cap_applies(
+    cap: CapRule, patient: Patient, age: float, band: RenalBand, params: ClinicalParameters
+) -> bool:
     match cap.applies:
         case "always":
             return True
         case "older_adult":
-            return age >= OLDER_ADULT_AGE_YEARS
+            return params.older_adult.holds(age)
         case "age_over_75":
-            return age > _TRAMADOL_OLDER_YEARS
+            return params.age_over_75.holds(age)
         case "cardiac_disease":
             return patient.has_cardiac_disease
         case "renal_restricted":
-            return band in _RESTRICTED_BANDS
+            return band.value in params.renal_restricted.bands
         case _:  # "hepatic_significant"
-            return (
-                patient.hepatic_impairment in (HepaticImpairment.MODERATE, HepaticImpairment.SEVERE)
-                or Condition.CIRRHOSIS in patient.conditions
-            )
+            return _in_hepatic_state(patient, params.hepatic_significant)
 
 
 def _raw_steps(proto: Protocol, goal: float) -> list[tuple[int, float]]:
@@ -577,11 +590,18 @@ def _describe_protocol(proto: Protocol) -> str:
 class _Plan:
     """The decisions of one schedule, gathered before the result is built."""
 
-    __slots__ = ("adjustments", "alerts")
+    __slots__ = ("adjustments", "alerts", "knowledge", "params", "rules")
 
-    def __init__(self) -> None:
+    def __init__(self, rules: Mapping[str, KnowledgeRule], params: ClinicalParameters) -> None:
         self.adjustments: list[Adjustment] = []
         self.alerts: list[SafetyAlert] = []
+        self.rules = rules
+        self.params = params
+        self.knowledge: KnowledgeBase | None = None
+
+    def rule(self, rule_id: str) -> KnowledgeRule:
+        """One general titration rule of the knowledge base in use."""
+        return self.rules[rule_id]
 
 
 def _choose_protocol(  # noqa: PLR0917 - private helper, every argument is needed
@@ -593,18 +613,24 @@ def _choose_protocol(  # noqa: PLR0917 - private helper, every argument is neede
     plan: _Plan,
 ) -> Protocol:
     triggers: list[tuple[str, str]] = []
-    if age >= OLDER_ADULT_AGE_YEARS:
-        triggers.append(("titration.start_low.older_adult", f"age {age:g} years is 65 or over"))
+    older = plan.params.older_adult
+    if older.holds(age):
+        triggers.append(
+            (
+                "titration.start_low.older_adult",
+                f"age {age:g} years is {older.age_years:g} or over",
+            )
+        )
     if band is not RenalBand.NORMAL:
         triggers.append(("titration.start_low.renal", f"renal band is {band.value}"))
-    if _has_hepatic(patient):
+    if _in_hepatic_state(patient, plan.params.hepatic_start_low):
         triggers.append(
             ("titration.start_low.hepatic", "the patient has hepatic impairment or liver disease")
         )
     standard = mono.protocol(ProtocolName.STANDARD)
     start_low = mono.protocol(ProtocolName.START_LOW)
     if requested is ProtocolName.STANDARD and triggers:
-        rule = titration_rule("titration.protocol.caller_standard")
+        rule = plan.rule("titration.protocol.caller_standard")
         why = "; ".join(text for _, text in triggers)
         plan.alerts.append(
             SafetyAlert(
@@ -624,7 +650,7 @@ def _choose_protocol(  # noqa: PLR0917 - private helper, every argument is neede
     for rule_id, text in triggers:
         plan.adjustments.append(
             _rule_adjustment(
-                titration_rule(rule_id),
+                plan.rule(rule_id),
                 f"Protocol changed from {_describe_protocol(standard)} to "
                 f"{_describe_protocol(start_low)}: {text}",
             )
@@ -637,7 +663,7 @@ def _renal_adjustments(
 ) -> None:
     drug = mono.drug.value
     if mono.renally_cleared and not renal.known:
-        rule = titration_rule("titration.renal.unknown")
+        rule = plan.rule("titration.renal.unknown")
         missing = ", ".join(renal.missing) or "serum_creatinine"
         plan.adjustments.append(
             _rule_adjustment(
@@ -661,7 +687,7 @@ def _renal_adjustments(
     if renal.on_dialysis:
         plan.adjustments.append(
             _rule_adjustment(
-                titration_rule("titration.renal.dialysis"),
+                plan.rule("titration.renal.dialysis"),
                 f"Haemodialysis: {drug} dosed in the lowest renal band",
                 citation=mono.citation,
             )
@@ -690,6 +716,7 @@ def _supplements(
     renal: RenalAssessment,
     steps: tuple[TitrationStep, ...],
     cap_mg: float,
+    plan: _Plan,
 ) -> tuple[SupplementalInstruction, ...]:
     """Post-haemodialysis supplements that follow the maintenance dose, step by step.
 
@@ -700,13 +727,13 @@ def _supplements(
     if not renal.on_dialysis:
         return ()
     if not mono.dialysis_supplements:
-        rule = titration_rule("titration.renal.dialysis")
+        rule = plan.rule("titration.renal.dialysis")
         return (
             SupplementalInstruction(
                 rule_id=rule.rule_id, text=mono.dialysis_note, citation=mono.citation
             ),
         )
-    form = formulary(mono.drug, with_solution=mono.solution is not None)
+    form = _formulary(mono, plan, with_solution=mono.solution is not None)
     out: list[SupplementalInstruction] = []
     current: DialysisSupplement | None = None
     for step in steps:
@@ -748,22 +775,27 @@ def _supplements(
 # composing work from most calls without changing any answer.
 @lru_cache(maxsize=2048)
 def _plan_steps(  # noqa: PLR0917 - private, memoised on exactly these arguments
+    knowledge: KnowledgeBase | None,
     drug: Drug,
     protocol: ProtocolName,
     goal: float,
     cap: float,
     band: RenalBand | None,
-    max_doses: int,
+    max_doses: int | None,
     max_single: float | None,
     every_12_h: bool,  # noqa: FBT001 - a cache key, not a flag argument
     scale: float,
     use_solution: bool,  # noqa: FBT001 - a cache key, not a flag argument
     day0: dt.date | None,
 ) -> tuple[tuple[TitrationStep, ...], bool, tuple[ComposedStep, ...]]:
-    mono = monograph(drug)
+    mono = (all_monographs() if knowledge is None else knowledge.monographs)[drug]
     proto = mono.protocol(protocol)
     band_rule = None if band is None else mono.band(band)
-    form = formulary(drug, with_solution=use_solution)
+    form = (
+        formulary(drug, with_solution=use_solution)
+        if knowledge is None
+        else formulary_of(mono, with_solution=use_solution)
+    )
 
     def counts(intended: float) -> tuple[int, int]:
         split = next(
@@ -771,7 +803,7 @@ def _plan_steps(  # noqa: PLR0917 - private, memoised on exactly these arguments
             for s in mono.dose_splits
             if s.upto_mg_day is None or intended <= s.upto_mg_day * scale + _EPS
         )
-        high = min(split.max_doses, max_doses)
+        high = split.max_doses if max_doses is None else min(split.max_doses, max_doses)
         low = split.min_doses
         if band_rule is not None:
             high = min(high, band_rule.max_doses_per_day)
@@ -835,6 +867,7 @@ def titration_schedule(  # noqa: PLR0912, PLR0915 - one readable pass over the r
     start_date: dt.date | str | None = None,
     protocol: ProtocolName | str | None = None,
     weight_basis: WeightBasis | str | None = None,
+    knowledge: KnowledgeBase | None = None,
 ) -> TitrationSchedule:
     """Build a titration schedule for one drug and one patient.
 
@@ -868,6 +901,8 @@ def titration_schedule(  # noqa: PLR0912, PLR0915 - one readable pass over the r
         protocol: ``"standard"`` or ``"start_low"``; ``None`` chooses by the rules.
         weight_basis: The Cockcroft-Gault weight basis; ``None`` for the package
             default (actual weight, adjusted weight in obesity).
+        knowledge: The knowledge base to apply; ``None`` for the built-in
+            :func:`~cluneal.knowledge_base`. The schedule reports its version.
 
     Returns:
         The schedule, with its adjustments, alerts and the renal assessment used.
@@ -906,16 +941,22 @@ def titration_schedule(  # noqa: PLR0912, PLR0915 - one readable pass over the r
     requested = _parse_protocol(protocol)
     day0 = _parse_start_date(start_date)
     basis = _parse_weight_basis(weight_basis)
-    renal = assess_renal_function(patient, basis)
-    mono = monograph(chosen)
+    renal = assess_renal_function(patient, basis, knowledge=knowledge)
+    monographs = all_monographs() if knowledge is None else knowledge.monographs
+    mono = monographs[chosen]
 
     age = patient.age_years
-    screened = screen((chosen,), patient, age)
+    screened = screen((chosen,), patient, age, knowledge=knowledge)
     refused = [a for a in screened if a.severity is Severity.CONTRAINDICATED]
     if refused:
         raise ContraindicatedError(chosen.value, sort_alerts(refused))
 
-    plan = _Plan()
+    plan = (
+        _Plan(titration_rules(), clinical_parameters())
+        if knowledge is None
+        else _Plan(knowledge.titration_rules, knowledge.parameters)
+    )
+    plan.knowledge = knowledge
     plan.alerts.extend(screened)
     if mono.renally_cleared:
         # What may make the clearance estimate mislead, where it sets the dose.
@@ -937,13 +978,18 @@ def titration_schedule(  # noqa: PLR0912, PLR0915 - one readable pass over the r
     _renal_adjustments(mono, renal, band_rule, plan)
 
     # Caps: lowest wins; ties go to the rule listed first (adult cap first).
-    applicable = [c for c in mono.caps if _cap_applies(c, patient, age, band)]
+    applicable = [c for c in mono.caps if _cap_applies(c, patient, age, band, plan.params)]
     caps: list[tuple[float, KnowledgeRule]] = [(c.max_mg_day, c) for c in applicable]
-    max_doses = min((c.max_doses_per_day for c in applicable if c.max_doses_per_day), default=6)
+    # No cap limiting doses a day: the protocol's own dose splits decide.
+    max_doses = min((c.max_doses_per_day for c in applicable if c.max_doses_per_day), default=None)
     every_12_h = any(c.max_doses_per_day == 2 for c in applicable)
     if band_rule is not None:
         caps.append((band_rule.cap_mg_day, band_rule))
-        max_doses = min(max_doses, band_rule.max_doses_per_day)
+        max_doses = (
+            band_rule.max_doses_per_day
+            if max_doses is None
+            else min(max_doses, band_rule.max_doses_per_day)
+        )
     cap_mg, cap_rule = min(caps, key=lambda item: item[0])
     adult = mono.caps[0]
     for cap in applicable:
@@ -979,7 +1025,7 @@ def titration_schedule(  # noqa: PLR0912, PLR0915 - one readable pass over the r
         scale = crcl / band_rule.scale_below_ml_min
         plan.adjustments.append(
             _rule_adjustment(
-                titration_rule("titration.renal.scaled"),
+                plan.rule("titration.renal.scaled"),
                 f"Every daily dose multiplied by CrCl/15 = {crcl:.1f}/15 = {scale:.3f}; "
                 f"the band's cap {cap_mg:g} mg/day becomes "
                 f"{clinical_number(cap_mg * scale, down=True)} mg/day",
@@ -994,7 +1040,7 @@ def titration_schedule(  # noqa: PLR0912, PLR0915 - one readable pass over the r
         who = "default target" if target is None else "requested target"
         plan.adjustments.append(
             _rule_adjustment(
-                titration_rule("titration.target.capped"),
+                plan.rule("titration.target.capped"),
                 f"The {who} {wanted:g} mg/day was lowered to the cap {cap_mg:g} mg/day "
                 f"({cap_rule.rule_id})",
             )
@@ -1003,6 +1049,7 @@ def titration_schedule(  # noqa: PLR0912, PLR0915 - one readable pass over the r
     use_solution = scale < 1.0 and mono.solution is not None and band in mono.solution.bands
     single = _largest_single_dose(mono, band_rule, applicable)
     steps, used_solution, composed = _plan_steps(
+        knowledge,
         chosen,
         proto.name,
         goal,
@@ -1017,7 +1064,7 @@ def titration_schedule(  # noqa: PLR0912, PLR0915 - one readable pass over the r
     )
 
     if not steps:
-        rule = titration_rule("titration.no_achievable_dose")
+        rule = plan.rule("titration.no_achievable_dose")
         raise ContraindicatedError(
             chosen.value,
             (
@@ -1046,7 +1093,7 @@ def titration_schedule(  # noqa: PLR0912, PLR0915 - one readable pass over the r
     if composed[0].smallest:
         plan.adjustments.append(
             _rule_adjustment(
-                titration_rule("titration.first_step.smallest_dose"),
+                plan.rule("titration.first_step.smallest_dose"),
                 f"The intended first dose rounds down to nothing: day 0 is the smallest dose "
                 f"the strengths make, {composed[0].dose_mg:g} mg, within the cap "
                 f"{clinical_number(cap_mg * scale, down=True)} mg/day",
@@ -1056,7 +1103,7 @@ def titration_schedule(  # noqa: PLR0912, PLR0915 - one readable pass over the r
     if final < goal * scale - _EPS:
         plan.adjustments.append(
             _rule_adjustment(
-                titration_rule("titration.rounding.down"),
+                plan.rule("titration.rounding.down"),
                 f"Target {clinical_number(goal * scale, down=True)} mg/day rounded down to "
                 f"{final:g} mg/day: "
                 "the nearest daily dose the marketed strengths make",
@@ -1092,8 +1139,8 @@ def titration_schedule(  # noqa: PLR0912, PLR0915 - one readable pass over the r
         adjustments=tuple(plan.adjustments),
         alerts=sort_alerts(plan.alerts),
         renal=renal,
-        supplemental_instructions=_supplements(mono, renal, steps, cap_mg * scale),
+        supplemental_instructions=_supplements(mono, renal, steps, cap_mg * scale, plan),
         monitoring=tuple(m.text for m in mono.monitoring),
         start_date=day0,
-        knowledge_base_version=KNOWLEDGE_BASE_VERSION,
+        knowledge_base_version=KNOWLEDGE_BASE_VERSION if knowledge is None else knowledge.version,
     )

@@ -55,6 +55,8 @@ __all__ = [
     "check_citations",
     "monograph",
     "parse_drug",
+    "parse_monograph",
+    "parse_titration_rules",
     "titration_rule",
     "titration_rules",
 ]
@@ -489,8 +491,23 @@ def titration_rules() -> Mapping[str, KnowledgeRule]:
         >>> "titration.renal.unknown" in titration_rules()
         True
     """
+    return parse_titration_rules(read_toml("titration.toml"))
+
+
+def parse_titration_rules(raw: Mapping[str, object]) -> Mapping[str, KnowledgeRule]:
+    """Validate the parsed ``titration.toml`` (what :func:`titration_rules` reads).
+
+    Args:
+        raw: The parsed TOML.
+
+    Returns:
+        A read-only mapping from rule id to rule.
+
+    Raises:
+        KnowledgeBaseError: Malformed, an unknown citation or a duplicate rule id.
+    """
     try:
-        table = _TitrationRules.model_validate(read_toml("titration.toml"))
+        table = _TitrationRules.model_validate(raw)
     except ValidationError as exc:
         raise KnowledgeBaseError("titration.toml", str(exc)) from exc
     check_citations("titration.toml", table.rule)
@@ -543,22 +560,42 @@ def all_monographs() -> Mapping[Drug, Monograph]:
     out: dict[Drug, Monograph] = {}
     seen: set[str] = set(titration_rules())
     for drug in Drug:
+        mono = parse_monograph(drug, read_toml(f"monographs/{drug.value}.toml"))
         source = f"monographs/{drug.value}.toml"
-        try:
-            mono = Monograph.model_validate(read_toml(source))
-        except ValidationError as exc:
-            raise KnowledgeBaseError(source, str(exc)) from exc
-        if mono.drug is not drug:
-            raise KnowledgeBaseError(source, f"describes {mono.drug.value!r}, not {drug.value!r}")
-        rules = mono.rules()
-        check_citations(source, rules)
-        citation(mono.citation)
-        for rule in rules:
+        for rule in mono.rules():
             if rule.rule_id in seen:
                 raise KnowledgeBaseError(source, f"duplicate rule id {rule.rule_id!r}")
             seen.add(rule.rule_id)
         out[drug] = mono
     return MappingProxyType(out)
+
+
+def parse_monograph(drug: Drug, raw: Mapping[str, object]) -> Monograph:
+    """Validate one parsed monograph file (what :func:`all_monographs` reads).
+
+    Args:
+        drug: The drug the file must describe.
+        raw: The parsed TOML.
+
+    Returns:
+        The monograph.
+
+    Raises:
+        KnowledgeBaseError: Malformed, about another drug, or citing an unknown source.
+    """
+    source = f"monographs/{drug.value}.toml"
+    try:
+        mono = Monograph.model_validate(raw)
+    except ValidationError as exc:
+        raise KnowledgeBaseError(source, str(exc)) from exc
+    if mono.drug is not drug:
+        raise KnowledgeBaseError(source, f"describes {mono.drug.value!r}, not {drug.value!r}")
+    check_citations(source, mono.rules())
+    try:
+        citation(mono.citation)
+    except UnknownTermError as exc:
+        raise KnowledgeBaseError(source, str(exc)) from exc
+    return mono
 
 
 def monograph(drug: Drug | str) -> Monograph:

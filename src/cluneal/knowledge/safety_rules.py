@@ -15,7 +15,7 @@ Example:
 from __future__ import annotations
 
 from functools import cache
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field, TypeAdapter, ValidationError, model_validator
 
@@ -34,12 +34,16 @@ from cluneal.patient import (
     is_recognized_medication,
 )
 
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
 __all__ = [
     "CnsCountRule",
     "InteractionRule",
     "PatientRule",
     "SafetyRule",
     "UnscreenedRule",
+    "parse_safety_rules",
     "safety_rules",
 ]
 
@@ -51,7 +55,8 @@ class _AlertRule(KnowledgeRule):
     severity: Severity
     message: Annotated[str, Field(min_length=1)]
     action: str | None = None
-    min_age_years: float | None = None
+    # Only for older adults, by the age of ``parameters.toml`` (population.older_adult).
+    older_adult: bool = False
 
     @model_validator(mode="after")
     def _template(self) -> _AlertRule:
@@ -170,9 +175,27 @@ def safety_rules() -> tuple[PatientRule | InteractionRule | CnsCountRule | Unscr
         >>> len({r.rule_id for r in safety_rules()}) == len(safety_rules())
         True
     """
+    return parse_safety_rules(read_toml("safety.toml"))
+
+
+def parse_safety_rules(
+    raw: Mapping[str, object],
+) -> tuple[PatientRule | InteractionRule | CnsCountRule | UnscreenedRule, ...]:
+    """Validate the parsed ``safety.toml`` (what :func:`safety_rules` reads).
+
+    Args:
+        raw: The parsed TOML.
+
+    Returns:
+        The rules in file order.
+
+    Raises:
+        KnowledgeBaseError: Malformed, an unknown citation, a duplicate rule id or
+            a message template that does not format.
+    """
     source = "safety.toml"
     try:
-        table = _ADAPTER.validate_python(read_toml(source))
+        table = _ADAPTER.validate_python(raw)
     except ValidationError as exc:
         raise KnowledgeBaseError(source, str(exc)) from exc
     check_citations(source, table.rule)

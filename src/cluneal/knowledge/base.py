@@ -1,0 +1,239 @@
+"""The knowledge base as one frozen value: every data file read and validated once.
+
+:func:`knowledge_base` returns the built-in one. Every rule-applying public
+function takes ``knowledge=`` (default: this built-in base) and every result
+reports the ``version`` it used. A caller (or a test) makes a variant with
+:meth:`KnowledgeBase.replace`, which checks the whole base again: a variant
+that cites an unknown source or repeats a rule id is refused at construction,
+never at the first patient that happens to reach it.
+
+Example:
+    >>> from cluneal import knowledge_base
+    >>> kb = knowledge_base()
+    >>> kb.version == knowledge_base().version, kb is knowledge_base()
+    (True, True)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import string
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from pydantic import BaseModel
+
+from cluneal import complementary, diagnosis, interventions, pathway, patient, plan, renal
+from cluneal.drug import Drug
+from cluneal.errors import KnowledgeBaseError, UnknownTermError
+from cluneal.evidence import Citation, all_citations
+from cluneal.knowledge import KNOWLEDGE_BASE_VERSION
+from cluneal.knowledge.codes import CodeTables, code_tables
+from cluneal.knowledge.drugs import KnowledgeRule, Monograph, all_monographs, titration_rules
+from cluneal.knowledge.parameters import ClinicalParameters, States, clinical_parameters
+from cluneal.knowledge.safety_rules import SafetyRule, safety_rules
+from cluneal.renal import RenalBand
+
+__all__ = ["KnowledgeBase", "knowledge_base"]
+
+# Fields whose value names citation ids, in any table of any file.
+_CITATION_FIELDS = frozenset({"citation", "citations", "sources"})
+_CITATION_SUFFIXES = ("_citation", "_citations")
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class KnowledgeBase:
+    """Every table of the knowledge base, validated and cross-checked (frozen).
+
+    Construct it through :func:`knowledge_base` (the built-in base) or
+    :meth:`replace` (a variant). Construction runs the checks that span files:
+    every citation id resolves in ``citations``, every rule id is unique across
+    the whole base, and every message template formats.
+
+    Attributes:
+        version: The version every result reports.
+        citations: Every citation and package decision, by id.
+        parameters: The clinical parameters the rules act on (ages, thresholds, durations).
+        medications: The medication catalogue: generic name to classes.
+        renal: The renal bands, weight bases and renal alerts (``renal.toml``).
+        titration_rules: The general titration rules, by id (``titration.toml``).
+        monographs: One monograph per drug (``monographs/*.toml``).
+        safety_rules: Contraindications, interactions and Beers rules (``safety.toml``).
+        diagnosis: The diagnostic triad, red flags and classification (``diagnosis.toml``).
+        pathway: The treatment pathway (``pathway.toml``).
+        pharmacotherapy: First- and second-line choice (``pharmacotherapy.toml``).
+        complementary: Complementary measures and their interactions (``complementary.toml``).
+        interventions: The evidence behind each intervention (``interventions.toml``).
+        codes: LOINC, SNOMED CT, ICD-10-CM and RxNorm codes (``codes.toml``).
+
+    Example:
+        >>> from cluneal import knowledge_base
+        >>> kb = knowledge_base()
+        >>> kb.parameters.older_adult.age_years
+        65.0
+        >>> older = kb.replace(version="test", parameters=kb.parameters.model_copy(
+        ...     update={"older_adult": kb.parameters.older_adult.model_copy(
+        ...         update={"age_years": 70.0})}))
+        >>> older.version, older.parameters.older_adult.age_years
+        ('test', 70.0)
+    """
+
+    version: str
+    citations: Mapping[str, Citation]
+    parameters: ClinicalParameters
+    medications: Mapping[str, frozenset[patient.MedicationClass]]
+    renal: renal._RenalTable
+    titration_rules: Mapping[str, KnowledgeRule]
+    monographs: Mapping[Drug, Monograph]
+    safety_rules: tuple[SafetyRule, ...]
+    diagnosis: diagnosis._DiagnosisTable
+    pathway: pathway._PathwayTable
+    pharmacotherapy: plan._Table
+    complementary: complementary._Table
+    interventions: Mapping[interventions.Intervention, interventions.InterventionEvidence]
+    codes: CodeTables
+
+    def __post_init__(self) -> None:
+        _check(self)
+
+    def replace(self, **changes: Any) -> KnowledgeBase:
+        """Return a copy with some tables replaced, checked again as a whole.
+
+        Args:
+            **changes: Field names and their new values.
+
+        Returns:
+            The new knowledge base.
+
+        Raises:
+            KnowledgeBaseError: The result cites an unknown source, repeats a
+                rule id or has a template that does not format.
+            TypeError: An unknown field name.
+
+        Example:
+            >>> from cluneal import knowledge_base
+            >>> knowledge_base().replace(version="clinic-7").version
+            'clinic-7'
+        """
+        return dataclasses.replace(self, **changes)
+
+
+@cache
+def knowledge_base() -> KnowledgeBase:
+    """Return the built-in knowledge base (read, validated and checked once).
+
+    Returns:
+        The frozen knowledge base every public function uses by default.
+
+    Raises:
+        KnowledgeBaseError: A data file is missing, malformed or inconsistent.
+
+    Example:
+        >>> from cluneal import knowledge_base
+        >>> knowledge_base().version
+        '2026.12.0'
+    """
+    return KnowledgeBase(
+        version=KNOWLEDGE_BASE_VERSION,
+        citations=all_citations(),
+        parameters=clinical_parameters(),
+        medications=patient._catalogue(),
+        renal=renal._table(),
+        titration_rules=titration_rules(),
+        monographs=all_monographs(),
+        safety_rules=safety_rules(),
+        diagnosis=diagnosis._table(),
+        pathway=pathway._table(),
+        pharmacotherapy=plan._table(),
+        complementary=complementary._table(),
+        interventions=interventions._evidence_table(),
+        codes=code_tables(),
+    )
+
+
+def _sections(kb: KnowledgeBase) -> Iterator[tuple[str, object]]:
+    yield "parameters", kb.parameters
+    yield "renal.toml", kb.renal
+    yield "titration.toml", tuple(kb.titration_rules.values())
+    for drug, mono in kb.monographs.items():
+        yield f"monographs/{drug.value}.toml", mono
+    yield "safety.toml", kb.safety_rules
+    yield "diagnosis.toml", kb.diagnosis
+    yield "pathway.toml", kb.pathway
+    yield "pharmacotherapy.toml", kb.pharmacotherapy
+    yield "complementary.toml", kb.complementary
+    yield "interventions.toml", tuple(kb.interventions.values())
+    yield "codes.toml", kb.codes
+
+
+def _walk(value: object) -> Iterator[BaseModel]:
+    """Every model inside a value (models, tuples, mappings), depth first."""
+    if isinstance(value, BaseModel):
+        yield value
+        for name in type(value).model_fields:
+            yield from _walk(getattr(value, name))
+    elif isinstance(value, tuple | list):
+        for item in value:
+            yield from _walk(item)
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            yield from _walk(item)
+
+
+def _cited(model: BaseModel) -> Iterator[str]:
+    for name in type(model).model_fields:
+        if name in _CITATION_FIELDS or name.endswith(_CITATION_SUFFIXES):
+            value = getattr(model, name)
+            if isinstance(value, str):
+                yield value
+            elif isinstance(value, tuple):
+                yield from (v for v in value if isinstance(v, str))
+
+
+def _check(kb: KnowledgeBase) -> None:
+    if not kb.version:
+        raise KnowledgeBaseError("version", "the version must not be empty")
+    if set(kb.monographs) != set(Drug):
+        raise KnowledgeBaseError("monographs", "every drug needs exactly one monograph")
+    _check_states(kb.parameters)
+    seen: dict[str, str] = {}
+    for source, section in _sections(kb):
+        for model in _walk(section):
+            for cited in _cited(model):
+                if cited not in kb.citations:
+                    where = getattr(model, "rule_id", None) or type(model).__name__
+                    unknown = UnknownTermError("citation", cited, sorted(kb.citations))
+                    raise KnowledgeBaseError(source, f"{where!r}: {unknown}")
+            rule_id = getattr(model, "rule_id", None)
+            if isinstance(rule_id, str):
+                if rule_id in seen and seen[rule_id] != f"{source}:{id(model)}":
+                    raise KnowledgeBaseError(source, f"duplicate rule id {rule_id!r}")
+                seen[rule_id] = f"{source}:{id(model)}"
+            for name in ("message", "text", "action", "rationale"):
+                template = getattr(model, name, None)
+                if isinstance(template, str):
+                    _check_template(source, model, template)
+
+
+def _check_template(source: str, model: BaseModel, template: str) -> None:
+    try:
+        list(string.Formatter().parse(template))
+    except ValueError as exc:
+        where = getattr(model, "rule_id", None) or type(model).__name__
+        raise KnowledgeBaseError(source, f"{where!r}: template {template!r}: {exc}") from exc
+
+
+def _check_states(parameters: ClinicalParameters) -> None:
+    vocabularies: dict[str, frozenset[str]] = {
+        "bands": frozenset(RenalBand),
+        "impairment": frozenset(patient.HepaticImpairment),
+        "conditions": frozenset(patient.Condition),
+    }
+    for name in ("renal_restricted", "hepatic_significant", "hepatic_start_low"):
+        states: States = getattr(parameters, name)
+        for field, allowed in vocabularies.items():
+            unknown = sorted(set(getattr(states, field)) - allowed)
+            if unknown:
+                raise KnowledgeBaseError("parameters.toml", f"{name}.{field}: unknown {unknown}")

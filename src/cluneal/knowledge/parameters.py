@@ -1,0 +1,113 @@
+"""Loader for ``parameters.toml``: the clinical parameters the rules act on.
+
+Ages, renal bands and hepatic states that decide which rule applies live here
+once, each with its rule id and citation, instead of as constants in the rule
+modules. Values that name an enum of a higher layer (a renal band, a hepatic
+impairment, a condition) are kept as their string values here and checked
+against those enums when the knowledge base is assembled.
+
+Example:
+    >>> from cluneal.knowledge.parameters import clinical_parameters
+    >>> clinical_parameters().older_adult.age_years
+    65.0
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Annotated
+
+from pydantic import Field, ValidationError
+
+from cluneal._base import FrozenModel
+from cluneal.errors import KnowledgeBaseError
+from cluneal.knowledge import read_toml
+
+__all__ = ["AgeAbove", "AgeAtLeast", "ClinicalParameters", "States", "clinical_parameters"]
+
+_SOURCE = "parameters.toml"
+
+
+class _Parameter(FrozenModel):
+    rule_id: Annotated[str, Field(min_length=1)]
+    citation: Annotated[str, Field(min_length=1)]
+
+
+class AgeAtLeast(_Parameter):
+    """An age group that starts at an age (inclusive).
+
+    Attributes:
+        age_years: The first age in the group.
+    """
+
+    age_years: Annotated[float, Field(gt=0, le=130)]
+
+    def holds(self, age_years: float) -> bool:
+        """Whether an age is in the group."""
+        return age_years >= self.age_years
+
+
+class AgeAbove(_Parameter):
+    """An age group strictly above an age.
+
+    Attributes:
+        age_above_years: The age the group starts above.
+    """
+
+    age_above_years: Annotated[float, Field(gt=0, le=130)]
+
+    def holds(self, age_years: float) -> bool:
+        """Whether an age is in the group."""
+        return age_years > self.age_above_years
+
+
+class States(_Parameter):
+    """A set of renal bands, or of hepatic impairments and conditions, that counts as one state.
+
+    Attributes:
+        bands: Renal band values.
+        impairment: Hepatic impairment values.
+        conditions: Condition values.
+    """
+
+    bands: tuple[str, ...] = ()
+    impairment: tuple[str, ...] = ()
+    conditions: tuple[str, ...] = ()
+
+
+class ClinicalParameters(FrozenModel):
+    """The clinical parameters the rules act on.
+
+    Attributes:
+        older_adult: "Older" (Beers 2023, start low, older-adult caps).
+        age_over_75: Tramadol's older-patient cap.
+        renal_restricted: The renal bands read as "CrCl < 30 mL/min".
+        hepatic_significant: The hepatic states behind tramadol's hepatic cap.
+        hepatic_start_low: The hepatic states that start a schedule low.
+    """
+
+    older_adult: AgeAtLeast
+    age_over_75: AgeAbove
+    renal_restricted: States
+    hepatic_significant: States
+    hepatic_start_low: States
+
+
+@cache
+def clinical_parameters() -> ClinicalParameters:
+    """Return the built-in clinical parameters (read once, validated).
+
+    Returns:
+        The parameters.
+
+    Raises:
+        KnowledgeBaseError: The file is missing or malformed.
+
+    Example:
+        >>> clinical_parameters().age_over_75.holds(75.0)
+        False
+    """
+    try:
+        return ClinicalParameters.model_validate(read_toml(_SOURCE))
+    except ValidationError as exc:
+        raise KnowledgeBaseError(_SOURCE, str(exc)) from exc
