@@ -696,10 +696,9 @@ def test_broken_knowledge_base_is_refused(change: dict[str, Any], problem: str) 
 
 
 def test_unreadable_knowledge_base_is_refused() -> None:
-    """STYLE: a file that is not valid TOML, or not the right shape, is a KnowledgeBaseError."""
-    for text in ("not toml [", "criterion = 3"):
-        with pytest.raises(KnowledgeBaseError, match=r"diagnosis\.toml"):
-            _parse_table(text)
+    """STYLE: a file that is not the right shape is a KnowledgeBaseError naming it."""
+    with pytest.raises(KnowledgeBaseError, match=r"diagnosis\.toml"):
+        _parse_table({"criterion": 3})
 
 
 def test_assessment_refuses_criteria_out_of_order() -> None:

@@ -16,7 +16,7 @@ Example:
 from __future__ import annotations
 
 from functools import cache
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import Field, ValidationError
 
@@ -28,6 +28,8 @@ from cluneal.knowledge import read_toml
 from cluneal.patient import MedicationClass, Patient
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from cluneal.knowledge.base import KnowledgeBase
 
 __all__ = ["ComplementaryMeasure", "complementary_care", "complementary_measures"]
@@ -75,8 +77,11 @@ class _Table(FrozenModel):
 
 @cache
 def _table() -> _Table:
+    return _parse_table(read_toml("complementary.toml"))
+
+
+def _parse_table(raw: Mapping[str, Any]) -> _Table:
     try:
-        raw = read_toml("complementary.toml")
         table = _Table(measures=raw["measure"], interactions=raw["interaction"])
     except (KeyError, ValidationError) as exc:
         raise KnowledgeBaseError("complementary.toml", str(exc)) from exc

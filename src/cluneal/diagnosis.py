@@ -27,9 +27,7 @@ Example:
 from __future__ import annotations
 
 import string
-import tomllib
 from functools import cache
-from importlib import resources
 from typing import TYPE_CHECKING, Annotated, Any, Final, Literal
 
 from pydantic import (
@@ -51,7 +49,7 @@ from cluneal.errors import (
     KnowledgeBaseError,
 )
 from cluneal.evidence import citation
-from cluneal.knowledge import KNOWLEDGE_BASE_VERSION
+from cluneal.knowledge import KNOWLEDGE_BASE_VERSION, read_toml
 from cluneal.units import Duration
 
 if TYPE_CHECKING:
@@ -595,10 +593,10 @@ _NOTE_TEMPLATES: Final = (
 )
 
 
-def _parse_table(text: str) -> _DiagnosisTable:
+def _parse_table(raw: Mapping[str, Any]) -> _DiagnosisTable:
     try:
-        table = _DiagnosisTable.model_validate(tomllib.loads(text))
-    except (tomllib.TOMLDecodeError, ValidationError) as exc:
+        table = _DiagnosisTable.model_validate(raw)
+    except ValidationError as exc:
         raise KnowledgeBaseError(_KNOWLEDGE_FILE, str(exc)) from exc
     _check_table(table)
     return table
@@ -606,8 +604,7 @@ def _parse_table(text: str) -> _DiagnosisTable:
 
 @cache
 def _table() -> _DiagnosisTable:
-    path = resources.files("cluneal.knowledge") / _KNOWLEDGE_FILE
-    return _parse_table(path.read_text(encoding="utf-8"))
+    return _parse_table(read_toml(_KNOWLEDGE_FILE))
 
 
 DEFAULT_BLOCK_THRESHOLD_PERCENT: Final = _table().default_block_threshold_percent

@@ -20,11 +20,9 @@ Example:
 
 from __future__ import annotations
 
-import tomllib
 from functools import cache
-from importlib import resources
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Annotated, Final, Literal, TypeAlias
+from typing import TYPE_CHECKING, Annotated, Any, Final, Literal, TypeAlias
 
 from pydantic import Field, TypeAdapter, ValidationError
 
@@ -33,6 +31,7 @@ from cluneal._vocabulary import Term
 from cluneal.diagnosis import BranchSet, Flag, Guidance, NerveBranch, Side
 from cluneal.errors import ClunealError, KnowledgeBaseError
 from cluneal.evidence import EvidenceLevel, citation
+from cluneal.knowledge import read_toml
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -159,10 +158,10 @@ class _EvidenceTable(FrozenModel):
     evidence: tuple[InterventionEvidence, ...]
 
 
-def _parse_evidence(text: str) -> Mapping[Intervention, InterventionEvidence]:
+def _parse_evidence(raw: Mapping[str, Any]) -> Mapping[Intervention, InterventionEvidence]:
     try:
-        table = _EvidenceTable.model_validate(tomllib.loads(text))
-    except (tomllib.TOMLDecodeError, ValidationError) as exc:
+        table = _EvidenceTable.model_validate(raw)
+    except ValidationError as exc:
         raise KnowledgeBaseError(_KNOWLEDGE_FILE, str(exc)) from exc
     listed = [e.intervention for e in table.evidence]
     if sorted(listed) != sorted(Intervention):
@@ -178,8 +177,7 @@ def _parse_evidence(text: str) -> Mapping[Intervention, InterventionEvidence]:
 
 @cache
 def _evidence_table() -> Mapping[Intervention, InterventionEvidence]:
-    path = resources.files("cluneal.knowledge") / _KNOWLEDGE_FILE
-    return _parse_evidence(path.read_text(encoding="utf-8"))
+    return _parse_evidence(read_toml(_KNOWLEDGE_FILE))
 
 
 _INTERVENTION_ADAPTER: Final = TypeAdapter(Intervention)

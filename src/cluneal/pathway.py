@@ -230,8 +230,11 @@ class _PathwayTable(FrozenModel):
 
 @cache
 def _table() -> _PathwayTable:
+    return _parse_table(read_toml("pathway.toml"))
+
+
+def _parse_table(raw: Mapping[str, Any]) -> _PathwayTable:
     try:
-        raw = read_toml("pathway.toml")
         params = dict(raw["parameters"])
         params["ladder"] = raw["ladder"] if "ladder" in raw else params.pop("ladder", ())
         table = _PathwayTable(

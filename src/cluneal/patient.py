@@ -165,8 +165,11 @@ _MEDICATION_NAME = re.compile(r"[a-z0-9][a-z0-9 ().,+'/-]{0,79}")
 
 @cache
 def _catalogue() -> Mapping[str, frozenset[MedicationClass]]:
+    return _parse_catalogue(read_toml("medications.toml"))
+
+
+def _parse_catalogue(raw: Mapping[str, Any]) -> Mapping[str, frozenset[MedicationClass]]:
     try:
-        raw = read_toml("medications.toml")
         members: dict[str, set[MedicationClass]] = {}
         for cls_name, names in raw["classes"].items():
             cls = MedicationClass(cls_name)

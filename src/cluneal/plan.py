@@ -147,8 +147,11 @@ class _Table(FrozenModel):
 
 @cache
 def _table() -> _Table:
+    return _parse_table(read_toml("pharmacotherapy.toml"))
+
+
+def _parse_table(raw: Mapping[str, Any]) -> _Table:
     try:
-        raw = read_toml("pharmacotherapy.toml")
         return _Table(
             selection=raw["selection"],
             skips=raw["skip"],

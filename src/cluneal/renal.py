@@ -17,7 +17,7 @@ Example:
 from __future__ import annotations
 
 from functools import cache
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from pydantic import ValidationError
 
@@ -47,6 +47,8 @@ from cluneal.units import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from cluneal.knowledge.base import KnowledgeBase
     from cluneal.units import QuantityInput
 
@@ -197,8 +199,11 @@ class _RenalTable(FrozenModel):
 
 @cache
 def _table() -> _RenalTable:
+    return _parse_table(read_toml("renal.toml"))
+
+
+def _parse_table(raw: Mapping[str, Any]) -> _RenalTable:
     try:
-        raw = read_toml("renal.toml")
         table = _RenalTable(
             bands=raw["band"],
             dialysis=raw["dialysis"],
