@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import dataclasses
 import string
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
+from types import MappingProxyType
 from typing import Any
 
 from pydantic import BaseModel
@@ -30,10 +31,22 @@ from cluneal.drug import Drug
 from cluneal.errors import KnowledgeBaseError, UnknownTermError
 from cluneal.evidence import Citation, all_citations
 from cluneal.knowledge import KNOWLEDGE_BASE_VERSION
-from cluneal.knowledge.codes import CodeTables, code_tables
-from cluneal.knowledge.drugs import KnowledgeRule, Monograph, all_monographs, titration_rules
-from cluneal.knowledge.parameters import ClinicalParameters, States, clinical_parameters
-from cluneal.knowledge.safety_rules import SafetyRule, safety_rules
+from cluneal.knowledge.codes import CodeTables, code_tables, parse_code_tables
+from cluneal.knowledge.drugs import (
+    KnowledgeRule,
+    Monograph,
+    all_monographs,
+    parse_monograph,
+    parse_titration_rules,
+    titration_rules,
+)
+from cluneal.knowledge.parameters import (
+    ClinicalParameters,
+    States,
+    clinical_parameters,
+    parse_parameters,
+)
+from cluneal.knowledge.safety_rules import SafetyRule, parse_safety_rules, safety_rules
 from cluneal.renal import RenalBand
 
 __all__ = ["KnowledgeBase", "knowledge_base"]
@@ -98,6 +111,51 @@ class KnowledgeBase:
     def __post_init__(self) -> None:
         _check(self)
 
+    @classmethod
+    def from_documents(
+        cls, documents: Mapping[str, Mapping[str, Any]], *, version: str = KNOWLEDGE_BASE_VERSION
+    ) -> KnowledgeBase:
+        """Build a knowledge base from parsed data files; a file not given is the built-in one.
+
+        The keys are the files' paths inside ``cluneal/knowledge`` (``"renal.toml"``,
+        ``"monographs/tramadol.toml"``); each value is validated by the same
+        loader as the built-in file, then the whole base is checked.
+
+        Args:
+            documents: Parsed TOML by file path.
+            version: The version the results will report.
+
+        Returns:
+            The knowledge base.
+
+        Raises:
+            KnowledgeBaseError: A document is malformed, or the base is inconsistent.
+
+        Example:
+            >>> from cluneal import KnowledgeBase
+            >>> from cluneal.knowledge import read_toml
+            >>> raw = read_toml("pathway.toml")
+            >>> raw["parameters"]["lasting_relief_weeks"] = 8.0
+            >>> kb = KnowledgeBase.from_documents({"pathway.toml": raw}, version="8-weeks")
+            >>> kb.pathway.parameters.lasting_relief_weeks, kb.version
+            (8.0, '8-weeks')
+        """
+        unknown = sorted(set(documents) - set(_PARSERS) - {_monograph_path(d) for d in Drug})
+        if unknown:
+            raise KnowledgeBaseError(unknown[0], "not a file of the knowledge base")
+        built = knowledge_base()
+        changes: dict[str, Any] = {"version": version}
+        for path, raw in documents.items():
+            if path in _PARSERS:
+                field, parse = _PARSERS[path]
+                changes[field] = parse(raw)
+        drugs = {d: documents[_monograph_path(d)] for d in Drug if _monograph_path(d) in documents}
+        if drugs:
+            monographs = dict(built.monographs)
+            monographs.update({d: parse_monograph(d, raw) for d, raw in drugs.items()})
+            changes["monographs"] = MappingProxyType(monographs)
+        return built.replace(**changes)
+
     def replace(self, **changes: Any) -> KnowledgeBase:
         """Return a copy with some tables replaced, checked again as a whole.
 
@@ -151,6 +209,28 @@ def knowledge_base() -> KnowledgeBase:
         interventions=interventions._evidence_table(),
         codes=code_tables(),
     )
+
+
+def _monograph_path(drug: Drug) -> str:
+    return f"monographs/{drug.value}.toml"
+
+
+# The one validator of each data file (citation files and decisions are read as a registry).
+_PARSERS: Mapping[str, tuple[str, Callable[[Mapping[str, Any]], object]]] = MappingProxyType(
+    {
+        "parameters.toml": ("parameters", parse_parameters),
+        "medications.toml": ("medications", patient._parse_catalogue),
+        "renal.toml": ("renal", renal._parse_table),
+        "titration.toml": ("titration_rules", parse_titration_rules),
+        "safety.toml": ("safety_rules", parse_safety_rules),
+        "diagnosis.toml": ("diagnosis", diagnosis._parse_table),
+        "pathway.toml": ("pathway", pathway._parse_table),
+        "pharmacotherapy.toml": ("pharmacotherapy", plan._parse_table),
+        "complementary.toml": ("complementary", complementary._parse_table),
+        "interventions.toml": ("interventions", interventions._parse_evidence),
+        "codes.toml": ("codes", parse_code_tables),
+    }
+)
 
 
 def _sections(kb: KnowledgeBase) -> Iterator[tuple[str, object]]:

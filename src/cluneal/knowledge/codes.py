@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from functools import cache, cached_property
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import Field, ValidationError
 
@@ -273,7 +273,21 @@ def code_tables() -> CodeTables:
         >>> code_tables().systems.loinc
         'http://loinc.org'
     """
-    raw = read_toml(_SOURCE)
+    return parse_code_tables(read_toml(_SOURCE))
+
+
+def parse_code_tables(raw: Mapping[str, Any]) -> CodeTables:
+    """Validate the parsed ``codes.toml`` (what :func:`code_tables` reads).
+
+    Args:
+        raw: The parsed TOML.
+
+    Returns:
+        The tables.
+
+    Raises:
+        KnowledgeBaseError: Malformed or inconsistent (see :func:`code_tables`).
+    """
     try:
         tables = CodeTables(
             systems=raw["systems"],

@@ -15,7 +15,7 @@ Example:
 from __future__ import annotations
 
 from functools import cache
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import Field, ValidationError
 
@@ -23,7 +23,17 @@ from cluneal._base import FrozenModel
 from cluneal.errors import KnowledgeBaseError
 from cluneal.knowledge import read_toml
 
-__all__ = ["AgeAbove", "AgeAtLeast", "ClinicalParameters", "States", "clinical_parameters"]
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+__all__ = [
+    "AgeAbove",
+    "AgeAtLeast",
+    "ClinicalParameters",
+    "States",
+    "clinical_parameters",
+    "parse_parameters",
+]
 
 _SOURCE = "parameters.toml"
 
@@ -107,7 +117,22 @@ def clinical_parameters() -> ClinicalParameters:
         >>> clinical_parameters().age_over_75.holds(75.0)
         False
     """
+    return parse_parameters(read_toml(_SOURCE))
+
+
+def parse_parameters(raw: Mapping[str, Any]) -> ClinicalParameters:
+    """Validate the parsed ``parameters.toml`` (what :func:`clinical_parameters` reads).
+
+    Args:
+        raw: The parsed TOML.
+
+    Returns:
+        The parameters.
+
+    Raises:
+        KnowledgeBaseError: The file is malformed.
+    """
     try:
-        return ClinicalParameters.model_validate(read_toml(_SOURCE))
+        return ClinicalParameters.model_validate(raw)
     except ValidationError as exc:
         raise KnowledgeBaseError(_SOURCE, str(exc)) from exc
