@@ -43,7 +43,7 @@ from __future__ import annotations
 import math
 from bisect import bisect_right
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
@@ -163,8 +163,11 @@ def formulary(drug: Drug, *, with_solution: bool) -> Formulary:
     return formulary_of(monograph(drug), with_solution=with_solution)
 
 
+# Keyed on the (frozen, hashable) monograph: a caller's own knowledge base is composed
+# once per monograph, not on every schedule.
+@lru_cache(maxsize=64)
 def formulary_of(mono: Monograph, *, with_solution: bool) -> Formulary:
-    """Return what a monograph's strengths can make (not memoised; see :func:`formulary`).
+    """Return what a monograph's strengths can make (see :func:`formulary`).
 
     Args:
         mono: The monograph, from any knowledge base.
