@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from typing import Any
 
@@ -750,3 +751,24 @@ def test_every_input_resource_of_these_tests_is_valid_r4() -> None:
     ]
     for resource in resources:
         assert_valid_fhir(resource)
+
+
+def test_the_case_json_schema_admits_a_fhir_quantity() -> None:
+    """The JSON Schema says what the models accept: a FHIR Quantity is one of the forms."""
+    import jsonschema
+
+    from cluneal.case import case_json_schema
+
+    case: dict[str, Any] = {
+        "patient": {
+            "age": 60,
+            "sex": "male",
+            "weight": {"value": 154, "unit": "lb", "system": UCUM, "code": "[lb_av]"},
+        },
+        "findings": {},
+    }
+    jsonschema.validate(case, case_json_schema())
+    bad = copy.deepcopy(case)
+    bad["patient"]["weight"]["system"] = "http://snomed.info/sct"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(bad, case_json_schema())

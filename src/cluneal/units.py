@@ -762,7 +762,8 @@ def quantity_json_schema(spec: QuantityKind, mode: str = "validation") -> dict[s
     In validation mode: one object form per accepted unit (the unit as a
     pattern of its spellings, the value within the plausible range in that
     unit), the text form as a pattern that encodes each unit's range (so
-    ``"900 kg"`` and ``"70 furlongs"`` are refused), and for age a bare number
+    ``"900 kg"`` and ``"70 furlongs"`` are refused), a FHIR Quantity (UCUM
+    ``system`` and ``code``, the value within range), and for age a bare number
     of years. What JSON Schema cannot say: the parser's arithmetic at the last
     digits of a bound (the schema's bounds are rounded inwards to a millionth).
 
@@ -778,7 +779,8 @@ def quantity_json_schema(spec: QuantityKind, mode: str = "validation") -> dict[s
         >>> from cluneal.units import KINDS, Kind, quantity_json_schema
         >>> schema = quantity_json_schema(KINDS[Kind.BODY_WEIGHT])
         >>> [option.get("title") for option in schema["anyOf"]]
-        ['BodyWeightInKilogram', 'BodyWeightInPound', 'BodyWeightInGram', 'BodyWeightText']
+        ['BodyWeightInKilogram', 'BodyWeightInPound', 'BodyWeightInGram', 'BodyWeightText',
+         'BodyWeightFhirQuantity']
         >>> schema["anyOf"][1]["properties"]["value"]
         {'type': 'number', 'minimum': 44.092453, 'maximum': 881.849048}
     """
@@ -800,6 +802,7 @@ def quantity_json_schema(spec: QuantityKind, mode: str = "validation") -> dict[s
             "description": description,
         }
     options: list[dict[str, Any]] = []
+    fhir: list[dict[str, Any]] = []
     texts = []
     for code in codes:
         low, high = _bounds_in(spec, code)
@@ -823,6 +826,19 @@ def quantity_json_schema(spec: QuantityKind, mode: str = "validation") -> dict[s
         )
         number = decimal_range(low, high, minimum_inclusive=spec.minimum_inclusive)
         texts.append(f"{number}{WHITESPACE}*{unit}")
+        fhir.append(
+            {
+                "type": "object",
+                "properties": {
+                    "value": _number_schema(low, high, spec),
+                    "unit": {"type": "string", "maxLength": _MAX_TEXT},
+                    "system": {"const": UCUM_SYSTEM},
+                    "code": {"const": code},
+                },
+                "required": ["value", "system", "code"],
+                "additionalProperties": False,
+            }
+        )
     options.append(
         {
             "title": f"{name}Text",
@@ -830,6 +846,13 @@ def quantity_json_schema(spec: QuantityKind, mode: str = "validation") -> dict[s
             "maxLength": _MAX_TEXT,
             "pattern": f"^{WHITESPACE}*(?:{'|'.join(texts)}){WHITESPACE}*$",
             "description": "One number and one unit, e.g. " + repr(spec.example),
+        }
+    )
+    options.append(
+        {
+            "title": f"{name}FhirQuantity",
+            "anyOf": fhir,
+            "description": "A FHIR Quantity: the UCUM code counts, the unit is display text",
         }
     )
     if spec.bare_number_unit is not None:
