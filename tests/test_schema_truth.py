@@ -87,7 +87,10 @@ def test_quantity_forms_have_usable_type_names() -> None:
         "BodyWeightInPound",
         "BodyWeightInGram",
         "BodyWeightText",
+        "BodyWeightFhirQuantity",
     ]
+    fhir = [option["title"] for option in weight["anyOf"][-1]["anyOf"]]
+    assert fhir == ["BodyWeightFhirInKilogram", "BodyWeightFhirInPound", "BodyWeightFhirInGram"]
 
 
 def _decimals() -> list[str]:

@@ -765,7 +765,8 @@ def quantity_json_schema(spec: QuantityKind, mode: str = "validation") -> dict[s
     ``"900 kg"`` and ``"70 furlongs"`` are refused), a FHIR Quantity (UCUM
     ``system`` and ``code``, the value within range), and for age a bare number
     of years. What JSON Schema cannot say: the parser's arithmetic at the last
-    digits of a bound (the schema's bounds are rounded inwards to a millionth).
+    digits of a bound (the schema's bounds are rounded inwards to a millionth), and a FHIR
+    Quantity whose display ``unit`` names another unit than its ``code``.
 
     Args:
         spec: The kind.
@@ -828,6 +829,7 @@ def quantity_json_schema(spec: QuantityKind, mode: str = "validation") -> dict[s
         texts.append(f"{number}{WHITESPACE}*{unit}")
         fhir.append(
             {
+                "title": f"{name}FhirIn{_unit_title(code)}",
                 "type": "object",
                 "properties": {
                     "value": _number_schema(low, high, spec),
