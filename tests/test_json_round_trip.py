@@ -72,6 +72,20 @@ def _instances() -> dict[str, list[BaseModel]]:
     walk(cluneal.next_step(case.findings, history))
     walk(cluneal.assess_diagnosis(cluneal.Findings(neuro=cluneal.NeuroExam(motor_weakness=True))))
     walk(history)
+    # A local protocol, and a plan and schedule made under it (sha256 and version carried).
+    protocol = cluneal.LocalProtocol(
+        name="st-elsewhere-pain",
+        version="3",
+        strengths={"gabapentin": ["300 mg"]},
+        max_daily_dose={"gabapentin": "1.2 g/d"},
+        excluded_drugs=["tramadol"],
+        first_line=["gabapentin"],
+        block_threshold_percent=70,
+        lasting_relief={"value": 16, "unit": "wk"},
+    )
+    walk(protocol)
+    clinic = cluneal.knowledge_base().with_protocol(protocol)
+    walk(case.plan(knowledge=clinic))
     return found
 
 

@@ -109,6 +109,8 @@ def _error_instances() -> list[errors.ClunealError]:
         errors.ContraindicatedError("naltrexone", alert),
         errors.KnowledgeBaseError("citations.toml", "duplicate id 'x'"),
         errors.MissingExtraError("fhir", "FHIR validation"),
+        errors.LocalProtocolError("block_threshold_percent", 40, "at least the built-in 50%"),
+        errors.ExcludedDrugError("tramadol", "2026.12.0+clinic@3"),
     ]
 
 

@@ -57,10 +57,12 @@ if TYPE_CHECKING:
     from cluneal.errors import (
         ClunealError,
         ContraindicatedError,
+        ExcludedDrugError,
         InsufficientDataError,
         InvalidArgumentError,
         InvalidQuantityError,
         KnowledgeBaseError,
+        LocalProtocolError,
         MissingExtraError,
         UnknownTermError,
     )
@@ -116,6 +118,9 @@ if TYPE_CHECKING:
         DrugChoice,
         care_plan,
     )
+    from cluneal.protocol import (
+        LocalProtocol,
+    )
     from cluneal.renal import (
         CreatinineClearanceEstimate,
         GfrCategory,
@@ -155,6 +160,8 @@ _EXPORTS: dict[str, str] = {
     "Drug": "cluneal.drug",
     "ClunealError": "cluneal.errors",
     "ContraindicatedError": "cluneal.errors",
+    "ExcludedDrugError": "cluneal.errors",
+    "LocalProtocolError": "cluneal.errors",
     "InsufficientDataError": "cluneal.errors",
     "InvalidArgumentError": "cluneal.errors",
     "InvalidQuantityError": "cluneal.errors",
@@ -168,6 +175,7 @@ _EXPORTS: dict[str, str] = {
     "KNOWLEDGE_BASE_VERSION": "cluneal.knowledge",
     "KnowledgeBase": "cluneal.knowledge.base",
     "knowledge_base": "cluneal.knowledge.base",
+    "LocalProtocol": "cluneal.protocol",
     "Condition": "cluneal.patient",
     "HepaticImpairment": "cluneal.patient",
     "MedicationClass": "cluneal.patient",
@@ -263,6 +271,7 @@ __all__ = [
     "Drug",
     "DrugChoice",
     "EvidenceLevel",
+    "ExcludedDrugError",
     "Findings",
     "GfrCategory",
     "Guidance",
@@ -275,6 +284,8 @@ __all__ = [
     "InvalidQuantityError",
     "KnowledgeBase",
     "KnowledgeBaseError",
+    "LocalProtocol",
+    "LocalProtocolError",
     "MedicationClass",
     "MissingExtraError",
     "NerveBlock",

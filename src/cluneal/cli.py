@@ -27,6 +27,11 @@ __all__ = ["main"]
 
 _SAFETY = "cluneal supports clinical decisions; it does not make them."
 _MAX_CASE_BYTES = 1_000_000
+_TITRATION_WORDS = frozenset({"standard", "start_low"})
+_PROTOCOL_HELP = (
+    "a local protocol file (TOML, or JSON when the name ends in .json): the clinic's "
+    "stocked strengths, caps, exclusions and thresholds"
+)
 
 _DEMO_CASE: dict[str, object] = {
     "patient": {
@@ -144,9 +149,25 @@ def _cmd_demo(_: argparse.Namespace) -> int:
     return 0
 
 
+def _knowledge(path: str | None) -> Any:
+    """The built-in knowledge base, with the local protocol file applied when one is given."""
+    if path is None:
+        return None
+    from cluneal.knowledge.base import knowledge_base
+    from cluneal.protocol import LocalProtocol
+
+    read = LocalProtocol.from_json if path.lower().endswith(".json") else LocalProtocol.from_toml
+    return knowledge_base().with_protocol(read(path))
+
+
 def _cmd_plan(args: argparse.Namespace) -> int:
+    knowledge = _knowledge(args.protocol)
     case = _read_case(args.case)
-    plan = case.plan(block_threshold=args.block_threshold, lasting_relief=args.lasting_relief)
+    plan = case.plan(
+        block_threshold=args.block_threshold,
+        lasting_relief=args.lasting_relief,
+        knowledge=knowledge,
+    )
     if args.json:
         print(plan.model_dump_json(indent=2))
     else:
@@ -157,6 +178,12 @@ def _cmd_plan(args: argparse.Namespace) -> int:
 def _cmd_schedule(args: argparse.Namespace) -> int:
     from cluneal.patient import Patient
     from cluneal.titration import titration_schedule
+
+    titration, local = args.titration, args.protocol
+    if local in _TITRATION_WORDS and titration is None:
+        # Before local protocols, --protocol named the titration protocol: still read so.
+        titration, local = local, None
+    knowledge = _knowledge(local)
 
     optional = {"weight": args.weight, "height": args.height, "serum_creatinine": args.creatinine}
     fields: dict[str, Any] = {"age": args.age, "sex": args.sex}
@@ -175,8 +202,9 @@ def _cmd_schedule(args: argparse.Namespace) -> int:
         patient,
         args.target,
         start_date=args.start_date,
-        protocol=args.protocol,
+        protocol=titration,
         weight_basis=args.weight_basis,
+        knowledge=knowledge,
     )
     if args.json:
         print(schedule.model_dump_json(indent=2))
@@ -279,6 +307,7 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="relief lasting at least this long is lasting (default: the knowledge base's)",
     )
+    plan.add_argument("--protocol", metavar="FILE", help=_PROTOCOL_HELP)
     plan.set_defaults(handler=_cmd_plan)
 
     schedule = commands.add_parser(
@@ -312,7 +341,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     schedule.add_argument("--target", help="target daily dose with unit, e.g. '1800 mg/d'")
     schedule.add_argument("--start-date", help="day 0 as YYYY-MM-DD, for calendar dates")
-    schedule.add_argument("--protocol", help="standard or start_low (default: by the rules)")
+    schedule.add_argument(
+        "--titration", help="titration protocol: standard or start_low (default: by the rules)"
+    )
+    schedule.add_argument("--protocol", metavar="FILE", help=_PROTOCOL_HELP)
     schedule.add_argument(
         "--weight-basis",
         default=None,

@@ -41,6 +41,7 @@ from pydantic import (
 
 from cluneal._base import FrozenModel
 from cluneal._checks import number
+from cluneal._protocol_rules import refuse_looser
 from cluneal._vocabulary import Term
 from cluneal.errors import (
     ClunealError,
@@ -724,6 +725,7 @@ class DiagnosticAssessment(FrozenModel):
         citations: Their citation ids, without repeats.
         block_threshold: The block-positive threshold used, in percent.
         knowledge_base_version: The knowledge base that produced the result.
+        protocol_sha256: The sha256 of the local protocol's content, or ``None``.
 
     Example:
         >>> a = assess_diagnosis(Findings(tender_points=()))
@@ -743,6 +745,7 @@ class DiagnosticAssessment(FrozenModel):
     citations: tuple[str, ...]
     block_threshold: Annotated[float, Field(gt=0.0, le=100.0)]
     knowledge_base_version: str
+    protocol_sha256: str | None = None
 
     @property
     def is_urgent(self) -> bool:
@@ -1038,6 +1041,8 @@ def assess_diagnosis(
 
     Raises:
         InvalidQuantityError: ``block_threshold`` is not a number in (0, 100].
+        LocalProtocolError: ``block_threshold`` is below the threshold of the local
+            protocol of ``knowledge``.
         ValidationError: ``findings`` is a mapping that is not valid findings.
 
     References:
@@ -1057,6 +1062,14 @@ def assess_diagnosis(
     table = _table() if knowledge is None else knowledge.diagnosis
     threshold = _check_threshold(
         table.default_block_threshold_percent if block_threshold is None else block_threshold
+    )
+    refuse_looser(
+        knowledge,
+        "block_threshold",
+        block_threshold,
+        threshold,
+        table.default_block_threshold_percent,
+        "%",
     )
     found = findings if isinstance(findings, Findings) else Findings.model_validate(findings)
     book = _Notebook()
@@ -1138,4 +1151,5 @@ def assess_diagnosis(
         citations=tuple(dict.fromkeys(book.citations)),
         block_threshold=threshold,
         knowledge_base_version=KNOWLEDGE_BASE_VERSION if knowledge is None else knowledge.version,
+        protocol_sha256=None if knowledge is None else knowledge.protocol_sha256,
     )

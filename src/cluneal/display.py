@@ -502,7 +502,9 @@ def plan_html(plan: CarePlan) -> str:
     parts.append(
         f'<div style="{h.MUTED};margin-top:8px">Rules applied: '
         f"{', '.join(h.code_html(rule) for rule in plan.trace)}<br>"
-        f"Knowledge base {h.e(plan.knowledge_base_version)}</div>"
+        f"Knowledge base {h.e(plan.knowledge_base_version)}"
+        + ("" if plan.protocol_sha256 is None else f" (local protocol {h.e(plan.protocol_sha256)})")
+        + "</div>"
     )
     parts.append(h.section_html("Evidence", h.evidence_html(plan_citations(plan))))
     return h.root_html("plan", "".join(parts))

@@ -25,10 +25,12 @@ if TYPE_CHECKING:
 __all__ = [
     "ClunealError",
     "ContraindicatedError",
+    "ExcludedDrugError",
     "InsufficientDataError",
     "InvalidArgumentError",
     "InvalidQuantityError",
     "KnowledgeBaseError",
+    "LocalProtocolError",
     "MissingExtraError",
     "UnknownTermError",
     "problems",
@@ -242,6 +244,51 @@ class KnowledgeBaseError(ClunealError):
         self.source = source
         self.problem = problem
         super().__init__(f"knowledge base {source}: {problem}")
+
+
+class LocalProtocolError(ClunealError):
+    """A local protocol would loosen a rule, or is not a valid protocol.
+
+    A local protocol may only make the package more conservative: the message
+    names the field, the value given and the built-in limit it would cross.
+
+    Attributes:
+        field: The protocol field (``max_daily_dose.gabapentin``).
+        value: The value given.
+        limit: The built-in limit or what the field accepts, in words.
+
+    Example:
+        >>> err = LocalProtocolError("block_threshold_percent", 40, "at least the built-in 50%")
+        >>> str(err)
+        'local protocol: block_threshold_percent: got 40; expected at least the built-in 50%'
+    """
+
+    def __init__(self, field: str, value: object, limit: str) -> None:
+        self.field = field
+        self.value = value
+        self.limit = limit
+        super().__init__(f"local protocol: {field}: got {show(value)}; expected {limit}")
+
+
+class ExcludedDrugError(ClunealError):
+    """A drug the local protocol in use excludes was asked for.
+
+    Attributes:
+        drug: The drug.
+        knowledge_base_version: The knowledge base (and its protocol) that excludes it.
+
+    Example:
+        >>> str(ExcludedDrugError("tramadol", "2026.12.0+clinic@3"))
+        'tramadol is excluded by the local protocol of knowledge base 2026.12.0+clinic@3'
+    """
+
+    def __init__(self, drug: str, knowledge_base_version: str) -> None:
+        self.drug = str(drug)
+        self.knowledge_base_version = knowledge_base_version
+        super().__init__(
+            f"{self.drug} is excluded by the local protocol of knowledge base "
+            f"{knowledge_base_version}"
+        )
 
 
 class MissingExtraError(ClunealError, ImportError):

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Final, Literal
 from pydantic import Field, Strict, ValidationError
 
 from cluneal._base import FrozenModel, coerce_model
+from cluneal._protocol_rules import refuse_looser
 from cluneal._vocabulary import Term
 from cluneal.diagnosis import (
     BranchSet,
@@ -281,6 +282,7 @@ class Recommendation(FrozenModel):
         lasting_relief: The lasting-relief threshold used.
         block_threshold: The block/response threshold used, in percent.
         knowledge_base_version: The knowledge base that produced it.
+        protocol_sha256: The sha256 of the local protocol's content, or ``None``.
     """
 
     step: PathwayStep
@@ -299,6 +301,7 @@ class Recommendation(FrozenModel):
     lasting_relief: Duration
     block_threshold: Annotated[float, Field(gt=0.0, le=100.0)]
     knowledge_base_version: str = KNOWLEDGE_BASE_VERSION
+    protocol_sha256: str | None = None
 
 
 def classify_outcome(
@@ -325,6 +328,8 @@ def classify_outcome(
 
     Raises:
         InvalidQuantityError: ``lasting_relief`` is not a positive duration.
+        LocalProtocolError: ``threshold_percent`` or ``lasting_relief`` is below
+            the value of the local protocol of ``knowledge``.
 
     Example:
         >>> from cluneal import Q_
@@ -340,8 +345,16 @@ def classify_outcome(
         if threshold_percent is None
         else threshold_percent
     )
+    refuse_looser(
+        knowledge,
+        "threshold_percent",
+        threshold_percent,
+        threshold,
+        diagnosis.default_block_threshold_percent,
+        "%",
+    )
     return _outcome_class(
-        relief_percent, relief_duration, threshold, _lasting_days(lasting_relief, table)
+        relief_percent, relief_duration, threshold, _lasting_days(lasting_relief, table, knowledge)
     )
 
 
@@ -356,13 +369,15 @@ def _outcome_class(
     return OutcomeClass.LASTING if days >= lasting_days else OutcomeClass.TEMPORARY
 
 
-def _lasting_days(value: object, table: _PathwayTable) -> float:
+def _lasting_days(value: object, table: _PathwayTable, knowledge: KnowledgeBase | None) -> float:
     if value is None:
         return table.parameters.lasting_relief_weeks * _DAYS_PER_WEEK
     quantity = parse_quantity(value, "lasting_relief", Kind.DURATION)
     days = magnitude_in(quantity, Kind.DURATION)
     if days <= 0:
         raise InvalidQuantityError("lasting_relief", value, "a positive duration, e.g. '12 weeks'")
+    weeks = table.parameters.lasting_relief_weeks
+    refuse_looser(knowledge, "lasting_relief", value, days / _DAYS_PER_WEEK, weeks, " weeks")
     return days
 
 
@@ -562,6 +577,8 @@ def next_step(
 
     Raises:
         ClunealError: Bad arguments (not findings, a bad threshold or duration).
+        LocalProtocolError: ``block_threshold`` or ``lasting_relief`` is below the
+            value of the local protocol of ``knowledge``.
         ValidationError: A mapping that is not valid findings or history.
 
     References:
@@ -579,7 +596,7 @@ def next_step(
         CareHistory() if history is None else history, CareHistory, "history"
     )
     table = _table() if knowledge is None else knowledge.pathway
-    lasting_days = _lasting_days(lasting_relief, table)
+    lasting_days = _lasting_days(lasting_relief, table, knowledge)
     assessment = assess_diagnosis(found, block_threshold=block_threshold, knowledge=knowledge)
     landmarks = (diagnosis_table() if knowledge is None else knowledge.diagnosis).landmark
     ctx = _Context(
@@ -640,4 +657,5 @@ def next_step(
         lasting_relief=ureg.Quantity(lasting_days / _DAYS_PER_WEEK, _WEEK),
         block_threshold=assessment.block_threshold,
         knowledge_base_version=assessment.knowledge_base_version,
+        protocol_sha256=assessment.protocol_sha256,
     )

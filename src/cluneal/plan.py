@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import ValidationError
 
 from cluneal._base import FrozenModel, coerce_model
+from cluneal._protocol_rules import protocol_limits
 from cluneal._vocabulary import Term
 from cluneal.alerts import SafetyAlert, Severity, sort_alerts
 from cluneal.complementary import ComplementaryMeasure, complementary_care
@@ -73,6 +74,8 @@ class ChoiceStatus(Term):
     NOT_REACHED = "not_reached"
     WITHHELD = "withheld"
     SECOND_LINE = "second_line"
+    EXCLUDED_BY_PROTOCOL = "excluded_by_protocol"
+    """The local protocol in use excludes it: never scheduled, never offered."""
 
 
 class ScreeningStatus(Term):
@@ -178,6 +181,7 @@ class CarePlan(FrozenModel):
         alerts: Every alert of the plan, most serious first.
         trace: The rules applied, in order.
         knowledge_base_version: The knowledge base that produced it.
+        protocol_sha256: The sha256 of the local protocol's content, or ``None``.
         safety_statement: cluneal supports clinical decisions; it does not make them.
     """
 
@@ -193,6 +197,7 @@ class CarePlan(FrozenModel):
     alerts: tuple[SafetyAlert, ...]
     trace: tuple[str, ...]
     knowledge_base_version: str = KNOWLEDGE_BASE_VERSION
+    protocol_sha256: str | None = None
     safety_statement: str = SAFETY_STATEMENT
 
 
@@ -275,6 +280,60 @@ def _choice(
     )
 
 
+def _excluded_by_protocol(knowledge: KnowledgeBase | None) -> tuple[Drug, ...]:
+    protocol = None if knowledge is None else knowledge.protocol
+    return () if protocol is None else protocol.excluded_drugs
+
+
+def _protocol_label(knowledge: KnowledgeBase | None) -> str:
+    protocol = None if knowledge is None else knowledge.protocol
+    return "" if protocol is None else protocol.label
+
+
+def _excluded_choice(drug: Drug, patient: Patient, knowledge: KnowledgeBase | None) -> DrugChoice:
+    """A drug the local protocol excludes: shown with its screening, never offered."""
+    limits = protocol_limits()
+    reason = (
+        f"Excluded by the local protocol {_protocol_label(knowledge)}: not scheduled and not "
+        "offered."
+    )
+    return _choice(
+        drug,
+        ChoiceStatus.EXCLUDED_BY_PROTOCOL,
+        reason,
+        [(f"{limits.rules.excluded}.{drug.value}", limits.citation)],
+        patient=patient,
+        knowledge=knowledge,
+    )
+
+
+def _excluded_rationale(excluded: tuple[Drug, ...], knowledge: KnowledgeBase | None) -> list[str]:
+    if not excluded:
+        return []
+    names = ", ".join(d.value for d in excluded)
+    return [f"Excluded by the local protocol ({_protocol_label(knowledge)}): {names}."]
+
+
+def _second_line(
+    sel: _Selection, excluded: tuple[Drug, ...], patient: Patient, knowledge: KnowledgeBase | None
+) -> list[DrugChoice]:
+    """The second-line options, screened; those the protocol excludes shown as excluded."""
+    pairs = ((sel.rule_id, sel.second_line_citation),)
+    return [
+        _excluded_choice(drug, patient, knowledge)
+        if drug in excluded
+        else _choice(
+            drug,
+            ChoiceStatus.SECOND_LINE,
+            sel.second_line_text,
+            pairs,
+            patient=patient,
+            knowledge=knowledge,
+        )
+        for drug in sel.second_line
+    ]
+
+
 def _choose_drug(
     patient: Patient,
     assessment: DiagnosticAssessment,
@@ -289,7 +348,11 @@ def _choose_drug(
     schedule: TitrationSchedule | None = None
     withhold = _withhold_rule(assessment, table)
     rationale: list[str] = []
+    excluded = _excluded_by_protocol(knowledge)
     for drug in sel.first_line:
+        if drug in excluded:
+            choices.append(_excluded_choice(drug, patient, knowledge))
+            continue
         if withhold is not None:
             choices.append(
                 _choice(
@@ -356,18 +419,7 @@ def _choose_drug(
                 screened=schedule.alerts,
             )
         )
-    second_line = ((sel.rule_id, sel.second_line_citation),)
-    choices.extend(
-        _choice(
-            drug,
-            ChoiceStatus.SECOND_LINE,
-            sel.second_line_text,
-            second_line,
-            patient=patient,
-            knowledge=knowledge,
-        )
-        for drug in sel.second_line
-    )
+    choices.extend(_second_line(sel, excluded, patient, knowledge))
     if withhold is not None:
         rationale.append(withhold.text)
     elif schedule is None:
@@ -381,7 +433,12 @@ def _choose_drug(
             c
             for c in choices
             if c.drug in sel.first_line
-            and c.status in {ChoiceStatus.EXCLUDED, ChoiceStatus.CONTRAINDICATED}
+            and c.status
+            in {
+                ChoiceStatus.EXCLUDED,
+                ChoiceStatus.CONTRAINDICATED,
+                ChoiceStatus.EXCLUDED_BY_PROTOCOL,
+            }
         ]
         lead = f"{schedule.drug.value.capitalize()} is proposed: {sel.text}"
         rationale.append(lead)
@@ -391,9 +448,10 @@ def _choose_drug(
     options = "; ".join(
         f"{c.drug.value} ({c.screening.value.replace('_', ' ')})"
         for c in choices
-        if c.drug in sel.second_line
+        if c.drug in sel.second_line and c.drug not in excluded
     )
-    rationale.append(f"Second-line options, screened for this patient: {options}.")
+    rationale.append(f"Second-line options, screened for this patient: {options or 'none'}.")
+    rationale.extend(_excluded_rationale(excluded, knowledge))
     return _Choice(choices=tuple(choices), schedule=schedule, rationale=" ".join(rationale))
 
 
@@ -487,4 +545,5 @@ def care_plan(
         alerts=alerts,
         trace=tuple(dict.fromkeys(trace)),
         knowledge_base_version=recommendation.knowledge_base_version,
+        protocol_sha256=recommendation.protocol_sha256,
     )

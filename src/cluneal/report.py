@@ -208,6 +208,10 @@ def format_schedule(schedule: TitrationSchedule, *, alerts: bool = True) -> str:
     ]
     if alerts:  # standalone: the working; in a care plan, the Renal function section has it
         lines.append(f"    Working: {renal.reason} [{renal.rule_id}; {renal.citation}]")
+    if alerts and s.protocol_sha256 is not None:
+        lines.append(
+            f"  Knowledge base {s.knowledge_base_version} (local protocol {s.protocol_sha256})"
+        )
     lines += [
         "  Steps:",
     ]
@@ -293,7 +297,8 @@ def format_plan(plan: CarePlan) -> str:
     renal = plan.medications[0].renal if plan.medications else None
     lines = [
         plan.safety_statement,
-        f"Knowledge base {plan.knowledge_base_version}",
+        f"Knowledge base {plan.knowledge_base_version}"
+        + ("" if plan.protocol_sha256 is None else f" (local protocol {plan.protocol_sha256})"),
         "",
         f"Patient: {clinical_number(p.age_years)}-year-old {p.sex.value}",
     ]

@@ -43,9 +43,10 @@ from cluneal._compose import (
     formulary_of,
 )
 from cluneal._numbers import clinical_number
+from cluneal._protocol_rules import protocol_limits
 from cluneal.alerts import SafetyAlert, Severity, sort_alerts
 from cluneal.drug import Drug
-from cluneal.errors import ContraindicatedError, UnknownTermError
+from cluneal.errors import ContraindicatedError, ExcludedDrugError, UnknownTermError
 from cluneal.evidence import SourceMark
 from cluneal.knowledge import KNOWLEDGE_BASE_VERSION
 from cluneal.knowledge.drugs import (
@@ -304,7 +305,9 @@ class TitrationSchedule(FrozenModel):
         supplemental_instructions: E.g. the post-haemodialysis supplement.
         monitoring: Monitoring advice from the monograph.
         start_date: Day 0, when given.
-        knowledge_base_version: The knowledge base that produced it.
+        knowledge_base_version: The knowledge base that produced it
+            (``"<version>+<protocol>@<protocol version>"`` under a local protocol).
+        protocol_sha256: The sha256 of the local protocol's content, or ``None``.
 
     Example:
         >>> from cluneal import Patient
@@ -326,6 +329,7 @@ class TitrationSchedule(FrozenModel):
     monitoring: tuple[str, ...] = ()
     start_date: dt.date | None = None
     knowledge_base_version: str = KNOWLEDGE_BASE_VERSION
+    protocol_sha256: str | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -768,6 +772,23 @@ def _supplements(
     return tuple(out)
 
 
+def _stocked_adjustment(mono: Monograph, knowledge: KnowledgeBase | None, plan: _Plan) -> None:
+    """Say so when a local protocol limits the strengths the doses are made of."""
+    protocol = None if knowledge is None else knowledge.protocol
+    if protocol is None or mono.drug not in protocol.strengths:
+        return
+    limits = protocol_limits()
+    made = ", ".join(f"{s.mg:g} mg {s.form}" for s in mono.strengths)
+    plan.adjustments.append(
+        Adjustment(
+            rule_id=limits.rules.strengths,
+            reason=f"Doses made only of the strengths the local protocol {protocol.label} "
+            f"stocks: {made}",
+            citation=limits.citation,
+        )
+    )
+
+
 # The steps depend only on knowledge-base data and these few scalars, never on
 # the patient directly, so they are memoised: a pure function, a bounded LRU
 # (thread-safe), and frozen results that schedules can share. A service sees
@@ -911,6 +932,7 @@ def titration_schedule(  # noqa: PLR0912, PLR0915 - one readable pass over the r
         ContraindicatedError: The drug must not be started
             (decision_contraindications_refuse); ``alerts`` carries the
             reasons. There is no override.
+        ExcludedDrugError: The local protocol of ``knowledge`` excludes the drug.
         UnknownTermError: Unknown drug, protocol or weight basis.
         InvalidQuantityError: ``target_daily_dose`` or ``start_date`` is not valid.
         ValidationError: ``patient`` is not a valid :class:`~cluneal.Patient`.
@@ -931,6 +953,9 @@ def titration_schedule(  # noqa: PLR0912, PLR0915 - one readable pass over the r
         [(0, 25.0, 1), (7, 25.0, 2), (14, 25.0, 3)]
     """
     chosen = parse_drug(drug)
+    local = None if knowledge is None else knowledge.protocol
+    if knowledge is not None and local is not None and chosen in local.excluded_drugs:
+        raise ExcludedDrugError(chosen.value, knowledge.version)
     if not isinstance(patient, Patient):
         patient = Patient.model_validate(patient)
     target = (
@@ -1117,6 +1142,7 @@ def titration_schedule(  # noqa: PLR0912, PLR0915 - one readable pass over the r
                 f"{mono.solution.mg_per_ml:g} mg/mL oral solution",
             )
         )
+    _stocked_adjustment(mono, knowledge, plan)
     for rule in mono.dose_alerts:
         if final > rule.above_mg_day + _EPS:
             plan.alerts.append(
@@ -1143,4 +1169,5 @@ def titration_schedule(  # noqa: PLR0912, PLR0915 - one readable pass over the r
         monitoring=tuple(m.text for m in mono.monitoring),
         start_date=day0,
         knowledge_base_version=KNOWLEDGE_BASE_VERSION if knowledge is None else knowledge.version,
+        protocol_sha256=None if knowledge is None else knowledge.protocol_sha256,
     )

@@ -65,6 +65,7 @@ if TYPE_CHECKING:
         ComplementaryMeasure,
         TitrationStep,
     )
+    from cluneal.knowledge.base import KnowledgeBase
     from cluneal.pathway import Transition
 
 __all__ = [
@@ -120,6 +121,7 @@ _COMPLEMENTARY_SYSTEM: Final = f"{BASE_URL}/CodeSystem/complementary-measure"
 _EXT_ADJUSTMENT: Final = f"{BASE_URL}/StructureDefinition/adjustment"
 _EXT_MAX_DOSE_RULE: Final = f"{BASE_URL}/StructureDefinition/max-daily-dose-rule"
 _EXT_KB_VERSION: Final = f"{BASE_URL}/StructureDefinition/knowledge-base-version"
+_EXT_PROTOCOL_SHA256: Final = f"{BASE_URL}/StructureDefinition/local-protocol-sha256"
 _PLAN_DEFINITION_TYPE: Final = "http://terminology.hl7.org/CodeSystem/plan-definition-type"
 # A fixed namespace makes the UUIDs reproducible across machines and releases.
 _NAMESPACE: Final = uuid.uuid5(uuid.NAMESPACE_URL, BASE_URL)
@@ -323,6 +325,8 @@ def _adjustment_extensions(schedule: TitrationSchedule) -> list[dict[str, Any]]:
         {"url": _EXT_MAX_DOSE_RULE, "valueCode": schedule.max_daily_dose_rule},
         {"url": _EXT_KB_VERSION, "valueString": schedule.knowledge_base_version},
     ]
+    if schedule.protocol_sha256 is not None:
+        extensions.append({"url": _EXT_PROTOCOL_SHA256, "valueString": schedule.protocol_sha256})
     extensions.extend(
         {
             "url": _EXT_ADJUSTMENT,
@@ -536,7 +540,21 @@ def _action(t: Transition, transitions: Sequence[Transition]) -> dict[str, Any]:
     return action
 
 
-def plan_definition(transitions: Sequence[Transition] | None = None) -> dict[str, Any]:
+def _protocol_description(knowledge: KnowledgeBase | None) -> str:
+    protocol = None if knowledge is None else knowledge.protocol
+    if knowledge is None or protocol is None:
+        return ""
+    params = knowledge.pathway.parameters
+    threshold = knowledge.diagnosis.default_block_threshold_percent
+    return (
+        f" Local protocol {protocol.label} ({protocol.sha256}): a block is positive from "
+        f"{threshold:g}% relief, and relief is lasting from {params.lasting_relief_weeks:g} weeks."
+    )
+
+
+def plan_definition(
+    transitions: Sequence[Transition] | None = None, *, knowledge: KnowledgeBase | None = None
+) -> dict[str, Any]:
     """Export the treatment pathway as a FHIR R4 ``PlanDefinition``.
 
     One action per transition: ``id`` from the rule id (``_`` becomes ``-``),
@@ -548,7 +566,11 @@ def plan_definition(transitions: Sequence[Transition] | None = None) -> dict[str
     opinion built on case series.
 
     Args:
-        transitions: The transitions; ``None`` for the packaged pathway.
+        transitions: The transitions; ``None`` for the pathway of ``knowledge``.
+        knowledge: The knowledge base (``None``: the built-in one). Under a local
+            protocol, ``version`` is the knowledge base version that names the
+            protocol (``"2026.12.0+clinic@3"``), the description states the
+            protocol's thresholds, and an extension carries its sha256.
 
     Returns:
         The resource, with a deterministic ``id``.
@@ -562,12 +584,18 @@ def plan_definition(transitions: Sequence[Transition] | None = None) -> dict[str
         >>> pd["status"], pd["action"][0]["id"], pd["action"][0]["priority"]
         ('draft', 'pathway.urgent-red-flag', 'urgent')
     """
-    chosen = pathway_transitions() if transitions is None else tuple(transitions)
+    if transitions is not None:
+        chosen = tuple(transitions)
+    else:
+        chosen = pathway_transitions() if knowledge is None else knowledge.pathway.transitions
+    sha256 = None if knowledge is None else knowledge.protocol_sha256
+    extension = [] if sha256 is None else [{"url": _EXT_PROTOCOL_SHA256, "valueString": sha256}]
     return _with_id(
         {
             "resourceType": "PlanDefinition",
+            **({"extension": extension} if extension else {}),
             "url": PLAN_DEFINITION_URL,
-            "version": KNOWLEDGE_BASE_VERSION,
+            "version": KNOWLEDGE_BASE_VERSION if knowledge is None else knowledge.version,
             "name": "ClunealNeuralgiaPathway",
             "title": "Cluneal neuralgia treatment pathway",
             "type": {
@@ -578,7 +606,8 @@ def plan_definition(transitions: Sequence[Transition] | None = None) -> dict[str
                 "The next step of cluneal neuralgia care (decision_pathway_next_step): block, "
                 "radiofrequency ablation, peripheral nerve stimulation, surgical "
                 "decompression. No guideline-level algorithm exists: the ladder is expert "
-                f"opinion built on case series. {SAFETY_STATEMENT}"
+                f"opinion built on case series.{_protocol_description(knowledge)} "
+                f"{SAFETY_STATEMENT}"
             ),
             "action": [_action(t, chosen) for t in chosen],
         }
@@ -695,6 +724,11 @@ def bundle(plan: CarePlan, *, patient_reference: str | None = None) -> dict[str,
     care: _Resource = {
         "resourceType": "CarePlan",
         "instantiatesCanonical": [f"{PLAN_DEFINITION_URL}|{plan.knowledge_base_version}"],
+        **(
+            {}
+            if plan.protocol_sha256 is None
+            else {"extension": [{"url": _EXT_PROTOCOL_SHA256, "valueString": plan.protocol_sha256}]}
+        ),
         "status": "draft",
         "intent": "proposal",
         "title": "Cluneal neuralgia care plan (proposal)",

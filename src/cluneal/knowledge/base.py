@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
@@ -48,6 +48,9 @@ from cluneal.knowledge.parameters import (
 )
 from cluneal.knowledge.safety_rules import SafetyRule, parse_safety_rules, safety_rules
 from cluneal.renal import RenalBand
+
+if TYPE_CHECKING:
+    from cluneal.protocol import LocalProtocol
 
 __all__ = ["KnowledgeBase", "knowledge_base"]
 
@@ -80,6 +83,7 @@ class KnowledgeBase:
         complementary: Complementary measures and their interactions (``complementary.toml``).
         interventions: The evidence behind each intervention (``interventions.toml``).
         codes: LOINC, SNOMED CT, ICD-10-CM and RxNorm codes (``codes.toml``).
+        protocol: The local protocol applied (:meth:`with_protocol`), or ``None``.
 
     Example:
         >>> from cluneal import knowledge_base
@@ -107,6 +111,7 @@ class KnowledgeBase:
     complementary: complementary._Table
     interventions: Mapping[interventions.Intervention, interventions.InterventionEvidence]
     codes: CodeTables
+    protocol: LocalProtocol | None = None
 
     def __post_init__(self) -> None:
         _check(self)
@@ -176,6 +181,40 @@ class KnowledgeBase:
             'clinic-7'
         """
         return dataclasses.replace(self, **changes)
+
+    def with_protocol(self, protocol: LocalProtocol) -> KnowledgeBase:
+        """Return a new knowledge base with a clinic's local protocol applied.
+
+        A protocol may only make the package more conservative
+        (decision_local_protocol_conservative): anything that would loosen a
+        rule of this base raises :class:`~cluneal.errors.LocalProtocolError`
+        naming the field, the value and the built-in limit. The new base's
+        ``version`` is ``"<this version>+<name>@<version>"`` and its
+        :attr:`protocol_sha256` the hash of the protocol's content.
+
+        Args:
+            protocol: A :class:`~cluneal.LocalProtocol`.
+
+        Returns:
+            The new knowledge base; this one is unchanged.
+
+        Raises:
+            LocalProtocolError: The protocol would loosen a rule, or this base
+                already carries a protocol.
+
+        Example:
+            >>> from cluneal import LocalProtocol, knowledge_base
+            >>> kb = knowledge_base().with_protocol(
+            ...     LocalProtocol(name="clinic", version="3", block_threshold_percent=70))
+            >>> kb.version.endswith("+clinic@3"), kb.diagnosis.default_block_threshold_percent
+            (True, 70.0)
+        """
+        return protocol.apply_to(self)
+
+    @property
+    def protocol_sha256(self) -> str | None:
+        """The sha256 of the local protocol's canonical JSON, or ``None`` without one."""
+        return None if self.protocol is None else self.protocol.sha256
 
 
 @cache
