@@ -123,6 +123,11 @@ def test_a_protocol_is_frozen_and_round_trips_as_json() -> None:
     again = LocalProtocol.model_validate_json(protocol.model_dump_json())
     assert again == protocol
     assert again.sha256 == protocol.sha256
+    minimal = LocalProtocol(name="clinic", version="1")  # every optional field absent (null)
+    assert minimal.sha256  # cached on this instance only: equality is about the fields
+    assert LocalProtocol.model_validate_json(minimal.model_dump_json()) == minimal
+    assert minimal == LocalProtocol.from_mapping(json.loads(minimal.model_dump_json()))
+    assert len({minimal, LocalProtocol(name="clinic", version="1")}) == 1
 
 
 def test_the_example_file_reads_as_written(tmp_path: Path) -> None:

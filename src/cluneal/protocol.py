@@ -174,6 +174,8 @@ class LocalProtocol(FrozenModel):
     @field_validator("block_threshold_percent", mode="before")
     @classmethod
     def _percent(cls, value: Any) -> Any:
+        if value is None:
+            return None
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise LocalProtocolError("block_threshold_percent", value, "a number of percent")
         if not math.isfinite(value) or not 0 < value <= 100:
