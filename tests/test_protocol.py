@@ -172,6 +172,24 @@ def test_stocked_strengths_make_every_dose() -> None:
     assert any("400 mg" in s.composition for s in built_in.steps)  # 1200 = 3 x 400 mg
 
 
+def test_a_start_set_by_the_stock_carries_an_alert() -> None:
+    """0.4: pregabalin starts low at 25 mg at bedtime at 65 or older; with only 75 mg capsules
+    stocked, day 0 is one 75 mg capsule (0.9: the smallest dose made, within the cap), and a
+    moderate alert says that the stock, not the patient, set the start."""
+    older = Patient(age=80, sex="female", weight="60 kg", serum_creatinine="0.9 mg/dL")
+    kb = _kb(strengths={"pregabalin": ["75 mg"]})
+    schedule = titration_schedule("pregabalin", older, knowledge=kb)
+    assert schedule.steps[0].dose_mg == 75.0
+    assert schedule.steps[0].doses_per_day == 1
+    (alert,) = [a for a in schedule.alerts if a.rule_id == "local_protocol.strengths.first_dose"]
+    assert alert.severity is cluneal.Severity.MODERATE
+    assert "75 mg" in alert.message
+    assert "25 mg/day" in alert.message
+    assert titration_schedule("pregabalin", older).steps[0].dose_mg == 25.0
+    standard = titration_schedule("pregabalin", ADULT, knowledge=kb)  # 75 mg twice daily: as meant
+    assert not [a for a in standard.alerts if a.rule_id.startswith("local_protocol")]
+
+
 def test_stocked_strengths_leave_out_the_oral_solution() -> None:
     """Below 15 mL/min the built-in schedule may use gabapentin's 50 mg/mL solution (0.4); once a
     protocol lists gabapentin's strengths, the solution counts as not stocked."""

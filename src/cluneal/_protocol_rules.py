@@ -51,6 +51,7 @@ _EPS: Final = 1e-9
 class _RuleIds(FrozenModel):
     cap: str
     strengths: str
+    first_dose: str
     excluded: str
     first_line: str
     block_threshold: str

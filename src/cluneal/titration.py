@@ -772,8 +772,16 @@ def _supplements(
     return tuple(out)
 
 
-def _stocked_adjustment(mono: Monograph, knowledge: KnowledgeBase | None, plan: _Plan) -> None:
-    """Say so when a local protocol limits the strengths the doses are made of."""
+def _stocked_adjustment(
+    mono: Monograph, knowledge: KnowledgeBase | None, first: ComposedStep, plan: _Plan
+) -> None:
+    """Say so when a local protocol limits the strengths the doses are made of.
+
+    When even the smallest stocked strength is above the intended first dose
+    (start low with only larger strengths stocked), the schedule starts with it
+    (decision_first_step_day_0) and carries a moderate alert, because the
+    stock, not the patient, set the start.
+    """
     protocol = None if knowledge is None else knowledge.protocol
     if protocol is None or mono.drug not in protocol.strengths:
         return
@@ -787,6 +795,21 @@ def _stocked_adjustment(mono: Monograph, knowledge: KnowledgeBase | None, plan: 
             citation=limits.citation,
         )
     )
+    if first.smallest:
+        intended = clinical_number(first.intended_mg_day, down=True)
+        plan.alerts.append(
+            SafetyAlert(
+                severity=Severity.MODERATE,
+                drugs=(mono.drug.value,),
+                message=f"The first dose, {first.dose_mg:g} mg, is the smallest the strengths "
+                f"stocked by the local protocol {protocol.label} make; the intended start "
+                f"was {intended} mg/day.",
+                rule_id=limits.rules.first_dose,
+                citation=limits.citation,
+                action="Consider a smaller marketed strength, or review the start for this "
+                "patient.",
+            )
+        )
 
 
 # The steps depend only on knowledge-base data and these few scalars, never on
@@ -1142,7 +1165,7 @@ def titration_schedule(  # noqa: PLR0912, PLR0915 - one readable pass over the r
                 f"{mono.solution.mg_per_ml:g} mg/mL oral solution",
             )
         )
-    _stocked_adjustment(mono, knowledge, plan)
+    _stocked_adjustment(mono, knowledge, composed[0], plan)
     for rule in mono.dose_alerts:
         if final > rule.above_mg_day + _EPS:
             plan.alerts.append(
