@@ -40,7 +40,7 @@ def fuzz(session: nox.Session) -> None:
 
     The default test run is derandomised; this session is where new failures are
     found. Add each property failure to its test as an explicit ``@example``.
-    Then the hostile-input harnesses: 100,000 calls to the Python API and 10,000
+    Then the hostile-input harnesses: 105,000 calls to the Python API and 10,000
     command lines, reporting tried / refused / accepted / unexpected and failing
     on anything unexpected (docs/reliability.md). ``FUZZ_API_EXAMPLES``,
     ``FUZZ_CLI_EXAMPLES`` and ``FUZZ_SEED`` change the counts and the seed;
@@ -57,7 +57,7 @@ def fuzz(session: nox.Session) -> None:
     )
     seed = os.environ.get("FUZZ_SEED")
     seeded = ["--seed", seed] if seed else []
-    api = os.environ.get("FUZZ_API_EXAMPLES", "100000")
+    api = os.environ.get("FUZZ_API_EXAMPLES", "105000")
     session.run("python", "fuzz/hostile.py", "--examples", api, *seeded)
     cli = os.environ.get("FUZZ_CLI_EXAMPLES", "10000")
     session.run("python", "fuzz/hostile_cli.py", "--examples", cli, *seeded)

@@ -16,7 +16,7 @@ raises, wrong types). Every call ends in one of three ways:
   (documents drawn from the schema must be accepted; JSON documents the model
   accepts must satisfy the schema).
 
-``python fuzz/hostile.py --examples 100000`` runs it (``nox -s fuzz``); the CI
+``python fuzz/hostile.py --examples 105000`` runs it (``nox -s fuzz``); the CI
 slice in ``tests/test_fuzz_slice.py`` runs a few hundred derandomised calls.
 """
 

@@ -290,8 +290,15 @@ def _argv(workspace: Workspace) -> st.SearchStrategy[tuple[list[str], bytes | No
     return build()
 
 
+def _starts_a_server(argv: list[str]) -> bool:
+    # `cluneal serve` would run until stopped: its own harness is the service's.
+    return "serve" in argv
+
+
 def run_in_process(report: Report, argv: list[str], stdin: bytes | None) -> None:
     """One invocation through main(argv), output captured."""
+    if _starts_a_server(argv):
+        return
     report.tried += 1
     out, err = io.StringIO(), io.StringIO()
     fake_stdin = io.TextIOWrapper(io.BytesIO(stdin or b""), encoding="utf-8")
@@ -310,6 +317,8 @@ def run_in_process(report: Report, argv: list[str], stdin: bytes | None) -> None
 
 def run_subprocess(report: Report, argv: list[str], stdin: bytes | None) -> None:
     """One invocation as a real process, as a user runs it."""
+    if _starts_a_server(argv):
+        return
     report.tried += 1
     report.subprocesses += 1
     args = [os.fsencode(a) if max(a or "a") >= "\udc80" else a for a in argv]
