@@ -197,3 +197,22 @@ def test_every_drug_needs_a_monograph_and_a_version() -> None:
         kb.replace(monographs=fewer)
     with pytest.raises(KnowledgeBaseError, match="version"):
         kb.replace(version="")
+
+
+def test_kdigo_categories_come_from_the_knowledge_base() -> None:
+    """KDIGO 2012: G1 >= 90, G2 60-89 mL/min/1.73 m²; the bounds are data (renal.toml)."""
+    from cluneal.knowledge import read_toml
+
+    patient = Patient(age=40, sex="male", weight="80 kg", serum_creatinine="1.2 mg/dL")
+    default = titration_schedule("gabapentin", patient).renal.gfr_category
+    assert default is not None
+    assert default.value == "G2"  # CKD-EPI 2021 eGFR 78 mL/min/1.73 m² for this patient
+    raw = read_toml("renal.toml")
+    raw["gfr_categories"]["lower_bounds"] = [["G1", 90.0], ["G2", 95.0]]
+    with pytest.raises(KnowledgeBaseError, match="fall strictly"):
+        KnowledgeBase.from_documents({"renal.toml": raw})
+    raw["gfr_categories"]["lower_bounds"] = [["G1", 40.0]]
+    lenient = KnowledgeBase.from_documents({"renal.toml": raw})
+    moved = titration_schedule("gabapentin", patient, knowledge=lenient).renal.gfr_category
+    assert moved is not None
+    assert moved.value == "G1"

@@ -19,7 +19,7 @@ from __future__ import annotations
 from functools import cache
 from typing import TYPE_CHECKING, Any, Final
 
-from pydantic import ValidationError
+from pydantic import ValidationError, model_validator
 
 from cluneal._base import FrozenModel, coerce_model
 from cluneal._vocabulary import Term
@@ -129,16 +129,6 @@ class GfrCategory(Term):
     """Kidney failure treated by dialysis (KDIGO): no eGFR or CrCl is derived."""
 
 
-_GFR_LOWER_BOUNDS: Final = (
-    (90.0, GfrCategory.G1),
-    (60.0, GfrCategory.G2),
-    (45.0, GfrCategory.G3A),
-    (30.0, GfrCategory.G3B),
-    (15.0, GfrCategory.G4),
-    (0.0, GfrCategory.G5),
-)
-
-
 class _BandRule(FrozenModel):
     band: RenalBand
     rule_id: str
@@ -187,7 +177,23 @@ class _AlertRule(FrozenModel):
         )
 
 
+class _GfrCategories(FrozenModel):
+    rule_id: str
+    citation: str
+    # (category, lower bound in mL/min/1.73 m², inclusive), highest first; G5 below the last.
+    lower_bounds: tuple[tuple[GfrCategory, float], ...]
+
+    @model_validator(mode="after")
+    def _descending(self) -> _GfrCategories:
+        bounds = [b for _, b in self.lower_bounds]
+        if bounds != sorted(bounds, reverse=True) or len(set(bounds)) != len(bounds):
+            msg = "gfr_categories: lower bounds must fall strictly"
+            raise ValueError(msg)
+        return self
+
+
 class _RenalTable(FrozenModel):
+    gfr_categories: _GfrCategories
     bands: tuple[_BandRule, ...]
     dialysis: _BandRule
     unknown: _BandRule
@@ -205,6 +211,7 @@ def _table() -> _RenalTable:
 def _parse_table(raw: Mapping[str, Any]) -> _RenalTable:
     try:
         table = _RenalTable(
+            gfr_categories=raw["gfr_categories"],
             bands=raw["band"],
             dialysis=raw["dialysis"],
             unknown=raw["unknown"],
@@ -606,11 +613,11 @@ def gfr_category(egfr_value: QuantityInput) -> GfrCategory:
     return _category(magnitude_in(parse_quantity(egfr_value, "egfr", Kind.GFR), Kind.GFR))
 
 
-def _category(egfr_value: float) -> GfrCategory:
-    for lower, category in _GFR_LOWER_BOUNDS:
+def _category(egfr_value: float, table: _RenalTable | None = None) -> GfrCategory:
+    for category, lower in (table or _table()).gfr_categories.lower_bounds:
         if egfr_value >= lower:
             return category
-    return GfrCategory.G5  # pragma: no cover - the last bound is 0 and eGFR is never negative
+    return GfrCategory.G5
 
 
 class RenalAssessment(FrozenModel):
@@ -754,7 +761,7 @@ def assess_renal_function(
         crcl=None if estimate is None else quantity_in(estimate[0], "mL/min"),
         weight_basis=None if estimate is None else estimate[1],
         egfr=None if egfr_value is None else quantity_in(egfr_value, "mL/min/{1.73_m2}"),
-        gfr_category=None if egfr_value is None else _category(egfr_value),
+        gfr_category=None if egfr_value is None else _category(egfr_value, table),
         reason=reason,
         rule_id=rule.rule_id,
         citation=rule.citation,

@@ -65,6 +65,7 @@ from cluneal.knowledge.drugs import (
 from cluneal.knowledge.parameters import ClinicalParameters, States, clinical_parameters
 from cluneal.patient import Patient
 from cluneal.renal import RenalAssessment, RenalBand, WeightBasis, assess_renal_function
+from cluneal.renal import _table as renal_table
 from cluneal.safety import screen
 from cluneal.units import (
     KINDS,
@@ -1010,12 +1011,14 @@ def titration_schedule(  # noqa: PLR0912, PLR0915 - one readable pass over the r
         # What may make the clearance estimate mislead, where it sets the dose.
         plan.alerts.extend(renal.alerts)
         if basis is None and renal.weight_basis is WeightBasis.ADJUSTED:
+            obesity = (renal_table() if knowledge is None else knowledge.renal).obesity
             plan.adjustments.append(
                 Adjustment(
-                    rule_id="renal.weight_basis.obesity",
+                    rule_id=obesity.rule_id,
                     reason="Creatinine clearance uses adjusted body weight by default: actual "
-                    "weight is above 130% of ideal body weight",
-                    citation="decision_obesity_weight_basis",
+                    f"weight is above {obesity.adjusted_above_ibw_ratio * 100:g}% of ideal "
+                    "body weight",
+                    citation=obesity.citation,
                 )
             )
     # Unknown renal function restricts only renally cleared drugs (decision_unknown_renal_function);
