@@ -23,7 +23,7 @@ from __future__ import annotations
 from functools import cache
 from typing import TYPE_CHECKING, Annotated, Any, Final, Literal
 
-from pydantic import Field, Strict, ValidationError
+from pydantic import Field, ValidationError
 
 from cluneal._base import FrozenModel, coerce_model
 from cluneal._protocol_rules import refuse_looser
@@ -33,6 +33,7 @@ from cluneal.diagnosis import (
     DiagnosticAssessment,
     Findings,
     NerveBranch,
+    ReliefPercent,
     TenderPointSite,
     assess_diagnosis,
 )
@@ -94,9 +95,6 @@ class OutcomeClass(Term):
     """Relief at or above the threshold; how long it lasts is not known yet."""
     FAILED = "failed"
     """Relief below the threshold."""
-
-
-ReliefPercent = Annotated[float, Strict(), Field(ge=0.0, le=100.0, allow_inf_nan=False)]
 
 
 class InterventionOutcome(FrozenModel):

@@ -65,6 +65,7 @@ __all__ = [
     "estimate_creatinine_clearance",
     "gfr_category",
     "ideal_body_weight",
+    "parse_weight_basis",
     "renal_band",
 ]
 
@@ -419,15 +420,27 @@ def _weight_for(
     )
 
 
-def _parse_basis(weight_basis: WeightBasis | str | None) -> WeightBasis | None:
-    if weight_basis is None:
+def parse_weight_basis(value: object) -> WeightBasis | None:
+    """Turn a caller's weight basis into a :class:`WeightBasis` (the one parser for it).
+
+    Args:
+        value: A :class:`WeightBasis`, its value, or ``None`` for the package default.
+
+    Returns:
+        The basis, or ``None``.
+
+    Raises:
+        UnknownTermError: Anything else (never a ``TypeError`` for an odd type).
+
+    Example:
+        >>> parse_weight_basis("ideal")
+        <WeightBasis.IDEAL: 'ideal'>
+    """
+    if value is None:
         return None
-    try:
-        return WeightBasis(weight_basis)
-    except ValueError:
-        raise UnknownTermError(
-            "weight_basis", weight_basis, [w.value for w in WeightBasis]
-        ) from None
+    if isinstance(value, str) and value in WeightBasis.__members__.values():
+        return WeightBasis(value)
+    raise UnknownTermError("weight_basis", value, [w.value for w in WeightBasis])
 
 
 def _cockcroft_gault(
@@ -498,7 +511,7 @@ def estimate_creatinine_clearance(
         'actual'
     """
     patient = coerce_model(patient, Patient, "patient")
-    basis = _parse_basis(weight_basis)
+    basis = parse_weight_basis(weight_basis)
     value, used, weight, explanation = _cockcroft_gault(patient, basis)
     citations = (
         ("cockcroft_gault_1976",)
@@ -711,7 +724,7 @@ def assess_renal_function(
         ('end_stage', None, 'G5D')
     """
     patient = coerce_model(patient, Patient, "patient")
-    basis = _parse_basis(weight_basis)
+    basis = parse_weight_basis(weight_basis)
     table = _table() if knowledge is None else knowledge.renal
     older_adult = (clinical_parameters() if knowledge is None else knowledge.parameters).older_adult
     if patient.on_dialysis:

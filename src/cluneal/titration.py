@@ -64,7 +64,13 @@ from cluneal.knowledge.drugs import (
 )
 from cluneal.knowledge.parameters import ClinicalParameters, States, clinical_parameters
 from cluneal.patient import Patient
-from cluneal.renal import RenalAssessment, RenalBand, WeightBasis, assess_renal_function
+from cluneal.renal import (
+    RenalAssessment,
+    RenalBand,
+    WeightBasis,
+    assess_renal_function,
+    parse_weight_basis,
+)
 from cluneal.renal import _table as renal_table
 from cluneal.safety import screen
 from cluneal.units import (
@@ -478,14 +484,6 @@ class TitrationSchedule(FrozenModel):
 
 
 # --- the engine ------------------------------------------------------------------
-
-
-def _parse_weight_basis(value: object) -> WeightBasis | None:
-    if value is None:
-        return None
-    if isinstance(value, str) and value in WeightBasis.__members__.values():
-        return WeightBasis(value)
-    raise UnknownTermError("weight_basis", value, [w.value for w in WeightBasis])
 
 
 def _parse_protocol(value: object) -> ProtocolName | None:
@@ -989,7 +987,7 @@ def titration_schedule(  # noqa: PLR0912, PLR0915 - one readable pass over the r
     )
     requested = _parse_protocol(protocol)
     day0 = _parse_start_date(start_date)
-    basis = _parse_weight_basis(weight_basis)
+    basis = parse_weight_basis(weight_basis)
     renal = assess_renal_function(patient, basis, knowledge=knowledge)
     monographs = all_monographs() if knowledge is None else knowledge.monographs
     mono = monographs[chosen]
