@@ -77,7 +77,9 @@ def _page(drug: Drug) -> str:
         p = mono.protocol(name)
         lines.append(f"- **{name.value.replace('_', ' ')}**: {p.text} — {_mark(p)}")
     lines += ["", "## Caps", ""]
-    lines += [f"- {c.max_mg_day:g} mg/day ({c.applies}): {c.text} — {_mark(c)}" for c in mono.caps]
+    lines += [
+        f"- {c.max_mg_day:g} mg/day ({c.when.describe()}): {c.text} — {_mark(c)}" for c in mono.caps
+    ]
     if mono.renal_bands:
         lines += [
             "",

@@ -51,7 +51,7 @@ def test_all_six_drugs_have_monographs() -> None:
     assert set(monos) == set(Drug)
     for mono in monos.values():
         assert {p.name for p in mono.protocols} == set(ProtocolName)
-        assert mono.caps[0].applies == "always"
+        assert mono.caps[0].when.always
 
 
 @pytest.mark.parametrize(
@@ -237,7 +237,7 @@ def test_monograph_validators(change: dict[str, object], problem: str) -> None:
         if value == "same":
             data[key] = [data[key][0], data[key][0]]
         elif value == "reversed":
-            data[key] = [{**data[key][0], "applies": "older_adult"}]
+            data[key] = [{**data[key][0], "when": {"older_adult": True}}]
         elif value == "first":
             data[key] = data[key][:1]
         else:

@@ -226,7 +226,6 @@ def _monograph(mono: Monograph, protocol: LocalProtocol) -> Monograph:
                 citation=protocol_limits().citation,
                 mark=SourceMark.DECISION,
                 text=f"local protocol {protocol.label}: at most {cap:g} mg/day",
-                applies="always",
                 max_mg_day=cap,
             ),
         )

@@ -39,6 +39,7 @@ from cluneal.diagnosis import (
 from cluneal.drug import Drug
 from cluneal.errors import ContraindicatedError, KnowledgeBaseError
 from cluneal.knowledge import KNOWLEDGE_BASE_VERSION, read_toml
+from cluneal.knowledge.criteria import Criteria, matches, patient_facts
 from cluneal.knowledge.parameters import clinical_parameters
 from cluneal.pathway import CareHistory, Recommendation, next_step
 from cluneal.patient import Patient
@@ -135,16 +136,23 @@ class _Rule(FrozenModel):
     rule_id: str
     text: str
     citation: str
-    drug: Drug | None = None
-    when: (
-        Literal["older_adult", "cardiac_disease", "urgent_red_flag", "diagnosis_unlikely"] | None
-    ) = None
+
+
+class _SkipRule(_Rule):
+    drug: Drug
+    # The patients for whom the drug is not a first choice (the one condition language).
+    when: Criteria
+
+
+class _WithholdRule(_Rule):
+    # A state of the diagnostic assessment, not of the patient.
+    when: Literal["urgent_red_flag", "diagnosis_unlikely"]
 
 
 class _Table(FrozenModel):
     selection: _Selection
-    skips: tuple[_Rule, ...]
-    withholds: tuple[_Rule, ...]
+    skips: tuple[_SkipRule, ...]
+    withholds: tuple[_WithholdRule, ...]
     none_available: _Rule
 
 
@@ -201,7 +209,7 @@ class CarePlan(FrozenModel):
     safety_statement: str = SAFETY_STATEMENT
 
 
-def _withhold_rule(assessment: DiagnosticAssessment, table: _Table) -> _Rule | None:
+def _withhold_rule(assessment: DiagnosticAssessment, table: _Table) -> _WithholdRule | None:
     for rule in table.withholds:
         if rule.when == "urgent_red_flag" and assessment.is_urgent:
             return rule
@@ -212,18 +220,11 @@ def _withhold_rule(assessment: DiagnosticAssessment, table: _Table) -> _Rule | N
     return None
 
 
-def _skip_rules(drug: Drug, patient: Patient, knowledge: KnowledgeBase | None) -> list[_Rule]:
+def _skip_rules(drug: Drug, patient: Patient, knowledge: KnowledgeBase | None) -> list[_SkipRule]:
     table = _table() if knowledge is None else knowledge.pharmacotherapy
     params = clinical_parameters() if knowledge is None else knowledge.parameters
-    fired = []
-    for rule in table.skips:
-        if rule.drug is not drug:
-            continue
-        if (rule.when == "older_adult" and params.older_adult.holds(patient.age_years)) or (
-            rule.when == "cardiac_disease" and patient.has_cardiac_disease
-        ):
-            fired.append(rule)
-    return fired
+    facts = patient_facts(patient, params)
+    return [rule for rule in table.skips if rule.drug is drug and matches(rule.when, facts)]
 
 
 class _Choice(FrozenModel):

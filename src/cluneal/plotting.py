@@ -95,7 +95,7 @@ def cap_label(schedule: TitrationSchedule) -> str:
     words = "cap"
     for cap in mono.caps:
         if cap.rule_id == rule:
-            words = "adult maximum" if cap.applies == "always" else _short(cap.text).lower()
+            words = "adult maximum" if cap.when.always else _short(cap.text).lower()
     for band in mono.renal_bands:
         if band.rule_id == rule:
             words = f"renal band {band.band.value.replace('_', ' ')}: {_short(band.text)}"

@@ -31,7 +31,8 @@ from cluneal.errors import (
     UnknownTermError,
 )
 from cluneal.knowledge import read_toml
-from cluneal.knowledge.parameters import AgeAtLeast, clinical_parameters
+from cluneal.knowledge.criteria import Criteria, matches, patient_facts
+from cluneal.knowledge.parameters import ClinicalParameters, clinical_parameters
 from cluneal.patient import Patient, Sex
 from cluneal.units import (
     Q_,
@@ -165,8 +166,8 @@ class _AlertRule(FrozenModel):
     action: str
     above_kg: float | None = None
     below_mg_dl: float | None = None
-    # Only for older adults, by the age of parameters.toml (population.older_adult).
-    older_adult: bool = False
+    # The patients it concerns (the one condition language; none: every patient).
+    when: Criteria = Criteria()
 
     def alert(self) -> SafetyAlert:
         return SafetyAlert(
@@ -726,7 +727,7 @@ def assess_renal_function(
     patient = coerce_model(patient, Patient, "patient")
     basis = parse_weight_basis(weight_basis)
     table = _table() if knowledge is None else knowledge.renal
-    older_adult = (clinical_parameters() if knowledge is None else knowledge.parameters).older_adult
+    parameters = clinical_parameters() if knowledge is None else knowledge.parameters
     if patient.on_dialysis:
         # Cockcroft-Gault (and eGFR) are not valid on haemodialysis: no CrCl band.
         rule = table.dialysis
@@ -779,12 +780,12 @@ def assess_renal_function(
         rule_id=rule.rule_id,
         citation=rule.citation,
         missing=missing,
-        alerts=_estimate_alerts(patient, table, older_adult),
+        alerts=_estimate_alerts(patient, table, parameters),
     )
 
 
 def _estimate_alerts(
-    patient: Patient, table: _RenalTable, older_adult: AgeAtLeast
+    patient: Patient, table: _RenalTable, parameters: ClinicalParameters
 ) -> tuple[SafetyAlert, ...]:
     """Alerts that the Cockcroft-Gault estimate may mislead (not on dialysis)."""
     alerts: list[SafetyAlert] = []
@@ -802,7 +803,7 @@ def _estimate_alerts(
     if (
         creatinine is not None
         and low.below_mg_dl is not None
-        and (not low.older_adult or older_adult.holds(patient.age_years))
+        and matches(low.when, patient_facts(patient, parameters))
         and creatinine < low.below_mg_dl
     ):
         alerts.append(low.alert())

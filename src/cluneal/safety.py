@@ -23,6 +23,7 @@ from cluneal._checks import collection
 from cluneal.alerts import SafetyAlert, sort_alerts
 from cluneal.drug import Drug
 from cluneal.evidence import SourceMark
+from cluneal.knowledge.criteria import PatientFacts, matches, patient_facts
 from cluneal.knowledge.drugs import parse_drug
 from cluneal.knowledge.parameters import clinical_parameters
 from cluneal.knowledge.safety_rules import (
@@ -32,7 +33,7 @@ from cluneal.knowledge.safety_rules import (
     UnscreenedRule,
     safety_rules,
 )
-from cluneal.patient import Condition, HepaticImpairment, Patient, classes_of
+from cluneal.patient import Patient, classes_of
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -88,24 +89,9 @@ def _alert(
     )
 
 
-def _hla_matches(rule: PatientRule, status: bool | None) -> bool:  # noqa: FBT001 - a patient field
-    if rule.hla_b_1502 is None:
-        return True
-    if rule.hla_b_1502 == "positive":
-        return status is True
-    return status is None
-
-
-def _patient_matches(rule: PatientRule, patient: Patient, age: float, older: bool) -> bool:  # noqa: FBT001
-    conditions: tuple[Condition, ...] = patient.conditions
-    hepatic: HepaticImpairment = patient.hepatic_impairment
-    return (
-        (not rule.older_adult or older)
-        and (rule.age_over_years is None or age > rule.age_over_years)
-        and (not rule.conditions_any or any(c in conditions for c in rule.conditions_any))
-        and (not rule.hepatic_any or hepatic in rule.hepatic_any)
-        and _hla_matches(rule, patient.hla_b_1502)
-        and (not rule.allergy_listed or any(d.value in patient.allergies for d in rule.drugs))
+def _patient_matches(rule: PatientRule, patient: Patient, facts: PatientFacts) -> bool:
+    return matches(rule.when, facts) and (
+        not rule.allergy_listed or any(d.value in patient.allergies for d in rule.drugs)
     )
 
 
@@ -204,7 +190,8 @@ def screen(  # noqa: PLR0912 - one dispatch over the four rule kinds
     planned_names = frozenset(d.value for d in planned)
     age = patient.age_years if age_years is None else age_years
     params = clinical_parameters() if knowledge is None else knowledge.parameters
-    older = params.older_adult.holds(age)
+    # The patient's facts once; no renal band here (no safety rule asks for one).
+    facts = patient_facts(patient, params, age_years=age)
     # Cheap gates first: most patients have few conditions and co-medications,
     # so most rules can be rejected without evaluating their predicates.
     alone = len(regimen) == 1 and not meds and not patient.recent_medications
@@ -212,17 +199,17 @@ def screen(  # noqa: PLR0912 - one dispatch over the four rule kinds
     alerts: list[SafetyAlert] = []
     for rule in _relevant(planned, knowledge):
         if isinstance(rule, PatientRule):
-            if (rule.conditions_any and not patient.conditions) or (
+            if (rule.when.conditions_any and not patient.conditions) or (
                 rule.allergy_listed and not patient.allergies
             ):
                 continue
-            if _patient_matches(rule, patient, age, older):
+            if _patient_matches(rule, patient, facts):
                 alerts.extend(
                     _alert(rule, d.value, (d.value,)) for d in rule.drugs if d in planned_set
                 )
         elif isinstance(rule, InteractionRule):
             # A lone planned drug with no co-medication has no partner to interact with.
-            if alone or rule.drug not in regimen or (rule.older_adult and not older):
+            if alone or rule.drug not in regimen or not matches(rule.when, facts):
                 continue
             partners = _partners(rule, regimen, planned, patient)
             if partners and (rule.drug in planned_set or planned_names & set(partners)):
@@ -230,7 +217,7 @@ def screen(  # noqa: PLR0912 - one dispatch over the four rule kinds
                     _alert(rule, rule.drug.value, (rule.drug.value, *partners), ", ".join(partners))
                 )
         elif isinstance(rule, CnsCountRule):
-            if (rule.older_adult and not older) or (len(planned) + len(meds) < rule.threshold):
+            if not matches(rule.when, facts) or (len(planned) + len(meds) < rule.threshold):
                 continue
             if cns is None:
                 cns = sorted(

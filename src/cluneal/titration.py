@@ -49,6 +49,7 @@ from cluneal.drug import Drug
 from cluneal.errors import ContraindicatedError, ExcludedDrugError, UnknownTermError
 from cluneal.evidence import SourceMark
 from cluneal.knowledge import KNOWLEDGE_BASE_VERSION
+from cluneal.knowledge.criteria import matches, patient_facts
 from cluneal.knowledge.drugs import (
     CapRule,
     DialysisSupplement,
@@ -535,24 +536,6 @@ def _in_hepatic_state(patient: Patient, states: States) -> bool:
     )
 
 
-def _cap_applies(
-    cap: CapRule, patient: Patient, age: float, band: RenalBand, params: ClinicalParameters
-) -> bool:
-    match cap.applies:
-        case "always":
-            return True
-        case "older_adult":
-            return params.older_adult.holds(age)
-        case "age_over_75":
-            return params.age_over_75.holds(age)
-        case "cardiac_disease":
-            return patient.has_cardiac_disease
-        case "renal_restricted":
-            return band.value in params.renal_restricted.bands
-        case _:  # "hepatic_significant"
-            return _in_hepatic_state(patient, params.hepatic_significant)
-
-
 def _raw_steps(proto: Protocol, goal: float) -> list[tuple[int, float]]:
     """The protocol's (day, daily dose) sequence up to the goal, before rounding."""
     steps: list[tuple[int, float]] = []
@@ -1027,7 +1010,8 @@ def titration_schedule(  # noqa: PLR0912, PLR0915 - one readable pass over the r
     _renal_adjustments(mono, renal, band_rule, plan)
 
     # Caps: lowest wins; ties go to the rule listed first (adult cap first).
-    applicable = [c for c in mono.caps if _cap_applies(c, patient, age, band, plan.params)]
+    facts = patient_facts(patient, plan.params, band.value)
+    applicable = [c for c in mono.caps if matches(c.when, facts)]
     caps: list[tuple[float, KnowledgeRule]] = [(c.max_mg_day, c) for c in applicable]
     # No cap limiting doses a day: the protocol's own dose splits decide.
     max_doses = min((c.max_doses_per_day for c in applicable if c.max_doses_per_day), default=None)

@@ -30,13 +30,13 @@ from cluneal.drug import Drug
 from cluneal.errors import KnowledgeBaseError, UnknownTermError
 from cluneal.evidence import SourceMark, citation
 from cluneal.knowledge import read_toml
+from cluneal.knowledge.criteria import Criteria
 from cluneal.renal import RenalBand
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
 __all__ = [
-    "CapCondition",
     "CapRule",
     "Compounded",
     "DialysisSupplement",
@@ -229,31 +229,18 @@ class DoseSplit(FrozenModel):
         return self
 
 
-CapCondition = Literal[
-    "always",
-    "older_adult",
-    "age_over_75",
-    "cardiac_disease",
-    "renal_restricted",
-    "hepatic_significant",
-]
-"""When a cap applies: always; age >= 65; age > 75; any cardiac condition;
-renal band severe or end-stage (CrCl <= 30, dialysis or unknown); cirrhosis or
-moderate/severe hepatic impairment."""
-
-
 class CapRule(KnowledgeRule):
     """A maximum daily dose (decision_lowest_cap_wins).
 
     Attributes:
-        applies: When it applies (:data:`CapCondition`).
+        when: When it applies (:class:`~cluneal.knowledge.criteria.Criteria`; none: always).
         max_mg_day: The cap.
         max_doses_per_day: A limit on doses per day that comes with it (tramadol q12h).
         max_single_dose_mg: A largest single dose that comes with it (tramadol
             under the hepatic cap: 50 mg).
     """
 
-    applies: CapCondition
+    when: Criteria = Criteria()
     max_mg_day: PositiveMg
     max_doses_per_day: Annotated[int, Field(ge=1)] | None = None
     max_single_dose_mg: PositiveMg | None = None
@@ -384,8 +371,8 @@ class Monograph(FrozenModel):
         if {p.name for p in self.protocols} != set(ProtocolName):
             msg = "needs exactly one standard and one start_low protocol"
             raise ValueError(msg)
-        if self.caps[0].applies != "always":
-            msg = "the first cap must be the adult cap (applies = 'always')"
+        if not self.caps[0].when.always:
+            msg = "the first cap must be the adult cap (no 'when')"
             raise ValueError(msg)
         if self.renal_bands and {b.band for b in self.renal_bands} != set(RenalBand):
             msg = "renal_bands must cover every band exactly once"

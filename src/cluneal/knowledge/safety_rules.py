@@ -26,10 +26,9 @@ from cluneal.alerts import Severity  # noqa: TC001
 from cluneal.drug import Drug  # noqa: TC001
 from cluneal.errors import KnowledgeBaseError
 from cluneal.knowledge import read_toml
+from cluneal.knowledge.criteria import Criteria
 from cluneal.knowledge.drugs import KnowledgeRule, check_citations, titration_rules
 from cluneal.patient import (
-    Condition,
-    HepaticImpairment,
     MedicationClass,
     is_recognized_medication,
 )
@@ -55,8 +54,8 @@ class _AlertRule(KnowledgeRule):
     severity: Severity
     message: Annotated[str, Field(min_length=1)]
     action: str | None = None
-    # Only for older adults, by the age of ``parameters.toml`` (population.older_adult).
-    older_adult: bool = False
+    # The patients it concerns, in the one condition language (none: every patient).
+    when: Criteria = Criteria()
 
     @model_validator(mode="after")
     def _template(self) -> _AlertRule:
@@ -71,23 +70,16 @@ class _AlertRule(KnowledgeRule):
 class PatientRule(_AlertRule):
     """An alert about a drug for a patient with given features.
 
-    Every predicate given must hold; a rule without predicates always fires.
+    Every criterion of ``when`` must hold (:class:`~cluneal.knowledge.criteria.Criteria`);
+    a rule without criteria always fires.
 
     Attributes:
         drugs: The drugs it concerns.
-        age_over_years: Age strictly above this.
-        conditions_any: Any of these conditions.
-        hepatic_any: Any of these degrees of hepatic impairment.
-        hla_b_1502: ``"positive"`` or ``"unknown"``.
         allergy_listed: The patient's allergies name one of the rule's drugs.
     """
 
     kind: Literal["patient"]
     drugs: Annotated[tuple[Drug, ...], Field(min_length=1)]
-    age_over_years: float | None = None
-    conditions_any: tuple[Condition, ...] = ()
-    hepatic_any: tuple[HepaticImpairment, ...] = ()
-    hla_b_1502: Literal["positive", "unknown"] | None = None
     allergy_listed: bool = False
 
 

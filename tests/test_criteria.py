@@ -1,0 +1,89 @@
+"""The one condition language (issue 11): caps, safety rules and the first-line choice share it."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from cluneal import KnowledgeBase, Patient, care_plan, check_regimen, titration_schedule
+from cluneal.diagnosis import Findings
+from cluneal.knowledge import read_toml
+from cluneal.knowledge.criteria import Criteria, PatientFacts, matches, patient_facts
+from cluneal.knowledge.parameters import clinical_parameters
+
+PARAMS = clinical_parameters()
+
+
+def _facts(band: str | None = None, **fields: object) -> PatientFacts:
+    return patient_facts(
+        Patient.model_validate({"age": 50, "sex": "female", **fields}), PARAMS, band
+    )
+
+
+@pytest.mark.parametrize(
+    ("criteria", "fields", "band", "expected"),
+    [
+        # clinical.md 0.2: "Older" means age >= 65.
+        (Criteria(older_adult=True), {"age": 65}, None, True),
+        (Criteria(older_adult=True), {"age": 64.9}, None, False),
+        (Criteria(older_adult=False), {"age": 64.9}, None, True),
+        # clinical.md 0.4, tramadol row: age > 75 (strictly).
+        (Criteria(age_over_75=True), {"age": 75}, None, False),
+        (Criteria(age_over_75=True), {"age": 75.1}, None, True),
+        (Criteria(age_over_years=40), {"age": 40}, None, False),
+        (Criteria(cardiac_disease=True), {"conditions": ["cardiac_arrhythmia"]}, None, True),
+        # clinical.md 0.4, tramadol row: CrCl < 30 read as severe or end-stage.
+        (Criteria(renal_restricted=True), {}, "severe", True),
+        (Criteria(renal_restricted=True), {}, "moderate", False),
+        (Criteria(renal_restricted=True), {}, None, False),
+        # Tramadol's hepatic cap: cirrhosis or moderate/severe impairment.
+        (Criteria(hepatic_significant=True), {"conditions": ["cirrhosis"]}, None, True),
+        (Criteria(hepatic_significant=True), {"hepatic_impairment": "mild"}, None, False),
+        (Criteria(conditions_any=("pregnancy",)), {"conditions": ["pregnancy"]}, None, True),
+        (Criteria(hepatic_any=("severe",)), {"hepatic_impairment": "moderate"}, None, False),
+        (Criteria(hla_b_1502="unknown"), {}, None, True),
+        (Criteria(hla_b_1502="positive"), {"hla_b_1502": False}, None, False),
+        (Criteria(hla_b_1502="positive"), {"hla_b_1502": True}, None, True),
+        (Criteria(older_adult=True, cardiac_disease=True), {"age": 70}, None, False),
+        (Criteria(), {}, None, True),
+    ],
+)
+def test_matches(
+    criteria: Criteria, fields: dict[str, object], band: str | None, expected: bool
+) -> None:
+    """Every criterion given must hold; an empty set always holds."""
+    assert matches(criteria, _facts(band, **fields)) is expected
+
+
+def test_describe_and_always() -> None:
+    """A criteria set says itself in words; the empty one is 'always'."""
+    assert Criteria().always
+    assert Criteria().describe() == "always"
+    assert (
+        Criteria(older_adult=True, age_over_years=40).describe()
+        == "older_adult, age_over_years=40.0"
+    )
+    assert not Criteria(older_adult=False).always
+
+
+def test_an_unknown_criterion_is_refused() -> None:
+    """A misspelt criterion is an error when the data is loaded, never silently ignored."""
+    with pytest.raises(ValidationError, match="older"):
+        Criteria.model_validate({"older": True})
+
+
+def test_one_language_for_caps_safety_and_first_line() -> None:
+    """Moving the older-adult age moves the cap, the Beers alert and the first-line skip together."""
+    raw = read_toml("parameters.toml")
+    raw["older_adult"]["age_years"] = 70.0
+    kb = KnowledgeBase.from_documents({"parameters.toml": raw})
+    p = Patient(age=67, sex="male", weight="70 kg", serum_creatinine="0.9 mg/dL")
+    # clinical.md 0.4, nortriptyline row: age >= 65: 50 mg/day.
+    assert titration_schedule("nortriptyline", p).max_daily_dose_mg == 50
+    assert titration_schedule("nortriptyline", p, knowledge=kb).max_daily_dose_mg == 150
+    beers = "beers.nortriptyline.anticholinergic"
+    assert beers in {a.rule_id for a in check_regimen(["nortriptyline"], p)}
+    assert beers not in {a.rule_id for a in check_regimen(["nortriptyline"], p, knowledge=kb)}
+    skip = "pharm.skip.nortriptyline.older"
+    assert skip in care_plan(p, Findings()).trace
+    assert skip not in care_plan(p, Findings(), knowledge=kb).trace
