@@ -87,3 +87,30 @@ def test_one_language_for_caps_safety_and_first_line() -> None:
     skip = "pharm.skip.nortriptyline.older"
     assert skip in care_plan(p, Findings()).trace
     assert skip not in care_plan(p, Findings(), knowledge=kb).trace
+
+
+def test_start_low_triggers_are_criteria_in_the_data() -> None:
+    """decision_start_low: any hepatic impairment starts low; the trigger is data (titration.toml)."""
+    p = Patient(
+        age=50,
+        sex="female",
+        weight="70 kg",
+        serum_creatinine="0.9 mg/dL",
+        hepatic_impairment="mild",
+    )
+    default = titration_schedule("gabapentin", p)
+    assert default.protocol.value == "start_low"
+    assert "titration.start_low.hepatic" in {a.rule_id for a in default.adjustments}
+    raw = read_toml("titration.toml")
+    hepatic = next(r for r in raw["rule"] if r["rule_id"] == "titration.start_low.hepatic")
+    hepatic["when"] = {"hepatic_start_low": True, "older_adult": True}
+    narrowed = KnowledgeBase.from_documents({"titration.toml": raw})
+    assert titration_schedule("gabapentin", p, knowledge=narrowed).protocol.value == "standard"
+
+
+def test_a_trigger_reason_must_format() -> None:
+    """A trigger's reason may only use age, older_adult_age and band."""
+    raw = read_toml("titration.toml")
+    raw["rule"][0]["reason"] = "age {years}"
+    with pytest.raises(ValueError, match="reason template"):
+        KnowledgeBase.from_documents({"titration.toml": raw})

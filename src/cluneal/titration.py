@@ -49,7 +49,7 @@ from cluneal.drug import Drug
 from cluneal.errors import ContraindicatedError, ExcludedDrugError, UnknownTermError
 from cluneal.evidence import SourceMark
 from cluneal.knowledge import KNOWLEDGE_BASE_VERSION
-from cluneal.knowledge.criteria import matches, patient_facts
+from cluneal.knowledge.criteria import PatientFacts, matches, patient_facts
 from cluneal.knowledge.drugs import (
     CapRule,
     DialysisSupplement,
@@ -59,11 +59,12 @@ from cluneal.knowledge.drugs import (
     ProtocolName,
     RenalBandRule,
     Timing,
+    TriggerRule,
     all_monographs,
     parse_drug,
     titration_rules,
 )
-from cluneal.knowledge.parameters import ClinicalParameters, States, clinical_parameters
+from cluneal.knowledge.parameters import ClinicalParameters, clinical_parameters
 from cluneal.patient import Patient
 from cluneal.renal import (
     RenalAssessment,
@@ -530,12 +531,6 @@ def _largest_single_dose(
     return min(found, key=lambda item: item[0], default=None)
 
 
-def _in_hepatic_state(patient: Patient, states: States) -> bool:
-    return patient.hepatic_impairment.value in states.impairment or any(
-        c.value in states.conditions for c in patient.conditions
-    )
-
-
 def _raw_steps(proto: Protocol, goal: float) -> list[tuple[int, float]]:
     """The protocol's (day, daily dose) sequence up to the goal, before rounding."""
     steps: list[tuple[int, float]] = []
@@ -592,27 +587,19 @@ class _Plan:
 
 def _choose_protocol(  # noqa: PLR0917 - private helper, every argument is needed
     mono: Monograph,
-    patient: Patient,
+    facts: PatientFacts,
     age: float,
     band: RenalBand,
     requested: ProtocolName | None,
     plan: _Plan,
 ) -> Protocol:
-    triggers: list[tuple[str, str]] = []
-    older = plan.params.older_adult
-    if older.holds(age):
-        triggers.append(
-            (
-                "titration.start_low.older_adult",
-                f"age {age:g} years is {older.age_years:g} or over",
-            )
-        )
-    if band is not RenalBand.NORMAL:
-        triggers.append(("titration.start_low.renal", f"renal band is {band.value}"))
-    if _in_hepatic_state(patient, plan.params.hepatic_start_low):
-        triggers.append(
-            ("titration.start_low.hepatic", "the patient has hepatic impairment or liver disease")
-        )
+    # The start-low triggers of titration.toml, in file order, in the one condition language.
+    args = {"age": age, "older_adult_age": plan.params.older_adult.age_years, "band": band.value}
+    triggers = [
+        (rule.rule_id, rule.reason.format(**args))
+        for rule in plan.rules.values()
+        if isinstance(rule, TriggerRule) and matches(rule.when, facts)
+    ]
     standard = mono.protocol(ProtocolName.STANDARD)
     start_low = mono.protocol(ProtocolName.START_LOW)
     if requested is ProtocolName.STANDARD and triggers:
@@ -1006,11 +993,12 @@ def titration_schedule(  # noqa: PLR0912, PLR0915 - one readable pass over the r
     # for the others it neither triggers start low nor a cap.
     band = renal.band if (mono.renally_cleared or renal.known) else RenalBand.NORMAL
     band_rule = mono.band(band) if mono.renal_bands else None
-    proto = _choose_protocol(mono, patient, age, band, requested, plan)
+    # The patient's facts once, for the start-low triggers and the caps alike.
+    facts = patient_facts(patient, plan.params, band.value, age_years=age)
+    proto = _choose_protocol(mono, facts, age, band, requested, plan)
     _renal_adjustments(mono, renal, band_rule, plan)
 
     # Caps: lowest wins; ties go to the rule listed first (adult cap first).
-    facts = patient_facts(patient, plan.params, band.value)
     applicable = [c for c in mono.caps if matches(c.when, facts)]
     caps: list[tuple[float, KnowledgeRule]] = [(c.max_mg_day, c) for c in applicable]
     # No cap limiting doses a day: the protocol's own dose splits decide.

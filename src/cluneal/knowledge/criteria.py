@@ -46,7 +46,9 @@ class Criteria(FrozenModel):
         age_over_years: Age strictly above this many years.
         cardiac_disease: Any cardiac condition.
         renal_restricted: Renal band among ``parameters.toml``'s restricted bands.
+        renal_below_normal: Any renal band but normal.
         hepatic_significant: Hepatic state of ``parameters.toml``'s ``hepatic_significant``.
+        hepatic_start_low: Hepatic state of ``parameters.toml``'s ``hepatic_start_low``.
         conditions_any: Any of these conditions.
         hepatic_any: Any of these degrees of hepatic impairment.
         hla_b_1502: ``"positive"``, or ``"unknown"`` (not tested).
@@ -57,7 +59,9 @@ class Criteria(FrozenModel):
     age_over_years: float | None = None
     cardiac_disease: bool | None = None
     renal_restricted: bool | None = None
+    renal_below_normal: bool | None = None
     hepatic_significant: bool | None = None
+    hepatic_start_low: bool | None = None
     conditions_any: tuple[Condition, ...] = ()
     hepatic_any: tuple[HepaticImpairment, ...] = ()
     hla_b_1502: Literal["positive", "unknown"] | None = None
@@ -89,7 +93,9 @@ class PatientFacts:
     age_over_75: bool
     cardiac_disease: bool
     renal_restricted: bool
+    renal_below_normal: bool
     hepatic_significant: bool
+    hepatic_start_low: bool
     hepatic: HepaticImpairment
     conditions: frozenset[Condition]
     hla_b_1502: bool | None
@@ -126,7 +132,9 @@ def patient_facts(
         age_over_75=parameters.age_over_75.holds(age),
         cardiac_disease=patient.has_cardiac_disease,
         renal_restricted=renal_band is not None and renal_band in parameters.renal_restricted.bands,
+        renal_below_normal=renal_band is not None and renal_band != "normal",
         hepatic_significant=_in_states(patient, parameters.hepatic_significant),
+        hepatic_start_low=_in_states(patient, parameters.hepatic_start_low),
         hepatic=patient.hepatic_impairment,
         conditions=frozenset(patient.conditions),
         hla_b_1502=patient.hla_b_1502,
@@ -156,7 +164,9 @@ def matches(criteria: Criteria, facts: PatientFacts) -> bool:
         and (criteria.age_over_years is None or facts.age_years > criteria.age_over_years)
         and _flag(criteria.cardiac_disease, facts.cardiac_disease)
         and _flag(criteria.renal_restricted, facts.renal_restricted)
+        and _flag(criteria.renal_below_normal, facts.renal_below_normal)
         and _flag(criteria.hepatic_significant, facts.hepatic_significant)
+        and _flag(criteria.hepatic_start_low, facts.hepatic_start_low)
         and (
             not criteria.conditions_any or not facts.conditions.isdisjoint(criteria.conditions_any)
         )

@@ -51,6 +51,7 @@ __all__ = [
     "Solution",
     "Strength",
     "Timing",
+    "TriggerRule",
     "all_monographs",
     "check_citations",
     "monograph",
@@ -119,6 +120,27 @@ class KnowledgeRule(FrozenModel):
     def verified(self) -> bool:
         """``False`` for general-knowledge (GK) rules, which results mark as unverified."""
         return self.mark.verified
+
+
+class TriggerRule(KnowledgeRule):
+    """A general rule that fires for some patients (the start-low triggers).
+
+    Attributes:
+        when: The patients it fires for (:class:`~cluneal.knowledge.criteria.Criteria`).
+        reason: Why it fired, as a template over ``age``, ``older_adult_age`` and ``band``.
+    """
+
+    when: Criteria
+    reason: Annotated[str, Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _template(self) -> TriggerRule:
+        try:
+            self.reason.format(age=1.0, older_adult_age=1.0, band="x")
+        except (KeyError, IndexError, ValueError) as exc:
+            msg = f"reason template {self.reason!r}: {exc}"
+            raise ValueError(msg) from exc
+        return self
 
 
 class Strength(FrozenModel):
@@ -444,7 +466,8 @@ class Monograph(FrozenModel):
 
 
 class _TitrationRules(FrozenModel):
-    rule: tuple[KnowledgeRule, ...]
+    # A rule with "when" is a trigger; the others are named by the engine.
+    rule: tuple[TriggerRule | KnowledgeRule, ...]
 
 
 def check_citations(source: str, rules: tuple[KnowledgeRule, ...]) -> None:
