@@ -99,6 +99,7 @@ if TYPE_CHECKING:
         Recommendation,
         next_step,
     )
+    from cluneal.simulation import Simulation, simulate
     from cluneal.pathway_diagram import (
         pathway_dot,
         pathway_mermaid,
@@ -245,6 +246,8 @@ _EXPORTS: dict[str, str] = {
     "ComplementaryMeasure": "cluneal.complementary",
     "complementary_care": "cluneal.complementary",
     "Case": "cluneal.case",
+    "Simulation": "cluneal.simulation",
+    "simulate": "cluneal.simulation",
 }
 
 __all__ = [
@@ -304,6 +307,7 @@ __all__ = [
     "RenalAssessment",
     "RenalBand",
     "SafetyAlert",
+    "Simulation",
     "Severity",
     "Sex",
     "Side",
@@ -337,6 +341,7 @@ __all__ = [
     "pathway_mermaid",
     "pathway_svg",
     "renal_band",
+    "simulate",
     "titration_schedule",
     "ureg",
 ]

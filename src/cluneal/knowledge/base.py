@@ -40,6 +40,11 @@ from cluneal.knowledge.drugs import (
     parse_titration_rules,
     titration_rules,
 )
+from cluneal.knowledge.outcomes import (
+    OutcomeParameters,
+    outcome_parameters,
+    parse_outcome_parameters,
+)
 from cluneal.knowledge.parameters import (
     ClinicalParameters,
     States,
@@ -83,6 +88,7 @@ class KnowledgeBase:
         complementary: Complementary measures and their interactions (``complementary.toml``).
         interventions: The evidence behind each intervention (``interventions.toml``).
         codes: LOINC, SNOMED CT, ICD-10-CM and RxNorm codes (``codes.toml``).
+        outcomes: The case-series counts the pathway simulation draws from (``outcomes.toml``).
         protocol: The local protocol applied (:meth:`with_protocol`), or ``None``.
 
     Example:
@@ -111,6 +117,7 @@ class KnowledgeBase:
     complementary: complementary._Table
     interventions: Mapping[interventions.Intervention, interventions.InterventionEvidence]
     codes: CodeTables
+    outcomes: OutcomeParameters
     protocol: LocalProtocol | None = None
 
     def __post_init__(self) -> None:
@@ -247,6 +254,7 @@ def knowledge_base() -> KnowledgeBase:
         complementary=complementary._table(),
         interventions=interventions._evidence_table(),
         codes=code_tables(),
+        outcomes=outcome_parameters(),
     )
 
 
@@ -268,6 +276,7 @@ _PARSERS: Mapping[str, tuple[str, Callable[[Mapping[str, Any]], object]]] = Mapp
         "complementary.toml": ("complementary", complementary._parse_table),
         "interventions.toml": ("interventions", interventions._parse_evidence),
         "codes.toml": ("codes", parse_code_tables),
+        "outcomes.toml": ("outcomes", parse_outcome_parameters),
     }
 )
 
@@ -285,6 +294,7 @@ def _sections(kb: KnowledgeBase) -> Iterator[tuple[str, object]]:
     yield "complementary.toml", kb.complementary
     yield "interventions.toml", tuple(kb.interventions.values())
     yield "codes.toml", kb.codes
+    yield "outcomes.toml", kb.outcomes
 
 
 def _walk(value: object) -> Iterator[BaseModel]:
@@ -317,6 +327,7 @@ def _check(kb: KnowledgeBase) -> None:
     if set(kb.monographs) != set(Drug):
         raise KnowledgeBaseError("monographs", "every drug needs exactly one monograph")
     _check_states(kb.parameters)
+    _check_procedures(kb.outcomes)
     seen: dict[str, str] = {}
     for source, section in _sections(kb):
         for model in _walk(section):
@@ -356,3 +367,11 @@ def _check_states(parameters: ClinicalParameters) -> None:
             unknown = sorted(set(getattr(states, field)) - allowed)
             if unknown:
                 raise KnowledgeBaseError("parameters.toml", f"{name}.{field}: unknown {unknown}")
+
+
+def _check_procedures(outcomes: OutcomeParameters) -> None:
+    steps = frozenset(pathway.PathwayStep)
+    for count in (*outcomes.response, *outcomes.relapse):
+        if count.procedure not in steps:
+            unknown = UnknownTermError("procedure", count.procedure, sorted(steps))
+            raise KnowledgeBaseError("outcomes.toml", f"{count.rule_id!r}: {unknown}")
