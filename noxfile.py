@@ -146,8 +146,9 @@ def examples(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Report speed as ratios against plain-float baselines (never a pass/fail on time)."""
-    session.install(".")
+    """Report speed as ratios against baselines and goals (never a pass/fail on time)."""
+    # numpy for the pathway simulation's benchmark.
+    session.install(".[dataframe]")
     for script in sorted((ROOT / "benchmarks").glob("bench_*.py")):
         session.run("python", str(script), *session.posargs)
 

@@ -99,7 +99,6 @@ if TYPE_CHECKING:
         Recommendation,
         next_step,
     )
-    from cluneal.simulation import Simulation, simulate
     from cluneal.pathway_diagram import (
         pathway_dot,
         pathway_mermaid,
@@ -140,6 +139,7 @@ if TYPE_CHECKING:
     from cluneal.safety import (
         check_regimen,
     )
+    from cluneal.simulation import Simulation, simulate
     from cluneal.titration import (
         Adjustment,
         SupplementalInstruction,
@@ -307,10 +307,10 @@ __all__ = [
     "RenalAssessment",
     "RenalBand",
     "SafetyAlert",
-    "Simulation",
     "Severity",
     "Sex",
     "Side",
+    "Simulation",
     "SourceMark",
     "SupplementalInstruction",
     "SurgicalDecompression",

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from cluneal.errors import MissingExtraError
 
 if TYPE_CHECKING:
-    from cluneal.simulation import Simulation
+    from collections.abc import Sequence
 
 __all__ = ["plot_simulation"]
 
@@ -24,18 +24,17 @@ def _pyplot() -> Any:
     return plt
 
 
-def plot_simulation(simulation: Simulation, ax: Any = None) -> Any:
+def plot_simulation(simulation: Any, labels: Sequence[str], ax: Any = None) -> Any:
     """Stacked state occupancy (means, with each boundary's 95% band) and lasting relief.
 
     Args:
-        simulation: The simulation.
+        simulation: The :class:`~cluneal.simulation.Simulation`.
+        labels: The label of each state, in the order of its occupancy array.
         ax: Two matplotlib axes, or ``None`` for a new figure.
 
     Returns:
         The figure.
     """
-    from cluneal.simulation import STATES
-
     np = __import__("numpy")
     plt = _pyplot()
     if ax is None:
@@ -46,12 +45,12 @@ def plot_simulation(simulation: Simulation, ax: Any = None) -> Any:
     months = np.arange(simulation.months + 1)
     mean = simulation.occupancy.mean(axis=0)
     cumulative = np.cumsum(simulation.occupancy, axis=2)
-    shown = [i for i, _ in enumerate(STATES) if mean[:, i].max() > 0]
+    shown = [i for i in range(len(labels)) if mean[:, i].max() > 0]
     colours = plt.get_cmap("tab10")
     left.stackplot(
         months,
         *(mean[:, i] for i in shown),
-        labels=[STATES[i].label for i in shown],
+        labels=[labels[i] for i in shown],
         colors=[colours(i) for i in shown],
         alpha=0.75,
     )
@@ -74,6 +73,8 @@ def plot_simulation(simulation: Simulation, ax: Any = None) -> Any:
     fig.suptitle(
         f"{simulation.patients} patients, {simulation.draws} draws, {simulation.months} months"
     )
-    fig.text(0.01, 0.0, "\n".join(textwrap.wrap(simulation.statement, 180)), fontsize=7, va="bottom")
+    fig.text(
+        0.01, 0.0, "\n".join(textwrap.wrap(simulation.statement, 180)), fontsize=7, va="bottom"
+    )
     fig.get_layout_engine().set(rect=(0, 0.08, 1, 0.92)) if ax is None else None
     return fig

@@ -35,7 +35,6 @@ Example:
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
@@ -176,7 +175,9 @@ class _Router:
         self.keys.append(key)
         self.index[key] = number
         self.steps.append(rec.step)
-        pending = not key[2] and key[1] is None and rec.transition == "pathway.block_duration_unknown"
+        pending = (
+            not key[2] and key[1] is None and rec.transition == "pathway.block_duration_unknown"
+        )
         self.pending_root.append(pending)
         self.procedure.append(
             _BLOCK if pending else (PROCEDURES.index(rec.step) if rec.step in PROCEDURES else -1)
@@ -339,16 +340,15 @@ class Simulation:
 
         Example:
             >>> from cluneal import Findings, Patient, simulate
-            >>> sim = simulate([(Patient(age=50, sex="male"), Findings())], draws=2, months=1, seed=0)
+            >>> pairs = [(Patient(age=50, sex="male"), Findings())]
+            >>> sim = simulate(pairs, draws=2, months=1, seed=0)
             >>> sim.to_dataframe().shape[1]
             4
         """
         pd = _pandas()
         np = _numpy()
         frames = []
-        draw, month = np.meshgrid(
-            np.arange(self.draws), np.arange(self.months + 1), indexing="ij"
-        )
+        draw, month = np.meshgrid(np.arange(self.draws), np.arange(self.months + 1), indexing="ij")
         for name, values in self._measures().items():
             frames.append(
                 pd.DataFrame(
@@ -385,7 +385,7 @@ class Simulation:
         """
         from cluneal._simulation_plot import plot_simulation
 
-        return plot_simulation(self, ax)
+        return plot_simulation(self, [s.label for s in STATES], ax)
 
 
 def _pandas() -> Any:
@@ -404,7 +404,7 @@ def _pairs(patients: object) -> list[Findings]:
         )
     found: list[Findings] = []
     for i, pair in enumerate(patients):
-        if not isinstance(pair, tuple | list) or len(pair) != 2:  # noqa: PLR2004 - a pair
+        if not isinstance(pair, tuple | list) or len(pair) != 2:
             raise InvalidArgumentError(f"patients[{i}]", pair, "a (Patient, Findings) pair")
         coerce_model(pair[0], Patient, f"patients[{i}][0]")
         found.append(coerce_model(pair[1], Findings, f"patients[{i}][1]"))
@@ -490,7 +490,7 @@ def simulate(
     )
 
 
-def _walk(  # noqa: PLR0913, PLR0917 - private, one call
+def _walk(  # noqa: PLR0915, PLR0917 - one vectorised walk, private
     np: Any,
     router: _Router,
     counts: _Counts,
@@ -575,4 +575,3 @@ def _walk(  # noqa: PLR0913, PLR0917 - private, one call
         "first_lasting_relief": first,
         "procedures": procedures,
     }
-

@@ -163,9 +163,7 @@ def parse_outcome_parameters(raw: Mapping[str, Any]) -> OutcomeParameters:
         4
     """
     try:
-        return OutcomeParameters(
-            response=raw.get("response", ()), relapse=raw.get("relapse", ())
-        )
+        return OutcomeParameters(response=raw.get("response", ()), relapse=raw.get("relapse", ()))
     except ValidationError as exc:
         raise KnowledgeBaseError(_SOURCE, str(exc)) from exc
 
