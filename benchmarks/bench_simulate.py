@@ -20,7 +20,7 @@ import time
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-from cluneal import Findings, Patient, simulate  # noqa: E402 - after the thread settings
+from cluneal import Findings, Patient, simulate
 
 GOAL_SECONDS = 10.0
 PAIN = {"low_back_pain": True, "deep_aching_poorly_localized": True}
