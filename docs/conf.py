@@ -89,6 +89,7 @@ def _run_generator(script: str, function: str, outdir: pathlib.Path) -> None:
 _run_generator("_pathway_pages.py", "write_pathway_pages", DOCS / "generated")
 _run_generator("_reference_pages.py", "write_reference_pages", DOCS)
 _run_generator("_plot_pages.py", "write_plot", DOCS / "generated")
+_run_generator("_simulation_pages.py", "write_simulation_pages", DOCS / "generated")
 _run_generator("_architecture.py", "write_architecture", DOCS / "generated")
 if (DOCS / "_drug_pages.py").exists():
     _run_generator("_drug_pages.py", "write_drug_pages", DOCS / "drugs" / "generated")
