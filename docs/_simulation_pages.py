@@ -12,9 +12,10 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import pathlib
 
-# The RFA series' proportion (46 of 51 responded) at four sample sizes, to show the
-# interval widen as the count shrinks; everything else is the built-in knowledge base.
-_SCALES = ((9, 10), (46, 51), (460, 510), (4600, 5100))
+# The RFA series (46 of 51 responded; 10 relapses, 36 in relief at their last visit) at
+# four sizes with the same proportions, to show the interval widen as the counts shrink;
+# everything else is the built-in knowledge base.
+_SCALES = (0.2, 1, 10, 100)
 
 
 def _cohort() -> list[object]:
@@ -37,19 +38,37 @@ def write_simulation_pages(outdir: pathlib.Path) -> list[str]:
 
     kb = cluneal.knowledge_base()
     cohort = _cohort()
+    header = (
+        "| RFA response | RFA relapses / in relief | lasting relief at 6 months: mean"
+        " | 95% interval | width |"
+    )
     rows = [
-        "| RFA response count | lasting relief at 6 months: mean | 95% interval | width |",
-        "| --- | --- | --- | --- |",
+        header,
+        "| --- | --- | --- | --- | --- |",
     ]
-    for successes, trials in _SCALES:
-        rfa = kb.outcomes.response_for("radiofrequency_ablation")
-        assert rfa is not None
-        scaled = rfa.model_copy(update={"successes": successes, "trials": trials})
-        outcomes = OutcomeParameters(
-            response=tuple(scaled if r is rfa else r for r in kb.outcomes.response),
-            relapse=kb.outcomes.relapse,
+    rfa = kb.outcomes.response_for("radiofrequency_ablation")
+    relapse = kb.outcomes.relapse_for("radiofrequency_ablation")
+    if rfa is None or relapse is None:
+        msg = "the built-in knowledge base has no RFA counts"
+        raise RuntimeError(msg)
+    for scale in _SCALES:
+        response = rfa.model_copy(
+            update={
+                "successes": round(rfa.successes * scale),
+                "trials": round(rfa.trials * scale),
+            }
         )
-        variant = kb.replace(version=f"rfa-{successes}-of-{trials}", outcomes=outcomes)
+        relapses = relapse.model_copy(
+            update={
+                "events": round(relapse.events * scale),
+                "censored": round(relapse.censored * scale),
+            }
+        )
+        outcomes = OutcomeParameters(
+            response=tuple(response if r is rfa else r for r in kb.outcomes.response),
+            relapse=tuple(relapses if r is relapse else r for r in kb.outcomes.relapse),
+        )
+        variant = kb.replace(version=f"rfa-x{scale:g}", outcomes=outcomes)
         row = (
             cluneal.simulate(cohort, months=6, draws=400, seed=16, knowledge=variant)
             .summary()
@@ -57,7 +76,8 @@ def write_simulation_pages(outdir: pathlib.Path) -> list[str]:
         )
         low, mean, high = (row[f"lasting_relief_{k}"] for k in ("low", "mean", "high"))
         rows.append(
-            f"| {successes}/{trials} | {mean:.1%} | {low:.1%} to {high:.1%} | {high - low:.1%} |"
+            f"| {response.successes}/{response.trials} | {relapses.events} / {relapses.censored}"
+            f" | {mean:.1%} | {low:.1%} to {high:.1%} | {high - low:.1%} |"
         )
     outdir.mkdir(parents=True, exist_ok=True)
     (outdir / "simulation-widths.md").write_text("\n".join(rows) + "\n", encoding="utf-8")

@@ -73,8 +73,6 @@ def plot_simulation(simulation: Any, labels: Sequence[str], ax: Any = None) -> A
     fig.suptitle(
         f"{simulation.patients} patients, {simulation.draws} draws, {simulation.months} months"
     )
-    fig.text(
-        0.01, 0.0, "\n".join(textwrap.wrap(simulation.statement, 180)), fontsize=7, va="bottom"
-    )
-    fig.get_layout_engine().set(rect=(0, 0.08, 1, 0.92)) if ax is None else None
+    # A figure-level label: constrained layout keeps room for it under the axes.
+    fig.supxlabel("\n".join(textwrap.wrap(simulation.statement, 160)), fontsize=7)
     return fig
