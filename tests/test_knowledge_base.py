@@ -216,3 +216,26 @@ def test_kdigo_categories_come_from_the_knowledge_base() -> None:
     moved = titration_schedule("gabapentin", patient, knowledge=lenient).renal.gfr_category
     assert moved is not None
     assert moved.value == "G1"
+
+
+def test_pathway_routing_is_data() -> None:
+    """clinical.md 0.8 step 5: temporary relief after a positive block leads to RFA (pathway.toml)."""
+    from cluneal.knowledge import read_toml
+
+    findings = _confirmed(80, 4)
+    assert next_step(findings).transition == "pathway.block_temporary"
+    raw = read_toml("pathway.toml")
+    raw["routing"]["first_block"]["temporary"] = "pathway.block_lasting"
+    rerouted = KnowledgeBase.from_documents({"pathway.toml": raw})
+    assert next_step(findings, knowledge=rerouted).transition == "pathway.block_lasting"
+    raw["routing"]["first_block"]["temporary"] = "pathway.nowhere"
+    with pytest.raises(KnowledgeBaseError, match="unknown transitions"):
+        KnowledgeBase.from_documents({"pathway.toml": raw})
+    raw = read_toml("pathway.toml")
+    raw["routing"]["after"] = raw["routing"]["after"][1:]
+    with pytest.raises(KnowledgeBaseError, match="every intervention"):
+        KnowledgeBase.from_documents({"pathway.toml": raw})
+    raw = read_toml("pathway.toml")
+    del raw["routing"]["leads_to"]["surgical_decompression"]
+    with pytest.raises(KnowledgeBaseError, match="every rung"):
+        KnowledgeBase.from_documents({"pathway.toml": raw})

@@ -215,10 +215,47 @@ class _Parameters(FrozenModel):
     ladder: tuple[PathwayStep, ...]
 
 
+class _After(FrozenModel):
+    intervention: Intervention
+    step: PathwayStep | None = None
+    lasting: str
+    temporary: str
+    failed: str
+
+
+class _FirstBlock(FrozenModel):
+    lasting: str
+    temporary: str
+    duration_unknown: str
+
+
+class _Routing(FrozenModel):
+    """Which transition answers which situation (pathway.toml's [routing])."""
+
+    exhausted: str
+    leads_to: dict[PathwayStep, str]
+    first_block: _FirstBlock
+    after: tuple[_After, ...]
+
+    def after_for(self, intervention: Intervention) -> _After:
+        return next(a for a in self.after if a.intervention is intervention)
+
+    def step_of(self, intervention: Intervention) -> PathwayStep | None:
+        return self.after_for(intervention).step
+
+    def targets(self) -> list[str]:
+        """Every transition id the routing names."""
+        found = [self.exhausted, *self.leads_to.values(), *self.first_block.model_dump().values()]
+        for entry in self.after:
+            found += [entry.lasting, entry.temporary, entry.failed]
+        return found
+
+
 class _PathwayTable(FrozenModel):
     parameters: _Parameters
     transitions: tuple[Transition, ...]
     modifiers: tuple[_Modifier, ...]
+    routing: _Routing
 
     def transition(self, rule_id: str) -> Transition:
         return next(t for t in self.transitions if t.rule_id == rule_id)
@@ -237,13 +274,24 @@ def _parse_table(raw: Mapping[str, Any]) -> _PathwayTable:
         params = dict(raw["parameters"])
         params["ladder"] = raw["ladder"] if "ladder" in raw else params.pop("ladder", ())
         table = _PathwayTable(
-            parameters=params, transitions=raw["transition"], modifiers=raw["modifier"]
+            parameters=params,
+            transitions=raw["transition"],
+            modifiers=raw["modifier"],
+            routing=raw["routing"],
         )
     except (KeyError, ValidationError) as exc:
         raise KnowledgeBaseError("pathway.toml", str(exc)) from exc
     ids = [t.rule_id for t in table.transitions] + [m.rule_id for m in table.modifiers]
     if len(ids) != len(set(ids)):
         raise KnowledgeBaseError("pathway.toml", "duplicate rule ids")
+    known = {t.rule_id for t in table.transitions}
+    unknown = sorted(set(table.routing.targets()) - known)
+    if unknown:
+        raise KnowledgeBaseError("pathway.toml", f"routing names unknown transitions {unknown}")
+    if sorted(a.intervention for a in table.routing.after) != sorted(Intervention):
+        raise KnowledgeBaseError("pathway.toml", "routing.after needs every intervention once")
+    if set(table.routing.leads_to) != set(table.parameters.ladder):
+        raise KnowledgeBaseError("pathway.toml", "routing.leads_to needs every rung of the ladder")
     return table
 
 
@@ -379,42 +427,6 @@ def _lasting_days(value: object, table: _PathwayTable, knowledge: KnowledgeBase 
     return days
 
 
-_INTERVENTION_STEP: Final = {
-    Intervention.RADIOFREQUENCY_ABLATION: PathwayStep.RADIOFREQUENCY_ABLATION,
-    Intervention.PERIPHERAL_NERVE_STIMULATION: PathwayStep.PERIPHERAL_NERVE_STIMULATION,
-    Intervention.SURGICAL_DECOMPRESSION: PathwayStep.SURGICAL_DECOMPRESSION,
-}
-
-# (latest intervention, outcome) -> transition; DURATION_UNKNOWN is common to all.
-_AFTER: Final = {
-    (Intervention.NERVE_BLOCK, OutcomeClass.LASTING): "pathway.repeat_block_lasting",
-    (Intervention.NERVE_BLOCK, OutcomeClass.TEMPORARY): "pathway.repeat_block_temporary",
-    (Intervention.NERVE_BLOCK, OutcomeClass.FAILED): "pathway.repeat_block_temporary",
-    (Intervention.RADIOFREQUENCY_ABLATION, OutcomeClass.LASTING): "pathway.rfa_lasting",
-    (Intervention.RADIOFREQUENCY_ABLATION, OutcomeClass.TEMPORARY): "pathway.rfa_failed",
-    (Intervention.RADIOFREQUENCY_ABLATION, OutcomeClass.FAILED): "pathway.rfa_failed",
-    (Intervention.PERIPHERAL_NERVE_STIMULATION, OutcomeClass.LASTING): "pathway.pns_lasting",
-    (Intervention.PERIPHERAL_NERVE_STIMULATION, OutcomeClass.TEMPORARY): "pathway.pns_failed",
-    (Intervention.PERIPHERAL_NERVE_STIMULATION, OutcomeClass.FAILED): "pathway.pns_failed",
-    (Intervention.SURGICAL_DECOMPRESSION, OutcomeClass.LASTING): "pathway.surgery_lasting",
-    (Intervention.SURGICAL_DECOMPRESSION, OutcomeClass.TEMPORARY): "pathway.surgery_failed",
-    (Intervention.SURGICAL_DECOMPRESSION, OutcomeClass.FAILED): "pathway.surgery_failed",
-}
-
-_FIRST_BLOCK: Final = {
-    OutcomeClass.LASTING: "pathway.block_lasting",
-    OutcomeClass.TEMPORARY: "pathway.block_temporary",
-    OutcomeClass.DURATION_UNKNOWN: "pathway.block_duration_unknown",
-}
-
-# After skipping failed rungs: the transition whose rationale explains the rung proposed.
-_LEADS_TO: Final = {
-    PathwayStep.RADIOFREQUENCY_ABLATION: "pathway.block_temporary",
-    PathwayStep.PERIPHERAL_NERVE_STIMULATION: "pathway.rfa_failed",
-    PathwayStep.SURGICAL_DECOMPRESSION: "pathway.pns_failed",
-}
-
-
 def _describe(relief: float, duration: Quantity | None, outcome: OutcomeClass) -> str:
     if outcome is OutcomeClass.FAILED:
         return f"{relief:g}% relief, below the response threshold (failed)"
@@ -443,7 +455,7 @@ def _classify(ctx: _Context, relief: float, duration: Quantity | None) -> Outcom
 def _failed_steps(ctx: _Context) -> set[PathwayStep]:
     failed: set[PathwayStep] = set()
     for outcome in ctx.history.outcomes:
-        step = _INTERVENTION_STEP.get(outcome.intervention)
+        step = ctx.table.routing.step_of(outcome.intervention)
         result = _classify(ctx, outcome.relief_percent, outcome.relief_duration)
         if step is not None and result in {OutcomeClass.FAILED, OutcomeClass.TEMPORARY}:
             failed.add(step)
@@ -482,7 +494,7 @@ def _treatment_transition(ctx: _Context) -> tuple[str, list[str]]:
     first = _classify(ctx, block.relief_percent, block.relief_duration)
     notes = [f"Diagnostic block: {_describe(block.relief_percent, block.relief_duration, first)}."]
     if not ctx.history.outcomes:
-        return _FIRST_BLOCK[first], notes
+        return getattr(ctx.table.routing.first_block, first.value), notes
     latest = ctx.history.outcomes[-1]
     result = _classify(ctx, latest.relief_percent, latest.relief_duration)
     notes.append(
@@ -491,7 +503,8 @@ def _treatment_transition(ctx: _Context) -> tuple[str, list[str]]:
     )
     if result is OutcomeClass.DURATION_UNKNOWN:
         return "pathway.duration_unknown", notes
-    return _AFTER[(latest.intervention, result)], notes
+    after: str = getattr(ctx.table.routing.after_for(latest.intervention), result.value)
+    return after, notes
 
 
 def _escalate(ctx: _Context, step: PathwayStep, failed: set[PathwayStep]) -> PathwayStep | None:
@@ -619,7 +632,7 @@ def next_step(
         notes.append(skip.text)
         # The transition that leads to the rung actually proposed explains it.
         transition = table.transition(
-            _LEADS_TO[rung] if rung is not None else "pathway.ladder_exhausted"
+            table.routing.leads_to[rung] if rung is not None else table.routing.exhausted
         )
         rules.append(transition.rule_id)
     step = transition.step
