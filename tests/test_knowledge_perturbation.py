@@ -27,6 +27,7 @@ from cluneal import (
     Patient,
     check_regimen,
     next_step,
+    simulate,
     titration_schedule,
 )
 from cluneal.diagnosis import BlockResult, Findings, PainPattern, TenderPoint
@@ -171,11 +172,41 @@ def _recommendations(kb: KnowledgeBase | None) -> Iterator[str]:
         yield next_step(_findings(relief, weeks), history, knowledge=kb).model_dump_json()
 
 
+def _simulations(kb: KnowledgeBase | None) -> Iterator[str]:
+    # Every procedure of outcomes.toml is reached: block indicated, temporary block relief
+    # (RFA, then PNS and surgery) and a block whose duration is not known yet. A refusal
+    # (a count the simulation cannot use) is an output too.
+    tender = (TenderPoint(site="iliac_crest", reproduces_pain=True),)
+    pain = PainPattern(low_back_pain=True, deep_aching_poorly_localized=True)
+    cohort = [
+        Findings(pain=pain, tender_points=tender),
+        Findings(
+            pain=pain,
+            tender_points=tender,
+            block=BlockResult(branches={"superior"}, relief_percent=80, relief_duration="2 weeks"),
+        ),
+        Findings(
+            pain=pain,
+            tender_points=tender,
+            block=BlockResult(branches={"superior"}, relief_percent=80),
+        ),
+    ]
+    patient = Patient(age=60, sex="female")
+    try:
+        sim = simulate([(patient, f) for f in cohort] * 20, draws=8, seed=11, knowledge=kb)
+    except KnowledgeBaseError as exc:
+        yield str(exc)
+        return
+    yield sim.summary().to_json()
+
+
 def _probe_for(file: str) -> Probe:
     if file.startswith("monographs/"):
         return _schedules((Drug(file.removeprefix("monographs/").removesuffix(".toml")),))
     if file in {"diagnosis.toml", "pathway.toml"}:
         return _recommendations
+    if file == "outcomes.toml":
+        return _simulations
     return _schedules(tuple(Drug))
 
 
@@ -217,6 +248,7 @@ FILES = [
     "interventions.toml",
     "medications.toml",
     "codes.toml",
+    "outcomes.toml",
     *(f"monographs/{d.value}.toml" for d in Drug),
 ]
 
