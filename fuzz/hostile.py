@@ -592,6 +592,46 @@ def mutated(document: Any) -> st.SearchStrategy[Any]:
     return st.one_of(st.just(document), st.lists(change, min_size=1, max_size=3).map(mutate))
 
 
+def protocol_data() -> st.SearchStrategy[object]:
+    """Local protocols as mappings, each field valid or hostile."""
+    return st.fixed_dictionaries(
+        {"name": either(st.just("st-elsewhere-pain")), "version": either(st.just("3"))},
+        optional={
+            "strengths": either(st.just({"gabapentin": ["300 mg"]})),
+            "max_daily_dose": either(st.sampled_from([{"gabapentin": "1200 mg/day"}, {}])),
+            "excluded_drugs": either(st.just(["tramadol"])),
+            "first_line": either(st.just(["pregabalin", "nortriptyline"])),
+            "block_threshold_percent": either(st.sampled_from([70, 50, 100])),
+            "lasting_relief": either(st.sampled_from(["12 weeks", "6 months"])),
+        },
+    )
+
+
+def _protocol_or_hostile(draw: Draw) -> Any:
+    """A LocalProtocol when the drawn mapping is one, else the mapping or a hostile value."""
+    data = draw(st.one_of(protocol_data(), hostile()))
+    if draw(st.booleans()):
+        try:
+            return cluneal.LocalProtocol.model_validate(data)
+        except (ClunealError, ValidationError):
+            return data
+    return data
+
+
+def _knowledge(draw: Draw) -> Any:
+    """The built-in knowledge base, one with a protocol applied, or a hostile value."""
+    choice = draw(st.integers(0, 3))
+    if choice == 0:
+        return None
+    if choice == 1:
+        return draw(hostile())
+    try:
+        protocol = cluneal.LocalProtocol.model_validate(draw(protocol_data()))
+        return cluneal.knowledge_base().with_protocol(protocol)
+    except (ClunealError, ValidationError):
+        return None
+
+
 TARGETS: dict[str, Callable[[Draw], object]] = {
     "Case from the published schema": _case_from_schema,
     "Case against the published schema": _case_against_schema,
@@ -723,6 +763,21 @@ TARGETS: dict[str, Callable[[Draw], object]] = {
         patient_reference=d(either(st.sampled_from([None, "Patient/1"]))),
     ),
     "str(CarePlan)": lambda d: str(_plan(d)),
+    "LocalProtocol.model_validate": lambda d: cluneal.LocalProtocol.model_validate(
+        d(st.one_of(protocol_data(), hostile()))
+    ),
+    "KnowledgeBase.with_protocol": lambda d: cluneal.knowledge_base().with_protocol(
+        _protocol_or_hostile(d)
+    ),
+    "titration_schedule(knowledge=)": lambda d: cluneal.titration_schedule(
+        d(either(_DRUGS)), d(valid_patients()), knowledge=_knowledge(d)
+    ),
+    "care_plan(knowledge=)": lambda d: cluneal.care_plan(
+        d(valid_patients()), d(valid_findings()), knowledge=_knowledge(d)
+    ),
+    "pathway_svg": lambda d: cluneal.pathway_svg(
+        d(either(st.sampled_from([None, "maintain", cluneal.PathwayStep.MAINTAIN])))
+    ),
     "fhir.patient_from_fhir": lambda d: cluneal.fhir.patient_from_fhir(
         d(st.one_of(mutated(_RECORD), mutated({"resourceType": "Bundle", "entry": []}))),
         as_of=d(either(st.sampled_from([None, dt.date(2026, 11, 1), "2026-11-01"]))),

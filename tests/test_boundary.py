@@ -222,3 +222,26 @@ def test_fhir_input_refuses_what_is_not_fhir_json(record: object) -> None:
     """FHIR input is JSON data: anything else is refused before it is compared or hashed."""
     with pytest.raises(cluneal.ClunealError):
         cluneal.fhir.patient_from_fhir(record, as_of=dt.date(2026, 11, 1))
+
+
+@pytest.mark.parametrize("knowledge", [{"version": "1"}, "2026.12.0", 5])
+def test_knowledge_must_be_a_knowledge_base(knowledge: object) -> None:
+    """knowledge= takes a KnowledgeBase or None: anything else is named, not an AttributeError."""
+    with pytest.raises(InvalidArgumentError, match=r"^knowledge: "):
+        cluneal.titration_schedule("gabapentin", P, knowledge=knowledge)  # type: ignore[arg-type]
+    with pytest.raises(InvalidArgumentError, match=r"^knowledge: "):
+        cluneal.care_plan(P, cluneal.Findings(), knowledge=knowledge)  # type: ignore[arg-type]
+
+
+def test_with_protocol_checks_its_argument() -> None:
+    """with_protocol(None) and a protocol given as a mapping are refused naming the argument."""
+    base = cluneal.knowledge_base()
+    for protocol in (None, {"name": "x", "version": "1"}):
+        with pytest.raises(InvalidArgumentError, match=r"^protocol: "):
+            base.with_protocol(protocol)  # type: ignore[arg-type]
+
+
+def test_protocol_threshold_beyond_the_float_range_is_refused() -> None:
+    """An integer of 400 digits is not a percentage: a package error, not OverflowError."""
+    with pytest.raises((cluneal.ClunealError, ValidationError), match="block_threshold_percent"):
+        cluneal.LocalProtocol(name="x", version="1", block_threshold_percent=10**400)

@@ -45,6 +45,7 @@ __all__ = [
     "LATEST_DATE",
     "MAX_TEXT",
     "CalendarDate",
+    "KnowledgeMarker",
     "Text",
     "calendar_date",
     "choice",
@@ -53,6 +54,7 @@ __all__ = [
     "flag",
     "instance",
     "json_data",
+    "knowledge_argument",
     "number",
     "text",
 ]
@@ -438,3 +440,39 @@ def json_data(value: object, name: str) -> object:
         else:
             raise InvalidArgumentError(name, item, expected)
     return value
+
+
+class KnowledgeMarker:
+    """The base of :class:`~cluneal.KnowledgeBase`: rules check ``knowledge=`` against it.
+
+    The rules cannot import the knowledge base, which imports them.
+    """
+
+    __slots__ = ()
+
+
+K = TypeVar("K", bound=KnowledgeMarker)
+
+
+def knowledge_argument(value: K | None) -> K | None:
+    """Check a ``knowledge=`` argument: a knowledge base or ``None`` (the built-in one).
+
+    Args:
+        value: What the caller passed.
+
+    Returns:
+        The value.
+
+    Raises:
+        InvalidArgumentError: Anything else (a mapping, a protocol, a version string).
+
+    Example:
+        >>> knowledge_argument({"version": "1"})
+        Traceback (most recent call last):
+        cluneal.errors.InvalidArgumentError: knowledge: got {'version': '1'}; expected a ...
+    """
+    given: object = value  # callers outside mypy may pass anything
+    if given is None or isinstance(given, KnowledgeMarker):
+        return value
+    expected = "a KnowledgeBase (cluneal.knowledge_base() or .with_protocol(...)), or None"
+    raise InvalidArgumentError("knowledge", value, expected)

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from pydantic import Field, ValidationError
 
 from cluneal._base import FrozenModel, coerce_model
+from cluneal._checks import knowledge_argument
 from cluneal.alerts import SafetyAlert, Severity, sort_alerts
 from cluneal.errors import KnowledgeBaseError
 from cluneal.evidence import EvidenceLevel
@@ -126,6 +127,7 @@ def complementary_care(
         >>> complementary_care(Patient(age=40, sex="female"))[1]
         ()
     """
+    knowledge = knowledge_argument(knowledge)
     patient = coerce_model(patient, Patient, "patient")
     table = _table() if knowledge is None else knowledge.complementary
     alerts = []

@@ -40,7 +40,7 @@ from pydantic import (
 )
 
 from cluneal._base import FrozenModel
-from cluneal._checks import number
+from cluneal._checks import knowledge_argument, number
 from cluneal._protocol_rules import refuse_looser
 from cluneal._vocabulary import Term
 from cluneal.errors import (
@@ -1059,6 +1059,7 @@ def assess_diagnosis(
         >>> assess_diagnosis(f, block_threshold=70).classification.value
         'unlikely'
     """
+    knowledge = knowledge_argument(knowledge)
     table = _table() if knowledge is None else knowledge.diagnosis
     threshold = _check_threshold(
         table.default_block_threshold_percent if block_threshold is None else block_threshold

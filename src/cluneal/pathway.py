@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Final, Literal
 from pydantic import Field, ValidationError
 
 from cluneal._base import FrozenModel, coerce_model
+from cluneal._checks import knowledge_argument
 from cluneal._protocol_rules import refuse_looser
 from cluneal._vocabulary import Term
 from cluneal.diagnosis import (
@@ -384,6 +385,7 @@ def classify_outcome(
         >>> classify_outcome(80, Q_(12, "week")).value
         'lasting'
     """
+    knowledge = knowledge_argument(knowledge)
     table = _table() if knowledge is None else knowledge.pathway
     diagnosis = diagnosis_table() if knowledge is None else knowledge.diagnosis
     threshold = (
@@ -602,6 +604,7 @@ def next_step(
         >>> rec.step.value, rec.evidence_level.value
         ('initial_evaluation', 'prospective_cohort')
     """
+    knowledge = knowledge_argument(knowledge)
     found: Findings = coerce_model(findings, Findings, "findings")
     past: CareHistory = coerce_model(
         CareHistory() if history is None else history, CareHistory, "history"

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import ValidationError
 
 from cluneal._base import FrozenModel, coerce_model
+from cluneal._checks import knowledge_argument
 from cluneal._protocol_rules import protocol_limits
 from cluneal._vocabulary import Term
 from cluneal.alerts import SafetyAlert, Severity, sort_alerts
@@ -509,6 +510,7 @@ def care_plan(
         >>> [c.drug.value for c in plan.drug_choices if c.status.value == "excluded"]
         ['nortriptyline']
     """
+    knowledge = knowledge_argument(knowledge)
     person: Patient = coerce_model(patient, Patient, "patient")
     found: Findings = coerce_model(findings, Findings, "findings")
     past: CareHistory = coerce_model(

@@ -178,7 +178,8 @@ class LocalProtocol(FrozenModel):
             return None
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise LocalProtocolError("block_threshold_percent", value, "a number of percent")
-        if not math.isfinite(value) or not 0 < value <= 100:
+        # float() first: an int beyond the float range must not overflow in isfinite.
+        if value > 100 or not math.isfinite(float(value)) or not 0 < value <= 100:
             raise LocalProtocolError(
                 "block_threshold_percent", value, "a percentage above 0 and at most 100"
             )

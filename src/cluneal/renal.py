@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Final
 from pydantic import ValidationError, model_validator
 
 from cluneal._base import FrozenModel, coerce_model
+from cluneal._checks import knowledge_argument
 from cluneal._vocabulary import Term
 from cluneal.alerts import SafetyAlert, Severity
 from cluneal.errors import (
@@ -724,6 +725,7 @@ def assess_renal_function(
         >>> d.band.value, d.crcl, d.gfr_category.value
         ('end_stage', None, 'G5D')
     """
+    knowledge = knowledge_argument(knowledge)
     patient = coerce_model(patient, Patient, "patient")
     basis = parse_weight_basis(weight_basis)
     table = _table() if knowledge is None else knowledge.renal

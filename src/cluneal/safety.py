@@ -19,7 +19,7 @@ from __future__ import annotations
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from cluneal._checks import collection
+from cluneal._checks import collection, knowledge_argument
 from cluneal.alerts import SafetyAlert, sort_alerts
 from cluneal.drug import Drug
 from cluneal.evidence import SourceMark
@@ -181,6 +181,7 @@ def screen(  # noqa: PLR0912 - one dispatch over the four rule kinds
     References:
         beers_2023, decision_contraindications_refuse, decision_unrecognized_medication_alert
     """
+    knowledge = knowledge_argument(knowledge)
     if not planned:
         return ()
     planned_set = frozenset(planned)
@@ -276,6 +277,7 @@ def check_regimen(
         >>> [a.rule_id for a in check_regimen(["tramadol", "naltrexone"], p)]
         ['contraindication.naltrexone.opioid', 'contraindication.tramadol.naltrexone']
     """
+    knowledge = knowledge_argument(knowledge)
     chosen = parse_drugs(drugs)
     checked = patient if isinstance(patient, Patient) else Patient.model_validate(patient)
     return sort_alerts(screen(chosen, checked, knowledge=knowledge))

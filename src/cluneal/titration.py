@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Final, Literal
 from pydantic import Field, GetJsonSchemaHandler, computed_field, model_validator
 
 from cluneal._base import FrozenModel
-from cluneal._checks import calendar_date, number
+from cluneal._checks import calendar_date, knowledge_argument, number
 from cluneal._compose import (
     ComposedStep,
     Formulary,
@@ -944,6 +944,7 @@ def titration_schedule(  # noqa: PLR0912, PLR0915 - one readable pass over the r
         >>> [(st.day, st.dose_mg, st.doses_per_day) for st in s.steps][:3]
         [(0, 25.0, 1), (7, 25.0, 2), (14, 25.0, 3)]
     """
+    knowledge = knowledge_argument(knowledge)
     chosen = parse_drug(drug)
     local = None if knowledge is None else knowledge.protocol
     if knowledge is not None and local is not None and chosen in local.excluded_drugs:

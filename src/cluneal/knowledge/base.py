@@ -27,8 +27,9 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from cluneal import complementary, diagnosis, interventions, pathway, patient, plan, renal
+from cluneal._checks import KnowledgeMarker
 from cluneal.drug import Drug
-from cluneal.errors import KnowledgeBaseError, UnknownTermError
+from cluneal.errors import InvalidArgumentError, KnowledgeBaseError, UnknownTermError
 from cluneal.evidence import Citation, all_citations
 from cluneal.knowledge import KNOWLEDGE_BASE_VERSION
 from cluneal.knowledge.codes import CodeTables, code_tables, parse_code_tables
@@ -65,7 +66,7 @@ _CITATION_SUFFIXES = ("_citation", "_citations")
 
 
 @dataclass(frozen=True, slots=True, eq=False)
-class KnowledgeBase:
+class KnowledgeBase(KnowledgeMarker):
     """Every table of the knowledge base, validated and cross-checked (frozen).
 
     Construct it through :func:`knowledge_base` (the built-in base) or
@@ -216,7 +217,13 @@ class KnowledgeBase:
             >>> kb.version.endswith("+clinic@3"), kb.diagnosis.default_block_threshold_percent
             (True, 70.0)
         """
-        return protocol.apply_to(self)
+        # Checked by its one method: cluneal.protocol imports this module.
+        apply = getattr(protocol, "apply_to", None)
+        if not callable(apply) or not isinstance(protocol, BaseModel):
+            expected = "a LocalProtocol (LocalProtocol(...), .model_validate or .from_toml)"
+            raise InvalidArgumentError("protocol", protocol, expected)
+        result: KnowledgeBase = apply(self)
+        return result
 
     @property
     def protocol_sha256(self) -> str | None:
