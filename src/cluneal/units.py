@@ -741,6 +741,17 @@ def _unit_title(code: str) -> str:
     return "".join(word.capitalize() for word in words)
 
 
+def _other_units_pattern(code: str) -> str:
+    """Every spelling of every unit in the table but ``code``'s."""
+    spellings = dict.fromkeys(
+        spelling
+        for entry in _UNIT_TABLE
+        if entry.ucum != code
+        for spelling in (*entry.spellings, entry.ucum)
+    )
+    return "(?:" + "|".join(spelling_pattern(s) for s in spellings) + ")"
+
+
 def _unit_pattern(code: str) -> str:
     entry = next(e for e in _UNIT_TABLE if e.ucum == code)
     spellings = dict.fromkeys((*entry.spellings, entry.ucum))
@@ -833,7 +844,14 @@ def quantity_json_schema(spec: QuantityKind, mode: str = "validation") -> dict[s
                 "type": "object",
                 "properties": {
                     "value": _number_schema(low, high, spec),
-                    "unit": {"type": "string", "maxLength": _MAX_TEXT},
+                    "unit": {
+                        "type": "string",
+                        "maxLength": _MAX_TEXT,
+                        # Display text, but never the name of another unit.
+                        "not": {
+                            "pattern": f"^{WHITESPACE}*{_other_units_pattern(code)}{WHITESPACE}*$"
+                        },
+                    },
                     "system": {"const": UCUM_SYSTEM},
                     "code": {"const": code},
                 },
