@@ -372,3 +372,8 @@ def test_built_in_counts_are_the_cited_ones() -> None:
     assert (block.successes, block.trials) == (77, 113)  # Kuniya 2014: 77 (68%) >50%
     assert counts.relapse_for("acupuncture") is None
     assert math.isclose(sum(block.beta), 115.0)
+
+
+def test_too_many_draws_for_the_cohort_is_refused_not_attempted() -> None:
+    with pytest.raises(InvalidArgumentError, match="at most 20,000 for 1,000 patients"):
+        simulate(_cohort(UNBLOCKED, 1000), draws=20_001, seed=0)

@@ -94,6 +94,8 @@ _BLOCK = 0
 _MAX_NODES: Final = 100_000
 _MAX_MONTHS: Final = 600
 _MAX_DRAWS: Final = 1_000_000
+# draws x patients: the walk holds about ten arrays of this size (80 bytes a cell).
+_MAX_CELLS: Final = 20_000_000
 _DAYS_PER_MONTH: Final = magnitude_in(ureg.Quantity(1, "month"), Kind.DURATION)
 _CASE_SERIES: Final = "These are case-series figures, not trial results"
 
@@ -442,7 +444,8 @@ def simulate(
         The :class:`Simulation`.
 
     Raises:
-        InvalidArgumentError: Bad patients, months, draws or seed.
+        InvalidArgumentError: Bad patients, months, draws or seed, or more than
+            20,000,000 draws x patients (memory).
         KnowledgeBaseError: A procedure the cohort reaches has no cited count, or
             its count is of a lower response threshold than the one in use.
         MissingExtraError: numpy is not installed.
@@ -462,6 +465,13 @@ def simulate(
         _whole(seed, "seed", 0, 2**63 - 1)
     kb = knowledge_base() if knowledge is None else knowledge
     findings = _pairs(patients)
+    if draws * len(findings) > _MAX_CELLS:
+        raise InvalidArgumentError(
+            "draws",
+            draws,
+            f"at most {_MAX_CELLS // len(findings):,} for {len(findings):,} patients"
+            f" (draws x patients at most {_MAX_CELLS:,}, for memory); simulate a sample",
+        )
     distinct: dict[str, int] = {}
     roots: list[Findings] = []
     patient_root = np.empty(len(findings), dtype=np.int64)
