@@ -296,6 +296,7 @@ def test_to_dataframe_has_every_draw() -> None:
         ({"draws": 0}, "draws"),
         ({"draws": 2.5}, "draws"),
         ({"seed": -1}, "seed"),
+        ({"knowledge": {"version": "1"}}, "knowledge"),
     ],
 )
 def test_bad_arguments_are_refused(kwargs: dict[str, Any], field: str) -> None:

@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
 from cluneal._base import coerce_model
+from cluneal._checks import knowledge_argument
 from cluneal.diagnosis import BlockResult, Findings, NerveBranch
 from cluneal.errors import (
     InvalidArgumentError,
@@ -444,7 +445,7 @@ def simulate(
         The :class:`Simulation`.
 
     Raises:
-        InvalidArgumentError: Bad patients, months, draws or seed, or more than
+        InvalidArgumentError: Bad patients, months, draws, seed or knowledge, or more than
             20,000,000 draws x patients (memory).
         KnowledgeBaseError: A procedure the cohort reaches has no cited count, or
             its count is of a lower response threshold than the one in use.
@@ -459,6 +460,7 @@ def simulate(
     from cluneal.knowledge.base import knowledge_base
 
     np = _numpy()
+    knowledge = knowledge_argument(knowledge)
     months = _whole(months, "months", 1, _MAX_MONTHS)
     draws = _whole(draws, "draws", 1, _MAX_DRAWS)
     if seed is not None:
