@@ -23,7 +23,7 @@ def _group(name: str) -> list[str]:
 @nox.session
 def tests(session: nox.Session) -> None:
     """Run the test suite (with doctests) and enforce 90% branch coverage of src/."""
-    session.install(".[fhir,dataframe,plot,service]", *_group("test"), *_group("examples"))
+    session.install(".[fhir,dataframe,plot,service,cohort,dask]", *_group("test"), *_group("examples"))
     session.run(
         "pytest",
         "--cov=cluneal",
@@ -46,7 +46,7 @@ def fuzz(session: nox.Session) -> None:
     ``FUZZ_CLI_EXAMPLES`` and ``FUZZ_SEED`` change the counts and the seed;
     positional arguments go to pytest.
     """
-    session.install(".[fhir,dataframe,plot,service]", *_group("test"), *_group("fuzz"))
+    session.install(".[fhir,dataframe,plot,service,cohort,dask]", *_group("test"), *_group("fuzz"))
     session.run(
         "pytest",
         "tests/property",
@@ -70,7 +70,7 @@ def typing(session: nox.Session) -> None:
     Every example of the README and the docs must also be clean in pyright and
     in mypy without the pydantic plugin: that is what users' editors run.
     """
-    session.install("-e", ".[fhir,dataframe,plot,service]", *_group("typing"))
+    session.install("-e", ".[fhir,dataframe,plot,service,cohort,dask]", *_group("typing"))
     session.run("mypy", "--strict", *session.posargs)
     session.run("python", "tests/examples_typecheck.py")
 
@@ -87,7 +87,7 @@ def lint(session: nox.Session) -> None:
 def docs(session: nox.Session) -> None:
     """Build the HTML docs and run their doctests, warnings as errors."""
     # Every extra: the API reference imports every public module.
-    session.install(".[fhir,dataframe,plot,service]", *_group("docs"))
+    session.install(".[fhir,dataframe,plot,service,cohort,dask]", *_group("docs"))
     for builder in ("html", "doctest"):
         session.run(
             "sphinx-build",
@@ -119,7 +119,7 @@ def screenshots(session: nox.Session) -> None:
 @nox.session
 def examples(session: nox.Session) -> None:
     """Run every script in examples/ and execute every notebook there."""
-    session.install(".[fhir,dataframe,plot,service]", *_group("examples"))
+    session.install(".[fhir,dataframe,plot,service,cohort,dask]", *_group("examples"))
     folder = ROOT / "examples"
     scripts = sorted(folder.glob("*.py"))
     if not scripts:

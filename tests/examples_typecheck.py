@@ -31,7 +31,7 @@ warn_unused_ignores = True
 warn_redundant_casts = True
 strict_equality = True
 
-[mypy-pandas.*,matplotlib.*,fhir.resources.*,fastapi.*,polars.*,pyarrow.*,dask.*]
+[mypy-pandas.*,matplotlib.*,fhir.resources.*,fastapi.*,polars.*,pyarrow.*,dask.*,distributed.*]
 ignore_missing_imports = True
 """
 

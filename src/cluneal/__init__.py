@@ -355,6 +355,8 @@ def __getattr__(name: str) -> Any:
             return version("cluneal")
         except PackageNotFoundError:  # pragma: no cover - running from a source tree
             return "0+unknown"
+    if name == "cohort":  # the optional extra's module, imported when first used
+        return importlib.import_module("cluneal.cohort")
     module_name = _EXPORTS.get(name)
     if module_name is None:
         msg = f"module 'cluneal' has no attribute {name!r}"

@@ -75,6 +75,8 @@ _ML_MIN: Final = ureg.Unit("milliliter / minute")
 _EGFR_UNIT: Final = ureg.Unit("milliliter / minute / standard_body_surface_area")
 _KG: Final = ureg.Unit("kilogram")
 _CM_PER_INCH: Final = 2.54
+FEMALE_FACTOR: Final = 0.85
+"""Cockcroft-Gault's factor for women (cockcroft_gault_1976)."""
 
 
 class WeightBasis(Term):
@@ -271,8 +273,18 @@ def _ibw_kg(patient: Patient, table: _RenalTable | None = None) -> float | None:
     if height_cm is None or height_cm < rule.min_height_cm:
         return None
     base = rule.male_base_kg if patient.sex is Sex.MALE else rule.female_base_kg
+    ibw: float = devine_kg(height_cm, base, rule)
+    return round(ibw, 10)
+
+
+def devine_kg(height_cm: Any, base_kg: Any, rule: _IdealBodyWeight) -> Any:
+    """Devine ideal body weight, unrounded, for floats or numpy arrays alike.
+
+    The one place of the formula: the scalar path and the cohort's vectorised
+    path (:mod:`cluneal.cohort`) both call it, so they cannot drift apart.
+    """
     inches_over = (height_cm - rule.min_height_cm) / _CM_PER_INCH
-    return round(base + rule.kg_per_inch_over * inches_over, 10)
+    return base_kg + rule.kg_per_inch_over * inches_over
 
 
 def ideal_body_weight(patient: Patient) -> Quantity:
@@ -445,6 +457,19 @@ def parse_weight_basis(value: object) -> WeightBasis | None:
     raise UnknownTermError("weight_basis", value, [w.value for w in WeightBasis])
 
 
+def cockcroft_gault_ml_min(age: Any, weight: Any, creatinine: Any, sex_factor: Any) -> Any:
+    """Cockcroft-Gault, unrounded, for floats or numpy arrays alike (same operations, same order).
+
+    The one place of the equation: the scalar path and the cohort's vectorised
+    path (:mod:`cluneal.cohort`) both call it, so they give identical floats.
+
+    Example:
+        >>> cockcroft_gault_ml_min(40.0, 72.0, 1.0, 1.0)
+        100.0
+    """
+    return (140.0 - age) * weight / (72.0 * creatinine) * sex_factor
+
+
 def _cockcroft_gault(
     patient: Patient, basis: WeightBasis | None, table: _RenalTable | None = None
 ) -> tuple[float, WeightBasis, float, str]:
@@ -455,7 +480,7 @@ def _cockcroft_gault(
     weight, used, weight_text = _weight_for(patient, basis, table or _table())
     age = patient.age_years
     female = patient.sex is Sex.FEMALE
-    value = (140.0 - age) * weight / (72.0 * creatinine) * (0.85 if female else 1.0)
+    value: float = cockcroft_gault_ml_min(age, weight, creatinine, FEMALE_FACTOR if female else 1.0)
     # Rounded to 10 decimals so that a clearance exactly on a band boundary
     # (e.g. 72 x 72 / 86.4 = 60) is not pushed across it by float error.
     value = round(value, 10)
