@@ -14,6 +14,8 @@ nox.options.sessions = ["tests", "typing", "lint", "docs", "examples"]
 
 ROOT = pathlib.Path(__file__).parent
 PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
+# Every user-facing extra: the tests, the docs and the examples use them all.
+EXTRAS = ".[fhir,dataframe,plot,service,cohort,dask]"
 
 
 def _group(name: str) -> list[str]:
@@ -23,7 +25,7 @@ def _group(name: str) -> list[str]:
 @nox.session
 def tests(session: nox.Session) -> None:
     """Run the test suite (with doctests) and enforce 90% branch coverage of src/."""
-    session.install(".[fhir,dataframe,plot,service,cohort,dask]", *_group("test"), *_group("examples"))
+    session.install(EXTRAS, *_group("test"), *_group("examples"))
     session.run(
         "pytest",
         "--cov=cluneal",
@@ -46,7 +48,7 @@ def fuzz(session: nox.Session) -> None:
     ``FUZZ_CLI_EXAMPLES`` and ``FUZZ_SEED`` change the counts and the seed;
     positional arguments go to pytest.
     """
-    session.install(".[fhir,dataframe,plot,service,cohort,dask]", *_group("test"), *_group("fuzz"))
+    session.install(EXTRAS, *_group("test"), *_group("fuzz"))
     session.run(
         "pytest",
         "tests/property",
@@ -70,7 +72,7 @@ def typing(session: nox.Session) -> None:
     Every example of the README and the docs must also be clean in pyright and
     in mypy without the pydantic plugin: that is what users' editors run.
     """
-    session.install("-e", ".[fhir,dataframe,plot,service,cohort,dask]", *_group("typing"))
+    session.install("-e", EXTRAS, *_group("typing"))
     session.run("mypy", "--strict", *session.posargs)
     session.run("python", "tests/examples_typecheck.py")
 
@@ -87,7 +89,7 @@ def lint(session: nox.Session) -> None:
 def docs(session: nox.Session) -> None:
     """Build the HTML docs and run their doctests, warnings as errors."""
     # Every extra: the API reference imports every public module.
-    session.install(".[fhir,dataframe,plot,service,cohort,dask]", *_group("docs"))
+    session.install(EXTRAS, *_group("docs"))
     for builder in ("html", "doctest"):
         session.run(
             "sphinx-build",
@@ -119,7 +121,7 @@ def screenshots(session: nox.Session) -> None:
 @nox.session
 def examples(session: nox.Session) -> None:
     """Run every script in examples/ and execute every notebook there."""
-    session.install(".[fhir,dataframe,plot,service,cohort,dask]", *_group("examples"))
+    session.install(EXTRAS, *_group("examples"))
     folder = ROOT / "examples"
     scripts = sorted(folder.glob("*.py"))
     if not scripts:

@@ -349,7 +349,12 @@ def explain(
     kb = _knowledge(knowledge)
     spec = PATIENT_COLUMNS if drug is not None else {**PATIENT_COLUMNS, **FINDINGS_COLUMNS}
     _, columns = read_columns(frame, spec)
-    if isinstance(row, bool) or not isinstance(row, int) or not 0 <= row < columns.rows:
+    position: object = row  # checked: a caller may pass anything
+    if (
+        isinstance(position, bool)
+        or not isinstance(position, int)
+        or not 0 <= position < columns.rows
+    ):
         raise ClunealError(
             f"row: got {show(row)}; expected a row position from 0 to {columns.rows - 1}"
         )
