@@ -1,7 +1,8 @@
 """The ``cluneal`` command line (also ``python -m cluneal``).
 
 Commands: ``demo``, ``plan CASE.json [--json]``, ``schedule DRUG ...``,
-``schema``. Bad input or a missing file exits with status 2 and a message on
+``schema``, ``serve``,
+``cohort INPUT OUTPUT``. Bad input or a missing file exits with status 2 and a message on
 stderr (one line per problem), never a traceback; every other run exits 0. A
 case file is checked before it is read: a regular file of at most 1 MB. The
 safety statement is printed with every human-readable result.
@@ -258,6 +259,30 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_cohort(args: argparse.Namespace) -> int:
+    """Stream a Parquet or CSV cohort through care plans (or one drug's schedules)."""
+    from cluneal.errors import MissingExtraError
+
+    try:
+        from cluneal.cohort._files import run
+    except ImportError as exc:
+        raise MissingExtraError("cohort", "cluneal cohort") from exc
+    from cluneal.knowledge.drugs import parse_drug
+
+    drug = None if args.drug is None else parse_drug(args.drug)
+    summary = run(
+        args.input,
+        args.output,
+        drug=drug,
+        knowledge=_knowledge(args.protocol),
+        quiet=args.quiet,
+    )
+    for line in summary.lines():
+        print(line)
+    print(_SAFETY)
+    return 0
+
+
 def _age(text: str) -> float:
     try:
         return float(text)
@@ -373,6 +398,18 @@ def _parser() -> argparse.ArgumentParser:
         help="allow browser calls only from this origin (repeatable; default: any origin)",
     )
     serve.set_defaults(handler=_cmd_serve)
+
+    cohort = commands.add_parser(
+        "cohort",
+        help="care plans (or one drug's schedules) for a Parquet or CSV cohort "
+        "(needs the 'cohort' extra)",
+    )
+    cohort.add_argument("input", help="the cohort: .parquet, .pq or .csv")
+    cohort.add_argument("output", help="where to write the result: .parquet, .pq or .csv")
+    cohort.add_argument("--drug", help="schedules of this drug instead of care plans")
+    cohort.add_argument("--protocol", metavar="FILE", help=_PROTOCOL_HELP)
+    cohort.add_argument("--quiet", action="store_true", help="no progress bar")
+    cohort.set_defaults(handler=_cmd_cohort)
     return parser
 
 
