@@ -35,7 +35,15 @@ try:
 except ImportError as _exc:  # pragma: no cover - the extra is installed in every test session
     raise MissingExtraError("cohort", "cluneal.cohort") from _exc
 
-from cluneal.cohort._engine import Evaluation, Row, care_plan_row, evaluate, schedule_row
+from cluneal.cohort._engine import (
+    Evaluation,
+    Part,
+    Row,
+    care_plan_row,
+    evaluate,
+    pathway_part,
+    schedule_row,
+)
 from cluneal.cohort._input import (
     CARE_PLAN_OUTPUT,
     FINDINGS_COLUMNS,
@@ -105,44 +113,51 @@ class _Bar:
 _FLOATS: Final = {"crcl_ml_min", "max_daily_dose_mg", "final_daily_dose_mg", "first_daily_dose_mg"}
 
 
-def _output_table(evaluation: Evaluation, names: Sequence[str], n: int) -> Any:
-    """The output columns as a pyarrow Table (nulls where a value does not apply)."""
+def _kind(name: str) -> Any:
     pa = pyarrow
-    singles = np.flatnonzero(evaluation.key < 0)
+    if name in _FLOATS:
+        return pa.float64()
+    if name == "steps":
+        return pa.int64()
+    if name == "contraindicated":
+        return pa.bool_()
+    if name == "alert_rule_ids":
+        return pa.list_(pa.string())
+    return pa.string()
+
+
+def _output_table(evaluation: Evaluation, names: Sequence[str], n: int) -> Any:
+    """The output columns as a pyarrow Table: each distinct value built once, then taken."""
+    pa = pyarrow
+    if n == 0:
+        return pa.table({name: pa.array([], type=_kind(name)) for name in names})
+    single_rows = np.flatnonzero(evaluation.key < 0)
+    singles = evaluation.singles
     keyed = evaluation.key >= 0
-    safe_key = np.where(keyed, evaluation.key, 0)
+
+    def take(per_key: list[Any], key: Any, name: str) -> Any:
+        values = pa.array([*per_key, *(row.get(name) for row in singles)], type=_kind(name))
+        index = np.where(keyed, key, 0)
+        index[single_rows] = len(per_key) + np.arange(len(singles))
+        return values.take(pa.array(index, pa.int64()))
+
     arrays = {}
     for name in names:
         if name == "crcl_ml_min":
             values = evaluation.crcl.copy()
-            # The band and clearance of a row decided row by row come from its scalar result.
-            for index, row in zip(singles.tolist(), evaluation.singles, strict=True):
+            # The clearance of a row decided row by row comes from its scalar result.
+            for index, row in zip(single_rows.tolist(), singles, strict=True):
                 crcl = row.get("crcl_ml_min")
                 values[index] = np.nan if crcl is None else crcl
             arrays[name] = pa.array(values, pa.float64(), mask=np.isnan(values))
-            continue
-        if name == "renal_band":
-            labels = np.asarray([b.value for b in _BANDS], dtype=object)
-            column = labels[evaluation.band]
-            column[~keyed] = None
+        elif name == "renal_band":
+            arrays[name] = take([b.value for b in _BANDS], evaluation.band, name)
+        elif name in evaluation.part_names:
+            part = [None if r is None else r.get(name) for r in evaluation.part]
+            arrays[name] = take(part, evaluation.part_key, name)
         else:
-            per_key = np.empty(len(evaluation.results) + 1, dtype=object)
-            per_key[:-1] = [None if r is None else r.get(name) for r in evaluation.results]
-            per_key[-1] = None
-            column = per_key[np.where(keyed, safe_key, len(evaluation.results))]
-        for index, row in zip(singles.tolist(), evaluation.singles, strict=True):
-            column[index] = row.get(name)
-        if name in _FLOATS:
-            kind = pa.float64()
-        elif name == "steps":
-            kind = pa.int64()
-        elif name == "contraindicated":
-            kind = pa.bool_()
-        elif name == "alert_rule_ids":
-            kind = pa.list_(pa.string())
-        else:
-            kind = pa.string()
-        arrays[name] = pa.array(column.tolist() if n else [], type=kind)
+            results = [None if r is None else r.get(name) for r in evaluation.results]
+            arrays[name] = take(results, evaluation.key, name)
     return pa.table(arrays)
 
 
@@ -203,13 +218,8 @@ def _evaluate(
             "DataFrame first (or map this call over its partitions)"
         )
     if drug is None:
-        spec = {**PATIENT_COLUMNS, **FINDINGS_COLUMNS}
-        df, columns = read_columns(frame, spec)
-        first_line = tuple(kb.pharmacotherapy.selection.first_line)
-        row = _guarded(
-            lambda i: care_plan_row(patient_input(columns, i), findings_input(columns, i), kb)
-        )
-        return df, evaluate(columns, [k for k in _KEYS if k in spec], first_line, row, knowledge=kb)
+        df, columns = read_columns(frame, {**PATIENT_COLUMNS, **FINDINGS_COLUMNS})
+        return df, _care_plan_evaluation(columns, kb)
     chosen = parse_drug(drug)
     df, columns = read_columns(frame, PATIENT_COLUMNS)
     row = _guarded(lambda i: schedule_row(patient_input(columns, i), chosen, kb))
@@ -463,12 +473,28 @@ def care_plans(
         from cluneal.cohort._dask import map_cohort
 
         return map_cohort(frame, "care_plans", None, kb)
-    spec = {**PATIENT_COLUMNS, **FINDINGS_COLUMNS}
-    first_line = tuple(kb.pharmacotherapy.selection.first_line)
+    df, columns = read_columns(frame, {**PATIENT_COLUMNS, **FINDINGS_COLUMNS})
+    evaluation = _care_plan_evaluation(columns, kb, _Bar() if progress else None)
+    return _attach(df, _output_table(evaluation, CARE_PLAN_OUTPUT, columns.rows))
 
-    def make_row(columns: Columns) -> Callable[[int], Row]:
-        return _guarded(
+
+def _care_plan_evaluation(
+    columns: Columns, kb: KnowledgeBase, progress: Callable[[int, int], None] | None = None
+) -> Evaluation:
+    """Care plans: the pathway keyed by the findings, the medication by the patient."""
+    part = Part(
+        columns=tuple(FINDINGS_COLUMNS),
+        names=frozenset({"classification", "next_step"}),
+        decide=lambda i: pathway_part(findings_input(columns, i), kb),
+    )
+    return evaluate(
+        columns,
+        [k for k in _KEYS if k in PATIENT_COLUMNS],
+        tuple(kb.pharmacotherapy.selection.first_line),
+        _guarded(
             lambda i: care_plan_row(patient_input(columns, i), findings_input(columns, i), kb)
-        )
-
-    return _run(frame, spec, CARE_PLAN_OUTPUT, first_line, make_row, kb, progress=progress)
+        ),
+        knowledge=kb,
+        part=part,
+        progress=progress,
+    )

@@ -35,8 +35,9 @@ from pydantic import ValidationError
 
 from cluneal.errors import ClunealError, ContraindicatedError
 from cluneal.knowledge.safety_rules import PatientRule
+from cluneal.pathway import next_step
 from cluneal.patient import Patient, Sex
-from cluneal.plan import care_plan
+from cluneal.plan import _withhold_rule, care_plan
 from cluneal.renal import (
     FEMALE_FACTOR,
     RenalBand,
@@ -58,7 +59,15 @@ if TYPE_CHECKING:
     from cluneal.knowledge.base import KnowledgeBase
     from cluneal.titration import TitrationSchedule
 
-__all__ = ["Evaluation", "Row", "care_plan_row", "evaluate", "schedule_row"]
+__all__ = [
+    "Evaluation",
+    "Part",
+    "Row",
+    "care_plan_row",
+    "evaluate",
+    "pathway_part",
+    "schedule_row",
+]
 
 Row = dict[str, Any]
 """The output values of one row, by output column."""
@@ -150,6 +159,30 @@ def care_plan_row(
     return row
 
 
+def pathway_part(findings: dict[str, Any], knowledge: KnowledgeBase) -> tuple[Row | None, Any]:
+    """The pathway outputs of a care plan, which read the findings only.
+
+    ``care_plan`` calls ``next_step`` on the findings exactly so; the code returned is
+    the withholding rule that fired (the medication part depends on it), read by the
+    plan module's own function.
+
+    Returns:
+        (classification and next step, or ``None`` when the findings are refused; the
+        withholding rule id or ``None``).
+    """
+    try:
+        recommendation = next_step(findings, knowledge=knowledge)
+    except (ClunealError, ValidationError):
+        return None, None
+    assessment = recommendation.assessment
+    rule = _withhold_rule(assessment, knowledge.pharmacotherapy)
+    outputs: Row = {
+        "classification": assessment.classification.value,
+        "next_step": recommendation.step.value,
+    }
+    return outputs, None if rule is None else rule.rule_id
+
+
 class _Quantities:
     """The patient's quantities in canonical units, with what the checks accepted."""
 
@@ -164,7 +197,7 @@ class _Quantities:
                 self.canonical[name] = np.full(n, np.nan)
                 self.present[name] = np.zeros(n, dtype=bool)
                 continue
-            present = np.fromiter((v is not None for v in listed), dtype=bool, count=n)
+            present = columns.present[name]
             spec = KINDS[kind]
             if name in columns.numeric:
                 values = columns.numeric[name] * spec.factors[code]
@@ -207,17 +240,34 @@ class _Quantities:
         return values, ~np.isnan(values)
 
 
+_PLAIN: Final = (
+    frozenset({str, type(None)}),
+    frozenset({bool, type(None)}),
+    frozenset({int, type(None)}),
+    frozenset({float, type(None)}),  # each NaN is its own object: its own key
+)
+
+
+def _codes(columns: Columns, name: str) -> NDArray[np.int64]:
+    """Integer codes of a column (Arrow's when it could encode it)."""
+    encoded = columns.codes.get(name)
+    return _factorize(columns.values[name]) if encoded is None else encoded
+
+
 def _factorize(listed: Sequence[Any]) -> NDArray[np.int64]:
     """Integer codes of a column's raw values (equal values, equal codes)."""
     codes: dict[Any, int] = {}
-    out = np.empty(len(listed), dtype=np.int64)
-    for i, value in enumerate(listed):
-        key = _hashable(value, i)
-        code = codes.get(key)
-        if code is None:
-            code = codes[key] = len(codes)
-        out[i] = code
-    return out
+    kinds = frozenset(map(type, listed))
+    if any(kinds <= plain for plain in _PLAIN):
+        # One plain type (and nulls): the values are their own keys (no True == 1 mix-up).
+        return np.fromiter(
+            (codes.setdefault(v, len(codes)) for v in listed), dtype=np.int64, count=len(listed)
+        )
+    return np.fromiter(
+        (codes.setdefault(_hashable(v, i), len(codes)) for i, v in enumerate(listed)),
+        dtype=np.int64,
+        count=len(listed),
+    )
 
 
 def _hashable(value: Any, row: int) -> Any:
@@ -267,10 +317,15 @@ class _Renal:
         listed = columns.values.get(column)
         if listed is None:
             return np.zeros(n, dtype=bool)
-        keys = [_hashable(v, i) for i, v in enumerate(listed)]
-        meaning = {key: self._read(column, value) for key, value in zip(keys, listed, strict=True)}
-        self.valid &= ~np.fromiter((meaning[k] is None for k in keys), bool, count=n)
-        return np.fromiter((bool(meaning[k]) for k in keys), bool, count=n)
+        codes = _codes(columns, column)
+        first = dict(zip(codes.tolist(), listed, strict=True))  # one value per code
+        meaning = [self._read(column, first[c]) for c in range(len(first))]
+        unreadable = np.asarray([m is None for m in meaning], dtype=bool)
+        flags = np.asarray([bool(m) for m in meaning], dtype=bool)
+        if n == 0:
+            return np.zeros(0, dtype=bool)
+        self.valid &= ~unreadable[codes]
+        return flags[codes]
 
     def _clearance(self, computable: NDArray[np.bool_], knowledge: KnowledgeBase) -> None:
         """Cockcroft-Gault with the package's default weight basis (adjusted in obesity)."""
@@ -395,6 +450,23 @@ def _group(codes: list[NDArray[np.int64]]) -> tuple[NDArray[np.int64], NDArray[n
 
 
 @dataclass(frozen=True, slots=True)
+class Part:
+    """A part of the outputs decided by its own key (the pathway part of a care plan).
+
+    Attributes:
+        columns: The input columns the part reads (its key).
+        names: The output columns it gives.
+        decide: The scalar evaluation of one row's part: its outputs (``None`` when the
+            row's inputs for this part are refused) and a code the other outputs also
+            depend on (for care plans: the withholding rule that fired, if any).
+    """
+
+    columns: tuple[str, ...]
+    names: frozenset[str]
+    decide: Callable[[int], tuple[Row | None, Any]]
+
+
+@dataclass(frozen=True, slots=True)
 class Evaluation:
     """Every row decided.
 
@@ -404,6 +476,8 @@ class Evaluation:
         singles: The results of the rows decided row by row, in row order.
         crcl: The vectorised clearance of each row (NaN when unknown or not computed).
         band: The vectorised band of each row (index into :class:`RenalBand`).
+        part: The outputs of the part of each distinct part key, and the part key of each row.
+        part_names: The output columns that come from the part.
     """
 
     results: list[Row | None]
@@ -411,6 +485,28 @@ class Evaluation:
     singles: list[Row]
     crcl: NDArray[np.float64]
     band: NDArray[np.int64]
+    part: list[Row | None]
+    part_key: NDArray[np.int64]
+    part_names: frozenset[str]
+
+
+def _decide_part(
+    columns: Columns, part: Part
+) -> tuple[list[Row | None], NDArray[np.int64], NDArray[np.int64]]:
+    """(outputs per part key, part key of each row, code of each row for the other key)."""
+    n = columns.rows
+    codes = [_codes(columns, c) for c in part.columns if c in columns.values]
+    if not codes or n == 0:
+        codes = [np.zeros(n, dtype=np.int64)]
+    first, inverse = _group(codes)
+    outputs: list[Row | None] = []
+    linked: dict[Any, int] = {}
+    link = np.empty(len(first), dtype=np.int64)
+    for position, index in enumerate(first.tolist()):
+        out, code = part.decide(int(index))
+        outputs.append(out)
+        link[position] = linked.setdefault(code, len(linked))
+    return outputs, inverse, link[inverse] if n else np.zeros(0, dtype=np.int64)
 
 
 def evaluate(
@@ -420,6 +516,7 @@ def evaluate(
     row_of: Callable[[int], Row],
     *,
     knowledge: KnowledgeBase,
+    part: Part | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> Evaluation:
     """Decide every row: once per distinct key, or row by row (see the module docstring).
@@ -430,6 +527,8 @@ def evaluate(
         drugs: The drugs that may be scheduled (whose dose may scale with the clearance).
         row_of: The scalar evaluation of one row, by index.
         knowledge: The knowledge base.
+        part: Outputs decided by a key of their own (the pathway of a care plan reads the
+            findings only); the rest of the key then includes the part's code.
         progress: Called with (done, total) as keys and rows are decided.
 
     Returns:
@@ -439,7 +538,15 @@ def evaluate(
     quantities = _Quantities(columns)
     renal = _Renal(columns, quantities, knowledge)
     vector = renal.valid & ~_scales(renal, drugs, knowledge)
-    codes = [_factorize(columns.values[c]) for c in key_columns if c in columns.values]
+    codes = [_codes(columns, c) for c in key_columns if c in columns.values]
+    part_outputs: list[Row | None] = []
+    part_key = np.zeros(n, dtype=np.int64)
+    if part is not None:
+        part_outputs, part_key, link = _decide_part(columns, part)
+        refused = np.asarray([o is None for o in part_outputs], dtype=bool)
+        if n:
+            vector &= ~refused[part_key]
+        codes.append(link)
     codes += [
         renal.band,
         *(flag.astype(np.int64) for flag in (renal.known, renal.has_weight, renal.has_scr)),
@@ -461,6 +568,9 @@ def evaluate(
                 and result.get("crcl_ml_min") == (None if math.isnan(crcl) else crcl)
                 and result.get("renal_band") == _BANDS[renal.band[index]].value
             )
+            if agrees and part is not None:
+                mine = part_outputs[part_key[index]] or {}
+                agrees = all(result.get(name) == mine.get(name) for name in part.names)
             results.append(result if agrees else None)
             done += 1
             if progress is not None:
@@ -476,4 +586,5 @@ def evaluate(
             progress(min(done, n), n)
     if progress is not None:
         progress(n, n)
-    return Evaluation(results, key, singles, renal.crcl, renal.band)
+    names = frozenset() if part is None else part.names
+    return Evaluation(results, key, singles, renal.crcl, renal.band, part_outputs, part_key, names)

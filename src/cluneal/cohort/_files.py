@@ -60,7 +60,7 @@ class Summary:
             self._count(self.by_outcome, table["next_step"])
         else:
             started = pc.if_else(
-                pc.fill_null(table["contraindicated"], False),
+                pc.fill_null(table["contraindicated"], fill_value=False),
                 "contraindicated",
                 pc.if_else(pc.is_null(table["error"]), "scheduled", None),
             )

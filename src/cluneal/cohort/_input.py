@@ -123,12 +123,17 @@ class Columns:
         values: Per column, the Python value of each row (``None`` for null).
         numeric: Per numeric column, its values as floats (NaN for null).
         text: The quantity columns given as text (their values are parsed per row).
+        codes: Per column Arrow could encode, an integer code per row (equal values,
+            equal codes; null has its own code).
+        present: Per column, whether each row holds a value (not null).
     """
 
     rows: int
     values: dict[str, list[Any]]
     numeric: dict[str, NDArray[np.float64]]
     text: frozenset[str]
+    codes: dict[str, NDArray[np.int64]]
+    present: dict[str, NDArray[np.bool_]]
 
 
 def _kind_ok(kind: str, dtype: Any, nw: Any) -> tuple[bool, bool]:
@@ -181,6 +186,8 @@ def read_columns(frame: Any, spec: dict[str, tuple[str, bool]]) -> tuple[Any, Co
     values: dict[str, list[Any]] = {}
     numeric: dict[str, NDArray[np.float64]] = {}
     text: set[str] = set()
+    codes: dict[str, NDArray[np.int64]] = {}
+    present: dict[str, NDArray[np.bool_]] = {}
     for name, (kind, _) in spec.items():
         if name not in schema:
             continue
@@ -206,7 +213,35 @@ def read_columns(frame: Any, spec: dict[str, tuple[str, bool]]) -> tuple[Any, Co
             for i in np.flatnonzero(nulls).tolist():
                 listed[i] = None
         values[name] = listed
-    return df, Columns(rows=len(df), values=values, numeric=numeric, text=frozenset(text))
+        present[name] = ~nulls
+        encoded = _encode(series)
+        if encoded is not None:
+            codes[name] = encoded
+    return df, Columns(
+        rows=len(df),
+        values=values,
+        numeric=numeric,
+        text=frozenset(text),
+        codes=codes,
+        present=present,
+    )
+
+
+def _encode(series: Any) -> NDArray[np.int64] | None:
+    """Integer codes of a column, computed by Arrow (``None`` when Arrow cannot encode it)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if series.dtype.is_nested():
+        return None  # lists: keyed in Python
+    try:
+        arrow = series.to_arrow()
+        if isinstance(arrow, pa.ChunkedArray):
+            arrow = arrow.combine_chunks()
+        encoded = pc.dictionary_encode(arrow, null_encoding="encode")
+    except (pa.ArrowException, TypeError, ValueError):
+        return None  # a pandas object column of mixed values: keyed in Python
+    return np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
 
 
 def _value(columns: Columns, name: str, row: int) -> Any:
