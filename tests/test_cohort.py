@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 
 import cluneal
 from cluneal import cohort
+from cluneal.cohort import _frames
 from cluneal.cohort._engine import schedule_row
 from cluneal.drug import Drug
 from tests.cohort_reference import (
@@ -185,13 +186,13 @@ def test_hypothesis_frames_equal_scalar(records: list[dict[str, Any]], drug: Dru
 # Edge cases --------------------------------------------------------------------------------
 
 
-def _frames(data: dict[str, list[Any]]) -> list[Any]:
+def _three_kinds(data: dict[str, list[Any]]) -> list[Any]:
     return [pd.DataFrame(data), pa.table(data), pl.DataFrame(data)]
 
 
 @pytest.mark.parametrize("kind", [0, 1, 2])
 def test_empty_frame_gives_empty_frame_with_the_output_columns(kind: int) -> None:
-    frame = _frames(
+    frame = _three_kinds(
         {
             "age": pa.array([], pa.float64()),
             "sex": pa.array([], pa.string()),
@@ -323,7 +324,7 @@ def test_numeric_rows_share_one_scalar_call_per_key(monkeypatch: pytest.MonkeyPa
         calls.append(1)
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(cohort, "schedule_row", counting)
+    monkeypatch.setattr(_frames, "schedule_row", counting)
     rng = np.random.default_rng(3)
     n = 2000
     frame = pl.DataFrame(

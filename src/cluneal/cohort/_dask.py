@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from cluneal.cohort import _frames
 from cluneal.knowledge.base import knowledge_base
 
 if TYPE_CHECKING:
@@ -25,11 +26,9 @@ __all__ = ["map_cohort"]
 
 
 def _partition(part: Any, which: str, drug: Drug | None, knowledge: KnowledgeBase | None) -> Any:
-    from cluneal import cohort
-
     if drug is not None and which == "schedules":
-        return cohort.schedules(part, drug, knowledge=knowledge)
-    return cohort.care_plans(part, knowledge=knowledge)
+        return _frames.schedules(part, drug, knowledge=knowledge)
+    return _frames.care_plans(part, knowledge=knowledge)
 
 
 def map_cohort(frame: Any, which: str, drug: Drug | None, knowledge: KnowledgeBase) -> Any:

@@ -24,6 +24,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
+from cluneal.cohort import _frames
 from cluneal.cohort._input import BOOLEAN, FINDINGS_COLUMNS, PATIENT_COLUMNS, QUANTITY
 from cluneal.errors import ClunealError, show
 
@@ -189,8 +190,6 @@ def run(
         ClunealError: A file that cannot be read or written, or a frame-level
             problem (missing column, wrong type), named.
     """
-    from cluneal import cohort
-
     in_kind, out_kind = _format(source, "input"), _format(target, "output")
     batches, schema, total = _batches(source, in_kind, drug)
     out = sys.stderr if stream is None else stream
@@ -201,8 +200,8 @@ def run(
 
     def process(table: Any) -> Any:
         if drug is None:
-            return cohort.care_plans(table, knowledge=knowledge)
-        return cohort.schedules(table, drug, knowledge=knowledge)
+            return _frames.care_plans(table, knowledge=knowledge)
+        return _frames.schedules(table, drug, knowledge=knowledge)
 
     try:
         first = True
