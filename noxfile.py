@@ -57,6 +57,15 @@ def fuzz(session: nox.Session) -> None:
         *session.posargs,
         env={"CLUNEAL_HYPOTHESIS_PROFILE": "fuzz"},
     )
+    # The cohort's differential test at scale: 100,000 random rows against the scalar functions.
+    session.run(
+        "pytest",
+        "tests/test_cohort.py",
+        "-p",
+        "no:cacheprovider",
+        "--no-cov",
+        env={"CLUNEAL_HYPOTHESIS_PROFILE": "fuzz", "CLUNEAL_COHORT_ROWS": "100000"},
+    )
     seed = os.environ.get("FUZZ_SEED")
     seeded = ["--seed", seed] if seed else []
     api = os.environ.get("FUZZ_API_EXAMPLES", "105000")
@@ -148,9 +157,13 @@ def examples(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Report speed as ratios against baselines and goals (never a pass/fail on time)."""
-    # numpy for the pathway simulation's benchmark.
-    session.install(".[dataframe]")
+    """Report speed as ratios against baselines and goals (never a pass/fail on time).
+
+    bench_cohort.py also reports the cohort's rows/s next to the scalar loop's and the
+    peak memory of ``cluneal cohort`` on 1,000,000 rows (docs/cohort.md).
+    """
+    # numpy for the pathway simulation's benchmark; pyarrow and narwhals for the cohort's.
+    session.install(".[dataframe,cohort]")
     for script in sorted((ROOT / "benchmarks").glob("bench_*.py")):
         session.run("python", str(script), *session.posargs)
 
