@@ -427,3 +427,29 @@ def test_long_tables_of_an_empty_frame_are_empty() -> None:
     )
     assert rows_of(cohort.steps(frame, "gabapentin")) == []
     assert rows_of(cohort.alerts(frame)) == []
+
+
+def test_the_package_attribute_and_block_branches() -> None:
+    assert cluneal.cohort.care_plans is cohort.care_plans
+    records: list[dict[str, Any]] = [
+        {
+            "age": 40.0,
+            "sex": "female",
+            "weight_kg": 60.0,
+            "low_back_pain": True,
+            "deep_aching_poorly_localized": True,
+            "tender_point_site": "iliac_crest",
+            "tender_point_reproduces_pain": True,
+            "block_relief_percent": 80.0,
+            "block_branches": branches,
+        }
+        for branches in ("superior", "middle", None, "superior;middle")
+    ]
+    rows = rows_of(cohort.care_plans(pl.DataFrame(records)))
+    for record, row in zip(records, rows, strict=True):
+        findings = findings_of(record)
+        if record["block_branches"] is not None:
+            findings["block"]["branches"] = record["block_branches"].split(";")
+        plan = cluneal.care_plan(patient_of(record), findings, knowledge=KB)
+        assert row["classification"] == plan.assessment.classification.value
+        assert row["next_step"] == plan.recommendation.step.value

@@ -27,14 +27,15 @@ How a row is decided (docs/cohort.md):
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from cluneal.errors import ClunealError, ContraindicatedError
-from cluneal.knowledge.safety_rules import PatientRule
+from cluneal.knowledge.criteria import Criteria
 from cluneal.pathway import next_step
 from cluneal.patient import Patient, Sex
 from cluneal.plan import _withhold_rule, care_plan
@@ -370,7 +371,11 @@ class _Renal:
         return band
 
     def _alerts(self, knowledge: KnowledgeBase) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
-        """The renal alerts that fire (never on dialysis), from the same table."""
+        """The numeric parts of the renal alerts (never on dialysis), from the same table.
+
+        Which patients a rule concerns (its ``when`` criteria) reads only what the key
+        holds (conditions, hepatic state, HLA, age groups): the scalar engine decides that.
+        """
         table = knowledge.renal
         off = self.valid & ~self.dialysis
         heavy_rule = table.obesity_no_height
@@ -384,12 +389,7 @@ class _Renal:
         low = np.zeros(len(off), dtype=bool)
         if low_rule.below_mg_dl is not None:
             with np.errstate(invalid="ignore"):
-                older = (
-                    self.age >= knowledge.parameters.older_adult.age_years
-                    if low_rule.older_adult
-                    else np.ones(len(off), dtype=bool)
-                )
-                low = off & self.has_scr & older & (self.scr < low_rule.below_mg_dl)
+                low = off & self.has_scr & (self.scr < low_rule.below_mg_dl)
         return heavy, low
 
     @staticmethod
@@ -405,19 +405,40 @@ class _Renal:
         return patient.sex is Sex.FEMALE if column == "sex" else patient.on_dialysis
 
 
+def _age_limits(value: object, found: set[float], depth: int = 0) -> None:
+    """Every ``age_over_years`` of every criteria table in the knowledge base."""
+    if depth > 8:
+        return
+    if isinstance(value, Criteria):
+        if value.age_over_years is not None:
+            found.add(value.age_over_years)
+    elif isinstance(value, BaseModel):
+        for name in type(value).model_fields:
+            _age_limits(getattr(value, name), found, depth + 1)
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            _age_limits(item, found, depth + 1)
+    elif isinstance(value, tuple | list | frozenset):
+        for item in value:
+            _age_limits(item, found, depth + 1)
+
+
 def _age_groups(age: NDArray[np.float64], knowledge: KnowledgeBase) -> list[NDArray[np.bool_]]:
-    """Every age group a rule of the knowledge base reads."""
+    """Every age group a rule of the knowledge base reads (the criteria's age facts)."""
     params = knowledge.parameters
+    limits: set[float] = set()
+    for table in (
+        knowledge.safety_rules,
+        knowledge.monographs,
+        knowledge.pharmacotherapy,
+        knowledge.renal,
+        knowledge.titration_rules,
+        knowledge.complementary,
+    ):
+        _age_limits(table, limits)
     with np.errstate(invalid="ignore"):
         groups = [age >= params.older_adult.age_years, age > params.age_over_75.age_above_years]
-        limits = sorted(
-            {
-                r.age_over_years
-                for r in knowledge.safety_rules
-                if isinstance(r, PatientRule) and r.age_over_years is not None
-            }
-        )
-        groups.extend(age > limit for limit in limits)
+        groups.extend(age > limit for limit in sorted(limits))
     return groups
 
 
