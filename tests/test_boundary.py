@@ -243,5 +243,8 @@ def test_with_protocol_checks_its_argument() -> None:
 
 def test_protocol_threshold_beyond_the_float_range_is_refused() -> None:
     """An integer of 400 digits is not a percentage: a package error, not OverflowError."""
-    with pytest.raises((cluneal.ClunealError, ValidationError), match="block_threshold_percent"):
-        cluneal.LocalProtocol(name="x", version="1", block_threshold_percent=10**400)
+    for huge in (10**400, -(10**400)):
+        with pytest.raises(
+            (cluneal.ClunealError, ValidationError), match="block_threshold_percent"
+        ):
+            cluneal.LocalProtocol(name="x", version="1", block_threshold_percent=huge)

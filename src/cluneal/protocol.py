@@ -178,8 +178,9 @@ class LocalProtocol(FrozenModel):
             return None
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise LocalProtocolError("block_threshold_percent", value, "a number of percent")
-        # float() first: an int beyond the float range must not overflow in isfinite.
-        if value > 100 or not math.isfinite(float(value)) or not 0 < value <= 100:
+        # The range first: comparisons are exact for any int (isfinite would overflow)
+        # and false for NaN.
+        if not 0 < value <= 100 or not math.isfinite(value):
             raise LocalProtocolError(
                 "block_threshold_percent", value, "a percentage above 0 and at most 100"
             )
