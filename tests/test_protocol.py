@@ -538,3 +538,18 @@ def test_a_variant_knowledge_base_is_checked_again() -> None:
     assert built_in.with_protocol(protocol).version.endswith("+clinic@1")
     with pytest.raises(LocalProtocolError, match="1800 mg/day"):
         variant.with_protocol(protocol)
+
+
+def test_a_raised_refusal_pickles_with_traceback_pickling_installed() -> None:
+    """Dask installs tblib's exception pickling, which also walks ``__context__``:
+    a refusal raised by the constructor must not carry a cycle through pydantic's
+    error (which holds the refusal), or sending it between workers recurses forever."""
+    from tblib import pickling_support
+
+    pickling_support.install()
+    with pytest.raises(LocalProtocolError) as info:
+        _protocol(max_daily_dose={"gabapentin": "3601 mg/day"})
+    assert info.value.__context__ is None
+    restored = pickle.loads(pickle.dumps(info.value))
+    assert restored.field == "max_daily_dose.gabapentin"
+    assert "3600" in str(restored)

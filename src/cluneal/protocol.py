@@ -138,7 +138,13 @@ class LocalProtocol(FrozenModel):
         try:
             super().__init__(**data)
         except ValidationError as exc:
-            raise _protocol_error(exc) from None
+            error = _protocol_error(exc)
+        else:
+            return
+        # Raised outside the except block: the refusal is often the very error
+        # pydantic holds in its context, and chaining the two would make a
+        # cycle that traceback-pickling (tblib, which Dask installs) cannot walk.
+        raise error
 
     def __hash__(self) -> int:
         return hash(self.sha256)
