@@ -59,7 +59,8 @@ def plot_simulation(simulation: Any, labels: Sequence[str], ax: Any = None) -> A
         left.fill_between(months, low, high, color="black", alpha=0.15, linewidth=0)
     left.set(xlabel="month", ylabel="share of patients", ylim=(0, 1), xlim=(0, simulation.months))
     left.set_title("Pathway state (grey: 95% interval of each boundary)")
-    left.legend(loc="upper right", fontsize="small")
+    # Outside the axes: the stack fills the whole plot.
+    left.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize="small")
     for values, label, colour in (
         (simulation.lasting_relief, "in lasting relief", "tab:green"),
         (simulation.first_lasting_relief, "reached lasting relief", "tab:blue"),
@@ -69,7 +70,7 @@ def plot_simulation(simulation: Any, labels: Sequence[str], ax: Any = None) -> A
         right.plot(months, values.mean(axis=0), color=colour, label=f"{label} (mean, 95% interval)")
     right.set(xlabel="month", ylabel="share of patients", ylim=(0, 1), xlim=(0, simulation.months))
     right.set_title(f"Lasting relief (at least {simulation.lasting_relief_weeks:g} weeks)")
-    right.legend(loc="upper left", fontsize="small")
+    right.legend(loc="lower right", fontsize="small")
     fig.suptitle(
         f"{simulation.patients} patients, {simulation.draws} draws, {simulation.months} months"
     )
