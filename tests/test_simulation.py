@@ -378,3 +378,47 @@ def test_built_in_counts_are_the_cited_ones() -> None:
 def test_too_many_draws_for_the_cohort_is_refused_not_attempted() -> None:
     with pytest.raises(InvalidArgumentError, match="at most 20,000 for 1,000 patients"):
         simulate(_cohort(UNBLOCKED, 1000), draws=20_001, seed=0)
+
+
+def _frame() -> Any:
+    import pandas as pd
+
+    return pd.DataFrame(
+        {
+            "age": [60, 60],
+            "sex": ["female", "female"],
+            "low_back_pain": [True, True],
+            "deep_aching_poorly_localized": [True, True],
+            "tender_point_site": ["iliac_crest", "iliac_crest"],
+            "tender_point_reproduces_pain": [True, True],
+            "block_relief_percent": [None, 80.0],
+            "block_relief_days": [None, 14.0],
+            "block_branches": [None, "superior"],
+        }
+    )
+
+
+def test_a_cohort_frame_walks_like_its_pairs() -> None:
+    pairs = [(PATIENT, UNBLOCKED), (PATIENT, TEMPORARY)]
+    from_pairs = simulate(pairs, draws=30, seed=12)
+    from_frame = simulate(_frame(), draws=30, seed=12)
+    assert np.array_equal(from_pairs.occupancy, from_frame.occupancy)
+    assert np.array_equal(from_pairs.lasting_relief, from_frame.lasting_relief)
+
+
+def test_a_dask_frame_is_computed_then_walked() -> None:
+    import dask.dataframe as dd
+
+    pairs = [(PATIENT, UNBLOCKED), (PATIENT, TEMPORARY)]
+    frame = dd.from_pandas(_frame(), npartitions=2)
+    assert np.array_equal(
+        simulate(pairs, draws=10, seed=13).occupancy,
+        simulate(frame, draws=10, seed=13).occupancy,
+    )
+
+
+def test_a_bad_frame_row_is_named() -> None:
+    frame = _frame()
+    frame.loc[1, "block_relief_percent"] = 180.0
+    with pytest.raises(InvalidArgumentError, match="row 1"):
+        simulate(frame, draws=2, seed=0)

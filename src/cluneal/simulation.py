@@ -39,13 +39,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
+from pydantic import ValidationError
+
 from cluneal._base import coerce_model
 from cluneal._checks import knowledge_argument
 from cluneal.diagnosis import BlockResult, Findings, NerveBranch
 from cluneal.errors import (
+    ClunealError,
     InvalidArgumentError,
     KnowledgeBaseError,
     MissingExtraError,
+    problems,
 )
 from cluneal.interventions import Intervention
 from cluneal.pathway import (
@@ -399,8 +403,48 @@ def _pandas() -> Any:
     return pd
 
 
+_FRAME_LIBRARIES: Final = frozenset({"pandas", "pyarrow", "polars", "dask", "dask_expr"})
+
+
+def _frame_findings(frame: Any) -> list[Findings]:
+    """The findings of each row of a cohort frame (the columns of API.md "Cohorts").
+
+    A Dask frame is computed first: the simulation's cost is in the draws, not in
+    reading the rows, so its partitions are not simulated separately.
+    """
+    from cluneal.cohort._input import (
+        FINDINGS_COLUMNS,
+        PATIENT_COLUMNS,
+        findings_input,
+        patient_input,
+        read_columns,
+    )
+
+    if type(frame).__module__.split(".")[0] in {"dask", "dask_expr"}:
+        frame = frame.compute()
+    # The pathway reads the findings; the patient columns are checked when present
+    # (weight and creatinine, required for dosing, are not needed here).
+    optional = {name: (kind, False) for name, (kind, _) in PATIENT_COLUMNS.items()}
+    _, columns = read_columns(frame, {**optional, **FINDINGS_COLUMNS})
+    found: list[Findings] = []
+    for row in range(columns.rows):
+        # A bad row is reported by its number, never dropped.
+        try:
+            Patient.model_validate(patient_input(columns, row))
+            found.append(Findings.model_validate(findings_input(columns, row)))
+        except (ValidationError, ClunealError) as exc:
+            reason = "; ".join(problems(exc)) if isinstance(exc, ValidationError) else str(exc)
+            expected = f"a valid row ({reason})"
+            raise InvalidArgumentError(f"row {row}", "its values", expected) from exc
+    if not found:
+        raise InvalidArgumentError("patients", "an empty frame", "at least one patient")
+    return found
+
+
 def _pairs(patients: object) -> list[Findings]:
-    """The findings of each patient (a sequence of (Patient, Findings) pairs)."""
+    """The findings of each patient (a cohort frame or (Patient, Findings) pairs)."""
+    if type(patients).__module__.split(".")[0] in _FRAME_LIBRARIES:
+        return _frame_findings(patients)
     if isinstance(patients, str | bytes) or not isinstance(patients, Sequence):
         raise InvalidArgumentError(
             "patients", patients, "a sequence of (Patient, Findings) pairs or a cohort frame"
@@ -433,7 +477,9 @@ def simulate(
     """Simulate where a cohort will be on the pathway, month by month, with 95% intervals.
 
     Args:
-        patients: A sequence of ``(Patient, Findings)`` pairs (or their JSON mappings).
+        patients: A cohort frame with the columns of :func:`cluneal.cohort.care_plans`
+            (pandas, pyarrow, polars; a Dask frame is computed first), or a sequence
+            of ``(Patient, Findings)`` pairs (or their JSON mappings).
         months: Months to simulate (1-600); the result has rows 0 to ``months``.
         draws: Parameter draws (1 to 1,000,000): each draws every count's
             posterior once, then every patient's outcomes.
