@@ -407,8 +407,9 @@ def test_a_cohort_frame_walks_like_its_pairs() -> None:
 
 
 def test_a_dask_frame_is_computed_then_walked() -> None:
-    import dask.dataframe as dd
+    import dask.dataframe as _dd
 
+    dd: Any = _dd  # dask is untyped
     pairs = [(PATIENT, UNBLOCKED), (PATIENT, TEMPORARY)]
     frame = dd.from_pandas(_frame(), npartitions=2)
     assert np.array_equal(
