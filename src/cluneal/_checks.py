@@ -4,7 +4,7 @@ A public entry point checks its arguments here, first, before any arithmetic or
 lookup, so that bad input fails with a :class:`~cluneal.ClunealError` naming
 the argument, never with a ``TypeError``, ``OverflowError`` or
 ``UnicodeEncodeError`` from deep inside. Models use the same checks through
-:data:`Text` and :func:`clean_text`.
+:func:`clean_text`.
 
 The rules, once:
 
@@ -36,7 +36,7 @@ from collections.abc import Iterable, Mapping
 from enum import Enum
 from typing import Annotated, Any, Final, TypeVar
 
-from pydantic import AfterValidator, BeforeValidator, ValidationInfo, WithJsonSchema
+from pydantic import BeforeValidator, ValidationInfo, WithJsonSchema
 
 from cluneal.errors import InvalidArgumentError, UnknownTermError
 
@@ -46,7 +46,6 @@ __all__ = [
     "MAX_TEXT",
     "CalendarDate",
     "KnowledgeMarker",
-    "Text",
     "calendar_date",
     "choice",
     "clean_text",
@@ -198,15 +197,6 @@ def text(value: object, name: str, *, max_length: int = MAX_TEXT) -> str:
     if not isinstance(value, str):
         raise InvalidArgumentError(name, value, "text")
     return clean_text(value, name, max_length=max_length)
-
-
-def _clean_field(value: str) -> str:
-    return clean_text(value, "text")
-
-
-Text = Annotated[str, AfterValidator(_clean_field)]
-"""A model string field that refuses lone surrogates, control characters and
-more than :data:`MAX_TEXT` characters."""
 
 
 def _in_calendar(value: object, info: ValidationInfo) -> object:
