@@ -680,3 +680,35 @@ def test_severity_ordering_of_refusal() -> None:
     ids = [a.rule_id for a in info.value.alerts]
     assert ids == sorted(ids)
     assert len(ids) == 2
+
+
+def test_a_supplement_the_strengths_cannot_make_is_stated_not_dropped() -> None:
+    """decision_dialysis_supplements_follow_maintenance, fail closed: when a knowledge
+    base's strengths cannot make the label's post-dialysis supplement (here gabapentin
+    without its oral solution and with a 50 mg row for a 100 mg/day maintenance), the
+    schedule still says what the label gives and who doses it, never a KeyError."""
+    import copy
+
+    from cluneal import KnowledgeBase
+    from cluneal.knowledge import read_toml
+
+    doc = copy.deepcopy(read_toml("monographs/gabapentin.toml"))
+    del doc["solution"]
+    doc["dialysis_supplements"][0]["supplement_mg"] = 50
+    doc["dialysis_supplements"][0].pop("alternative_mg", None)
+    kb = KnowledgeBase.from_documents({"monographs/gabapentin.toml": doc})
+    patient = Patient(age=60, sex="male", weight="70 kg", on_dialysis=True)
+    schedule = titration_schedule("gabapentin", patient, knowledge=kb)
+    first = schedule.supplemental_instructions[0]
+    assert schedule.steps[0].daily_dose_mg == 100.0
+    assert first.dose is None
+    assert "(50 mg) cannot be made from the available strengths" in first.text
+
+
+def test_replace_refuses_an_unknown_field_by_name() -> None:
+    """Fail closed: KnowledgeBase.replace names a field it does not have (no TypeError)."""
+    from cluneal import knowledge_base
+    from cluneal.errors import UnknownTermError
+
+    with pytest.raises(UnknownTermError, match=r"KnowledgeBase\.replace: got 'colour'"):
+        knowledge_base().replace(colour="blue")

@@ -716,6 +716,22 @@ def _supplements(
             continue
         current = row
         dose = form.round_down(row.supplement_mg)
+        if dose <= 0:
+            # Never a silent gap: the label's supplement is stated, with who doses it.
+            out.append(
+                SupplementalInstruction(
+                    rule_id=row.rule_id,
+                    text=(
+                        f"From day {step.day} (maintenance {daily:g} mg/day): the label's "
+                        f"supplemental dose after each haemodialysis session "
+                        f"({row.supplement_mg:g} mg) cannot be made from the available "
+                        f"strengths: ask a pharmacist or specialist to dose it. {row.text}."
+                    ),
+                    citation=row.citation,
+                    from_day=step.day,
+                )
+            )
+            continue
         alternative = (
             f" (label: {row.supplement_mg:g} or {row.alternative_mg:g} mg)"
             if row.alternative_mg

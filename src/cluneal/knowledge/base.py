@@ -181,13 +181,17 @@ class KnowledgeBase(KnowledgeMarker):
         Raises:
             KnowledgeBaseError: The result cites an unknown source, repeats a
                 rule id or has a template that does not format.
-            TypeError: An unknown field name.
+            UnknownTermError: An unknown field name.
 
         Example:
             >>> from cluneal import knowledge_base
             >>> knowledge_base().replace(version="clinic-7").version
             'clinic-7'
         """
+        fields = sorted(f.name for f in dataclasses.fields(self) if f.init)
+        for name in changes:
+            if name not in fields:
+                raise UnknownTermError("KnowledgeBase.replace", name, fields)
         return dataclasses.replace(self, **changes)
 
     def with_protocol(self, protocol: LocalProtocol) -> KnowledgeBase:
