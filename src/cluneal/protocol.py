@@ -341,11 +341,10 @@ class LocalProtocol(FrozenModel):
             >>> LocalProtocol.from_toml(f).block_threshold_percent
             70.0
         """
-        text = _read(path)
         try:
-            data = tomllib.loads(text)
+            data = tomllib.loads(_read(path))
         except tomllib.TOMLDecodeError as exc:
-            raise LocalProtocolError("file", str(path), f"valid TOML ({exc})") from None
+            raise _not_valid(path, "TOML", str(exc)) from None
         return cls.from_mapping(data)
 
     @classmethod
@@ -369,17 +368,20 @@ class LocalProtocol(FrozenModel):
             >>> LocalProtocol.from_json(f).excluded_drugs
             (<Drug.TRAMADOL: 'tramadol'>,)
         """
-        text = _read(path)
         try:
-            data = json.loads(text)
+            data = json.loads(_read(path))
         except json.JSONDecodeError as exc:
-            raise LocalProtocolError("file", str(path), f"valid JSON ({exc.msg})") from None
+            raise _not_valid(path, "JSON", exc.msg) from None
         return cls.from_mapping(data)
 
 
 def _clean(value: float) -> float:
     # Unit conversions leave noise in the last bits (1.2 g/d -> 1200.0000000000002 mg/d).
     return round(float(value), 6) + 0.0
+
+
+def _not_valid(path: str | os.PathLike[str], language: str, detail: str) -> LocalProtocolError:
+    return LocalProtocolError("file", str(path), f"valid {language} ({detail})")
 
 
 def _read(path: str | os.PathLike[str]) -> str:
