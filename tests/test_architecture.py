@@ -83,3 +83,10 @@ def test_the_picture_has_every_module(tmp_path: Path) -> None:
     assert svg.startswith("<svg") and svg.rstrip().endswith("</svg>")
     for module in arch.import_graph():
         assert f">{module.removeprefix('cluneal.')}</text>" in svg
+
+
+def test_vocabulary_and_findings_sit_at_the_bottom() -> None:
+    """Principle 6: the vocabulary and the findings import no rule, knowledge or presentation."""
+    graph = _generator().import_graph()
+    assert graph["cluneal.vocabulary"] == {"cluneal._vocabulary"}
+    assert graph["cluneal.findings"] == {"cluneal._base", "cluneal.units", "cluneal.vocabulary"}

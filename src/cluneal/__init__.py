@@ -24,7 +24,6 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from cluneal.alerts import (
         SafetyAlert,
-        Severity,
     )
     from cluneal.case import (
         Case,
@@ -34,25 +33,10 @@ if TYPE_CHECKING:
         complementary_care,
     )
     from cluneal.diagnosis import (
-        BlockResult,
         Criterion,
-        CriterionId,
         DiagnosticAssessment,
-        DiagnosticClass,
-        Findings,
-        Guidance,
-        NerveBranch,
-        NeuroExam,
-        PainPattern,
         RedFlag,
-        RedFlagKind,
-        Side,
-        TenderPoint,
-        TenderPointSite,
         assess_diagnosis,
-    )
-    from cluneal.drug import (
-        Drug,
     )
     from cluneal.errors import (
         ClunealError,
@@ -72,8 +56,14 @@ if TYPE_CHECKING:
         SourceMark,
         citation,
     )
+    from cluneal.findings import (
+        BlockResult,
+        Findings,
+        NeuroExam,
+        PainPattern,
+        TenderPoint,
+    )
     from cluneal.interventions import (
-        Intervention,
         InterventionEvidence,
         NerveBlock,
         PeripheralNerveStimulation,
@@ -94,8 +84,6 @@ if TYPE_CHECKING:
         Alternative,
         CareHistory,
         InterventionOutcome,
-        OutcomeClass,
-        PathwayStep,
         Recommendation,
         next_step,
     )
@@ -105,11 +93,7 @@ if TYPE_CHECKING:
         pathway_svg,
     )
     from cluneal.patient import (
-        Condition,
-        HepaticImpairment,
-        MedicationClass,
         Patient,
-        Sex,
     )
     from cluneal.plan import (
         SAFETY_STATEMENT,
@@ -123,10 +107,7 @@ if TYPE_CHECKING:
     )
     from cluneal.renal import (
         CreatinineClearanceEstimate,
-        GfrCategory,
         RenalAssessment,
-        RenalBand,
-        WeightBasis,
         assess_renal_function,
         creatinine_clearance,
         egfr,
@@ -139,7 +120,10 @@ if TYPE_CHECKING:
     from cluneal.safety import (
         check_regimen,
     )
-    from cluneal.simulation import Simulation, simulate
+    from cluneal.simulation import (
+        Simulation,
+        simulate,
+    )
     from cluneal.titration import (
         Adjustment,
         SupplementalInstruction,
@@ -151,14 +135,35 @@ if TYPE_CHECKING:
         Q_,
         ureg,
     )
+    from cluneal.vocabulary import (
+        Condition,
+        CriterionId,
+        DiagnosticClass,
+        Drug,
+        GfrCategory,
+        Guidance,
+        HepaticImpairment,
+        Intervention,
+        MedicationClass,
+        NerveBranch,
+        OutcomeClass,
+        PathwayStep,
+        RedFlagKind,
+        RenalBand,
+        Severity,
+        Sex,
+        Side,
+        TenderPointSite,
+        WeightBasis,
+    )
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 # Public name -> the module that defines it.
 _EXPORTS: dict[str, str] = {
     "SafetyAlert": "cluneal.alerts",
-    "Severity": "cluneal.alerts",
-    "Drug": "cluneal.drug",
+    "Severity": "cluneal.vocabulary",
+    "Drug": "cluneal.vocabulary",
     "ClunealError": "cluneal.errors",
     "ContraindicatedError": "cluneal.errors",
     "ExcludedDrugError": "cluneal.errors",
@@ -177,16 +182,16 @@ _EXPORTS: dict[str, str] = {
     "KnowledgeBase": "cluneal.knowledge.base",
     "knowledge_base": "cluneal.knowledge.base",
     "LocalProtocol": "cluneal.protocol",
-    "Condition": "cluneal.patient",
-    "HepaticImpairment": "cluneal.patient",
-    "MedicationClass": "cluneal.patient",
+    "Condition": "cluneal.vocabulary",
+    "HepaticImpairment": "cluneal.vocabulary",
+    "MedicationClass": "cluneal.vocabulary",
     "Patient": "cluneal.patient",
-    "Sex": "cluneal.patient",
+    "Sex": "cluneal.vocabulary",
     "CreatinineClearanceEstimate": "cluneal.renal",
-    "GfrCategory": "cluneal.renal",
+    "GfrCategory": "cluneal.vocabulary",
     "RenalAssessment": "cluneal.renal",
-    "RenalBand": "cluneal.renal",
-    "WeightBasis": "cluneal.renal",
+    "RenalBand": "cluneal.vocabulary",
+    "WeightBasis": "cluneal.vocabulary",
     "assess_renal_function": "cluneal.renal",
     "creatinine_clearance": "cluneal.renal",
     "egfr": "cluneal.renal",
@@ -197,23 +202,23 @@ _EXPORTS: dict[str, str] = {
     "renal_band": "cluneal.renal",
     "Q_": "cluneal.units",
     "ureg": "cluneal.units",
-    "BlockResult": "cluneal.diagnosis",
+    "BlockResult": "cluneal.findings",
     "Criterion": "cluneal.diagnosis",
-    "CriterionId": "cluneal.diagnosis",
+    "CriterionId": "cluneal.vocabulary",
     "DiagnosticAssessment": "cluneal.diagnosis",
-    "DiagnosticClass": "cluneal.diagnosis",
-    "Findings": "cluneal.diagnosis",
-    "Guidance": "cluneal.diagnosis",
-    "NerveBranch": "cluneal.diagnosis",
-    "NeuroExam": "cluneal.diagnosis",
-    "PainPattern": "cluneal.diagnosis",
+    "DiagnosticClass": "cluneal.vocabulary",
+    "Findings": "cluneal.findings",
+    "Guidance": "cluneal.vocabulary",
+    "NerveBranch": "cluneal.vocabulary",
+    "NeuroExam": "cluneal.findings",
+    "PainPattern": "cluneal.findings",
     "RedFlag": "cluneal.diagnosis",
-    "RedFlagKind": "cluneal.diagnosis",
-    "Side": "cluneal.diagnosis",
-    "TenderPoint": "cluneal.diagnosis",
-    "TenderPointSite": "cluneal.diagnosis",
+    "RedFlagKind": "cluneal.vocabulary",
+    "Side": "cluneal.vocabulary",
+    "TenderPoint": "cluneal.findings",
+    "TenderPointSite": "cluneal.vocabulary",
     "assess_diagnosis": "cluneal.diagnosis",
-    "Intervention": "cluneal.interventions",
+    "Intervention": "cluneal.vocabulary",
     "InterventionEvidence": "cluneal.interventions",
     "NerveBlock": "cluneal.interventions",
     "PeripheralNerveStimulation": "cluneal.interventions",
@@ -225,8 +230,8 @@ _EXPORTS: dict[str, str] = {
     "Alternative": "cluneal.pathway",
     "CareHistory": "cluneal.pathway",
     "InterventionOutcome": "cluneal.pathway",
-    "OutcomeClass": "cluneal.pathway",
-    "PathwayStep": "cluneal.pathway",
+    "OutcomeClass": "cluneal.vocabulary",
+    "PathwayStep": "cluneal.vocabulary",
     "Recommendation": "cluneal.pathway",
     "next_step": "cluneal.pathway",
     "pathway_dot": "cluneal.pathway_diagram",

@@ -7,34 +7,9 @@ from typing import Annotated
 from pydantic import Field
 
 from cluneal._base import FrozenModel
-from cluneal._vocabulary import Term
+from cluneal.vocabulary import Severity
 
 __all__ = ["SafetyAlert", "Severity", "sort_alerts"]
-
-
-class Severity(Term):
-    """How serious an alert is, most serious first.
-
-    Order: ``CONTRAINDICATED`` > ``MAJOR`` > ``MODERATE`` > ``INFO``.
-    Compare with :attr:`rank`.
-
-    Example:
-        >>> Severity.MAJOR.rank > Severity.MODERATE.rank
-        True
-    """
-
-    CONTRAINDICATED = "contraindicated"
-    MAJOR = "major"
-    MODERATE = "moderate"
-    INFO = "info"
-
-    @property
-    def rank(self) -> int:
-        """A number that orders severities: higher is more serious."""
-        return _RANK[self]
-
-
-_RANK = {Severity.CONTRAINDICATED: 3, Severity.MAJOR: 2, Severity.MODERATE: 1, Severity.INFO: 0}
 
 
 class SafetyAlert(FrozenModel):

@@ -32,8 +32,6 @@ from typing import TYPE_CHECKING, Annotated, Any, Final, Literal
 
 from pydantic import (
     Field,
-    PlainSerializer,
-    Strict,
     TypeAdapter,
     ValidationError,
     model_validator,
@@ -42,7 +40,6 @@ from pydantic import (
 from cluneal._base import FrozenModel
 from cluneal._checks import knowledge_argument, number
 from cluneal._protocol_rules import refuse_looser
-from cluneal._vocabulary import Term
 from cluneal.errors import (
     ClunealError,
     InvalidArgumentError,
@@ -50,14 +47,26 @@ from cluneal.errors import (
     KnowledgeBaseError,
 )
 from cluneal.evidence import citation
+from cluneal.findings import BlockResult, Findings, NeuroExam, PainPattern, TenderPoint
 from cluneal.knowledge import KNOWLEDGE_BASE_VERSION, read_toml
-from cluneal.units import Duration
+from cluneal.vocabulary import (
+    BranchSet,
+    CriterionId,
+    DiagnosticClass,
+    Guidance,
+    NerveBranch,
+    RedFlagKind,
+    Side,
+    TenderPointSite,
+)
+from cluneal.vocabulary import Flag as Flag  # noqa: PLC0414 (old import path, kept)
+from cluneal.vocabulary import ReliefPercent as ReliefPercent  # noqa: PLC0414 (old import path, kept)
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
     from cluneal.knowledge.base import KnowledgeBase
-    from cluneal.units import Quantity, QuantityInput
+    from cluneal.units import Quantity
 
 __all__ = [
     "DEFAULT_BLOCK_THRESHOLD_PERCENT",
@@ -87,305 +96,8 @@ __all__ = [
 _KNOWLEDGE_FILE: Final = "diagnosis.toml"
 
 
-# --- Vocabularies -----------------------------------------------------------------
-
-
-class NerveBranch(Term):
-    """The cluneal nerve branches the package models.
-
-    Example:
-        >>> NerveBranch("middle").nerve
-        'middle cluneal nerve'
-    """
-
-    SUPERIOR = "superior"
-    """Superior cluneal nerve (SCN): posterior iliac crest, about 70 mm from the midline."""
-    MIDDLE = "middle"
-    """Middle cluneal nerve (MCN): within 40 mm caudal to the PSIS, on the LPSL."""
-
-    @property
-    def nerve(self) -> str:
-        """The nerve's name in words."""
-        return f"{self.value} cluneal nerve"
-
-
-class TenderPointSite(Term):
-    """Where a tender point was found (criterion 2 of decision_diagnostic_classification).
-
-    Example:
-        >>> TenderPointSite.CAUDAL_TO_PSIS.value
-        'caudal_to_psis'
-    """
-
-    ILIAC_CREST = "iliac_crest"
-    """Posterior iliac crest about 70 mm from the midline: the superior branch."""
-    CAUDAL_TO_PSIS = "caudal_to_psis"
-    """Within 40 mm caudal to the PSIS, on the LPSL: the middle branch."""
-    OTHER = "other"
-    """Anywhere else: not a cluneal landmark."""
-
-
-class Side(Term):
-    """Laterality of a finding or a procedure."""
-
-    LEFT = "left"
-    RIGHT = "right"
-    BILATERAL = "bilateral"
-
-
-class Guidance(Term):
-    """How a needle was guided (all four occur in the published series)."""
-
-    LANDMARK = "landmark"
-    """Palpation only (Kuniya 2014)."""
-    ULTRASOUND = "ultrasound"
-    """Ultrasound (Kiral 2024)."""
-    FLUOROSCOPY = "fluoroscopy"
-    """Fluoroscopy (Gautam 2022; the RFA series)."""
-    CT = "ct"
-    """Computed tomography."""
-
-
-class CriterionId(Term):
-    """The three diagnostic criteria, in order."""
-
-    PAIN_PATTERN = "pain_pattern"
-    TENDER_POINT = "tender_point"
-    BLOCK_RESPONSE = "block_response"
-
-
-class RedFlagKind(Term):
-    """Findings that point away from cluneal neuralgia (one per :class:`NeuroExam` field)."""
-
-    MOTOR_WEAKNESS = "motor_weakness"
-    DERMATOMAL_SENSORY_LOSS = "dermatomal_sensory_loss"
-    STRAIGHT_LEG_RAISE = "straight_leg_raise"
-    BLADDER_BOWEL_DYSFUNCTION = "bladder_bowel_dysfunction"
-
-
-class DiagnosticClass(Term):
-    """How likely cluneal neuralgia is (decision_diagnostic_classification).
-
-    Members compare by :attr:`rank`, not by text.
-
-    Example:
-        >>> DiagnosticClass.PROBABLE.rank > DiagnosticClass.POSSIBLE.rank
-        True
-    """
-
-    CONFIRMED = "confirmed"
-    """All three criteria met and no red flag."""
-    PROBABLE = "probable"
-    """Criteria 1 and 2 met and no block yet, or all three met with a red flag."""
-    POSSIBLE = "possible"
-    """No criterion failed, but neither of the above (this includes nothing known)."""
-    UNLIKELY = "unlikely"
-    """Any criterion failed."""
-
-    @property
-    def rank(self) -> int:
-        """0 for unlikely up to 3 for confirmed: higher is more certain."""
-        return _CLASS_ORDER.index(self)
-
-
-_CLASS_ORDER: Final = (
-    DiagnosticClass.UNLIKELY,
-    DiagnosticClass.POSSIBLE,
-    DiagnosticClass.PROBABLE,
-    DiagnosticClass.CONFIRMED,
-)
-
-
 _BRANCH_ADAPTER: Final = TypeAdapter(NerveBranch)
 _CRITERION_ADAPTER: Final = TypeAdapter(CriterionId)
-
-# --- Field types ------------------------------------------------------------------
-
-# A clinical flag must be a real boolean: "yes", "no", 1 or 0 are refused.
-Flag = Annotated[bool, Strict()]
-
-
-def _branches_json(branches: frozenset[NerveBranch]) -> list[str]:
-    # Sets have no order: JSON lists them in the enum's order so output is stable.
-    return [b.value for b in NerveBranch if b in branches]
-
-
-BranchSet = Annotated[frozenset[NerveBranch], PlainSerializer(_branches_json, when_used="json")]
-"""A set of :class:`NerveBranch`, written to JSON as a list in a fixed order."""
-
-ReliefPercent = Annotated[float, Strict(), Field(ge=0.0, le=100.0, allow_inf_nan=False)]
-"""Pain relief in percent, 0-100 inclusive; a number (not text, not a boolean)."""
-
-
-# --- Findings -----------------------------------------------------------------------
-
-
-class PainPattern(FrozenModel):
-    """The pain history (criterion 1).
-
-    Attributes:
-        low_back_pain: The patient has low back pain.
-        deep_aching_poorly_localized: The pain is deep, aching or poorly localised.
-        buttock: The buttock is involved (supports, not required).
-        leg: There are leg symptoms (supports, not required; common because the
-            SCN arises from T11-L4).
-
-    Example:
-        >>> PainPattern(low_back_pain=True, deep_aching_poorly_localized=True, leg=True).buttock
-        False
-    """
-
-    low_back_pain: Flag
-    deep_aching_poorly_localized: Flag
-    buttock: Flag = False
-    leg: Flag = False
-
-    if TYPE_CHECKING:
-
-        def __init__(
-            self,
-            *,
-            low_back_pain: bool,
-            deep_aching_poorly_localized: bool,
-            buttock: bool = False,
-            leg: bool = False,
-        ) -> None:
-            """Validate the pain history (see the class docstring)."""
-
-
-class TenderPoint(FrozenModel):
-    """One tender point found on palpation (criterion 2).
-
-    Attributes:
-        site: Where: ``"iliac_crest"`` (about 70 mm from the midline),
-            ``"caudal_to_psis"`` (within 40 mm caudal to the PSIS) or ``"other"``.
-        reproduces_pain: Whether pressure on it reproduces the patient's pain.
-        side: ``"left"``, ``"right"``, ``"bilateral"`` or ``None`` (not recorded).
-
-    Example:
-        >>> TenderPoint(site="caudal_to_psis", reproduces_pain=True, side="left").site
-        <TenderPointSite.CAUDAL_TO_PSIS: 'caudal_to_psis'>
-    """
-
-    site: TenderPointSite
-    reproduces_pain: Flag
-    side: Side | None = None
-
-    if TYPE_CHECKING:
-
-        def __init__(
-            self,
-            *,
-            site: TenderPointSite | str,
-            reproduces_pain: bool,
-            side: Side | str | None = None,
-        ) -> None:
-            """Validate a tender point (see the class docstring)."""
-
-
-class BlockResult(FrozenModel):
-    """The result of the diagnostic local-anaesthetic block (criterion 3).
-
-    Attributes:
-        branches: The branch or branches blocked (at least one).
-        relief_percent: Pain relief, 0-100 %.
-        relief_duration: How long the relief lasted (``"2 weeks"``,
-            ``{"value": 3, "unit": "d"}`` or a quantity); ``None`` when not yet
-            known. A bare number is refused: it has no unit.
-        guidance: How the needle was guided, when recorded.
-        assessed_after: When relief was measured after the injection (Kiral
-            2024 measured at 1 h), when recorded.
-
-    Example:
-        >>> b = BlockResult(branches={"superior"}, relief_percent=80, relief_duration="2 weeks")
-        >>> b.relief_percent, str(b.relief_duration)
-        (80.0, '2.0 week')
-    """
-
-    branches: Annotated[BranchSet, Field(min_length=1)]
-    relief_percent: ReliefPercent
-    relief_duration: Duration | None = None
-    guidance: Guidance | None = None
-    assessed_after: Duration | None = None
-
-    if TYPE_CHECKING:
-
-        def __init__(
-            self,
-            *,
-            branches: Iterable[NerveBranch | str],
-            relief_percent: float,
-            relief_duration: QuantityInput | None = None,
-            guidance: Guidance | str | None = None,
-            assessed_after: QuantityInput | None = None,
-        ) -> None:
-            """Validate a block result (see the class docstring)."""
-
-
-class NeuroExam(FrozenModel):
-    """The neurological examination; any ``True`` is a red flag.
-
-    Attributes:
-        motor_weakness: Weakness on examination (the cluneal nerves are purely sensory).
-        dermatomal_sensory_loss: Sensory loss in a dermatomal pattern.
-        straight_leg_raise: A positive straight-leg raise.
-        bladder_bowel_dysfunction: Bladder or bowel dysfunction (urgent).
-
-    Example:
-        >>> NeuroExam(motor_weakness=False).straight_leg_raise is None
-        True
-    """
-
-    motor_weakness: Flag | None = None
-    dermatomal_sensory_loss: Flag | None = None
-    straight_leg_raise: Flag | None = None
-    bladder_bowel_dysfunction: Flag | None = None
-
-    if TYPE_CHECKING:
-
-        def __init__(
-            self,
-            *,
-            motor_weakness: bool | None = None,
-            dermatomal_sensory_loss: bool | None = None,
-            straight_leg_raise: bool | None = None,
-            bladder_bowel_dysfunction: bool | None = None,
-        ) -> None:
-            """Validate a neurological examination (see the class docstring)."""
-
-
-class Findings(FrozenModel):
-    """What the clinician has found so far; ``None`` means not examined yet.
-
-    Attributes:
-        pain: The pain pattern (criterion 1).
-        tender_points: Tender points found; ``()`` means examined and none found.
-        block: The diagnostic block (criterion 3); ``None`` when not yet done.
-        neuro: The neurological examination (red flags).
-
-    Example:
-        >>> f = Findings.model_validate_json('{"tender_points": []}')
-        >>> f.tender_points, f.pain
-        ((), None)
-    """
-
-    pain: PainPattern | None = None
-    tender_points: tuple[TenderPoint, ...] | None = None
-    block: BlockResult | None = None
-    neuro: NeuroExam | None = None
-
-    if TYPE_CHECKING:
-
-        def __init__(
-            self,
-            *,
-            pain: PainPattern | Mapping[str, object] | None = None,
-            tender_points: Iterable[TenderPoint | Mapping[str, object]] | None = None,
-            block: BlockResult | Mapping[str, object] | None = None,
-            neuro: NeuroExam | Mapping[str, object] | None = None,
-        ) -> None:
-            """Validate findings (see the class docstring)."""
-
 
 # --- Knowledge-base tables ----------------------------------------------------------
 

@@ -27,11 +27,22 @@ from typing import TYPE_CHECKING, Annotated, Any, Final, Literal, TypeAlias
 from pydantic import Field, TypeAdapter, ValidationError
 
 from cluneal._base import FrozenModel
-from cluneal._vocabulary import Term
-from cluneal.diagnosis import BranchSet, Flag, Guidance, NerveBranch, Side
 from cluneal.errors import ClunealError, KnowledgeBaseError
 from cluneal.evidence import EvidenceLevel, citation
 from cluneal.knowledge import read_toml
+from cluneal.vocabulary import (
+    BranchSet,
+    Corticosteroid,
+    Flag,
+    Guidance,
+    Intervention,
+    LocalAnaesthetic,
+    NerveBranch,
+    PnsMode,
+    RadiofrequencyTechnique,
+    Side,
+    SurgicalTechnique,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -57,73 +68,6 @@ __all__ = [
 ]
 
 _KNOWLEDGE_FILE: Final = "interventions.toml"
-
-
-class Intervention(Term):
-    """The interventional treatments of cluneal neuralgia.
-
-    Example:
-        >>> Intervention("nerve_block").evidence.level.label
-        'prospective cohort'
-    """
-
-    NERVE_BLOCK = "nerve_block"
-    RADIOFREQUENCY_ABLATION = "radiofrequency_ablation"
-    PERIPHERAL_NERVE_STIMULATION = "peripheral_nerve_stimulation"
-    SURGICAL_DECOMPRESSION = "surgical_decompression"
-
-    @property
-    def evidence(self) -> InterventionEvidence:
-        """The evidence behind this intervention (see :func:`evidence_for`)."""
-        return evidence_for(self)
-
-
-class LocalAnaesthetic(Term):
-    """Local anaesthetics used for cluneal nerve blocks."""
-
-    LIDOCAINE = "lidocaine"
-    BUPIVACAINE = "bupivacaine"
-    LEVOBUPIVACAINE = "levobupivacaine"
-    ROPIVACAINE = "ropivacaine"
-    MEPIVACAINE = "mepivacaine"
-
-
-class Corticosteroid(Term):
-    """Corticosteroids sometimes added to a block's injectate."""
-
-    DEXAMETHASONE = "dexamethasone"
-    TRIAMCINOLONE = "triamcinolone"
-    METHYLPREDNISOLONE = "methylprednisolone"
-    BETAMETHASONE = "betamethasone"
-
-
-class RadiofrequencyTechnique(Term):
-    """Radiofrequency techniques reported for the cluneal nerves."""
-
-    CONVENTIONAL = "conventional"
-    """Continuous thermal RF (the SCN series; MCN thermocoagulation)."""
-    PULSED = "pulsed"
-    """Pulsed RF (non-ablative)."""
-    COOLED = "cooled"
-    """Cooled RF (first MCN case: Zheng & Lamer 2019)."""
-
-
-class PnsMode(Term):
-    """How a peripheral nerve stimulator is placed."""
-
-    TEMPORARY_PERCUTANEOUS = "temporary_percutaneous"
-    """A temporary percutaneous lead (the SPRINT series)."""
-    IMPLANTED = "implanted"
-    """A permanently implanted system."""
-
-
-class SurgicalTechnique(Term):
-    """Open surgical options."""
-
-    NEUROLYSIS = "neurolysis"
-    """Decompression, keeping the nerve."""
-    NEURECTOMY = "neurectomy"
-    """Division of the nerve."""
 
 
 class InterventionEvidence(FrozenModel):

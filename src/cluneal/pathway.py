@@ -28,22 +28,22 @@ from pydantic import Field, ValidationError
 from cluneal._base import FrozenModel, coerce_model
 from cluneal._checks import knowledge_argument
 from cluneal._protocol_rules import refuse_looser
-from cluneal._vocabulary import Term
-from cluneal.diagnosis import (
-    BranchSet,
-    DiagnosticAssessment,
-    Findings,
-    NerveBranch,
-    ReliefPercent,
-    TenderPointSite,
-    assess_diagnosis,
-)
+from cluneal.diagnosis import DiagnosticAssessment, assess_diagnosis
 from cluneal.diagnosis import _table as diagnosis_table
 from cluneal.errors import InvalidQuantityError, KnowledgeBaseError
 from cluneal.evidence import EvidenceLevel
-from cluneal.interventions import Intervention
+from cluneal.findings import Findings
 from cluneal.knowledge import KNOWLEDGE_BASE_VERSION, read_toml
 from cluneal.units import Duration, Kind, Quantity, magnitude_in, parse_quantity, ureg
+from cluneal.vocabulary import (
+    BranchSet,
+    Intervention,
+    NerveBranch,
+    OutcomeClass,
+    PathwayStep,
+    ReliefPercent,
+    TenderPointSite,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -66,36 +66,6 @@ __all__ = [
 
 _WEEK: Final = ureg.Unit("week")
 _DAYS_PER_WEEK: Final = 7.0
-
-
-class PathwayStep(Term):
-    """A step of the treatment pathway (decision_pathway_next_step)."""
-
-    INITIAL_EVALUATION = "initial_evaluation"
-    DIAGNOSTIC_BLOCK = "diagnostic_block"
-    REASSESS_DIAGNOSIS = "reassess_diagnosis"
-    MAINTAIN = "maintain"
-    RADIOFREQUENCY_ABLATION = "radiofrequency_ablation"
-    PERIPHERAL_NERVE_STIMULATION = "peripheral_nerve_stimulation"
-    SURGICAL_DECOMPRESSION = "surgical_decompression"
-
-    @property
-    def label(self) -> str:
-        """The step's name as a clinician reads it."""
-        return self.value.replace("_", " ").capitalize()
-
-
-class OutcomeClass(Term):
-    """How a treatment went, judged against the thresholds."""
-
-    LASTING = "lasting"
-    """Relief at or above the threshold, lasting at least the lasting-relief duration."""
-    TEMPORARY = "temporary"
-    """Relief at or above the threshold, but shorter than the lasting-relief duration."""
-    DURATION_UNKNOWN = "duration_unknown"
-    """Relief at or above the threshold; how long it lasts is not known yet."""
-    FAILED = "failed"
-    """Relief below the threshold."""
 
 
 class InterventionOutcome(FrozenModel):

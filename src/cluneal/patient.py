@@ -30,11 +30,11 @@ from pydantic import (
 
 from cluneal._base import FrozenModel
 from cluneal._checks import choice, flag, text
-from cluneal._vocabulary import Term
 from cluneal.errors import InvalidQuantityError, KnowledgeBaseError, show
 from cluneal.knowledge import read_toml
 from cluneal.knowledge.parameters import clinical_parameters
 from cluneal.units import Age, BodyWeight, Height, Kind, SerumCreatinine, magnitude_in
+from cluneal.vocabulary import Condition, HepaticImpairment, MedicationClass, Sex
 
 if TYPE_CHECKING:
     from cluneal.units import AgeInput, QuantityInput
@@ -53,112 +53,6 @@ __all__ = [
 OLDER_ADULT_AGE_YEARS: Final = clinical_parameters().older_adult.age_years
 """Age from which a patient is an older adult (Beers 2023; decision_start_low)."""
 
-
-class Sex(Term):
-    """Sex as used by the renal equations (Cockcroft-Gault, CKD-EPI 2021)."""
-
-    FEMALE = "female"
-    MALE = "male"
-
-
-class HepaticImpairment(Term):
-    """Degree of hepatic impairment (Child-Pugh A/B/C correspond to mild/moderate/severe)."""
-
-    NONE = "none"
-    MILD = "mild"
-    MODERATE = "moderate"
-    SEVERE = "severe"
-
-
-class Condition(Term):
-    """Conditions the contraindication and alert rules of the knowledge base look for.
-
-    Example:
-        >>> Condition("falls_history") is Condition.FALLS_HISTORY
-        True
-    """
-
-    SEIZURE_DISORDER = "seizure_disorder"
-    RECENT_MYOCARDIAL_INFARCTION = "recent_myocardial_infarction"
-    CARDIAC_CONDUCTION_DISEASE = "cardiac_conduction_disease"
-    CARDIAC_ARRHYTHMIA = "cardiac_arrhythmia"
-    CARDIAC_DISEASE = "cardiac_disease"
-    NARROW_ANGLE_GLAUCOMA = "narrow_angle_glaucoma"
-    URINARY_RETENTION = "urinary_retention"
-    PREGNANCY = "pregnancy"
-    OPIOID_USE_DISORDER = "opioid_use_disorder"
-    RESPIRATORY_DEPRESSION = "respiratory_depression"
-    COPD = "copd"
-    BONE_MARROW_DEPRESSION = "bone_marrow_depression"
-    TRICYCLIC_HYPERSENSITIVITY = "tricyclic_hypersensitivity"
-    FALLS_HISTORY = "falls_history"
-    CIRRHOSIS = "cirrhosis"
-    ACUTE_HEPATITIS = "acute_hepatitis"
-    DEMENTIA = "dementia"
-    DELIRIUM = "delirium"
-    HYPONATRAEMIA = "hyponatraemia"
-
-    @property
-    def is_cardiac(self) -> bool:
-        """Whether the condition counts as cardiac disease for the nortriptyline cap."""
-        return self in _CARDIAC
-
-
-_CARDIAC = frozenset(
-    {
-        Condition.RECENT_MYOCARDIAL_INFARCTION,
-        Condition.CARDIAC_CONDUCTION_DISEASE,
-        Condition.CARDIAC_ARRHYTHMIA,
-        Condition.CARDIAC_DISEASE,
-    }
-)
-
-
-class MedicationClass(Term):
-    """Co-medication classes the safety rules use.
-
-    Example:
-        >>> classes_of("phenelzine")
-        frozenset({<MedicationClass.MAOI: 'maoi'>})
-    """
-
-    MAOI = "maoi"
-    SSRI = "ssri"
-    SNRI = "snri"
-    TCA = "tca"
-    OPIOID = "opioid"
-    BENZODIAZEPINE = "benzodiazepine"
-    Z_DRUG = "z_drug"
-    ANTIPSYCHOTIC = "antipsychotic"
-    ANTIEPILEPTIC = "antiepileptic"
-    GABAPENTINOID = "gabapentinoid"
-    MUSCLE_RELAXANT = "muscle_relaxant"
-    ANTICOAGULANT = "anticoagulant"
-    ANTIPLATELET = "antiplatelet"
-    OPIOID_ANTAGONIST = "opioid_antagonist"
-    NEFAZODONE = "nefazodone"
-    NNRTI_CYP3A4 = "nnrti_cyp3a4"
-
-    @property
-    def is_cns_active(self) -> bool:
-        """Whether the class counts towards Beers 2023's "three or more CNS-active drugs"."""
-        return self in _CNS_ACTIVE
-
-
-_CNS_ACTIVE = frozenset(
-    {
-        MedicationClass.SSRI,
-        MedicationClass.SNRI,
-        MedicationClass.TCA,
-        MedicationClass.OPIOID,
-        MedicationClass.BENZODIAZEPINE,
-        MedicationClass.Z_DRUG,
-        MedicationClass.ANTIPSYCHOTIC,
-        MedicationClass.ANTIEPILEPTIC,
-        MedicationClass.GABAPENTINOID,
-        MedicationClass.MUSCLE_RELAXANT,
-    }
-)
 
 _MEDICATION_NAME = re.compile(r"[a-z0-9][a-z0-9 ().,+'/-]{0,79}")
 

@@ -23,7 +23,6 @@ from pydantic import ValidationError, model_validator
 
 from cluneal._base import FrozenModel, coerce_model
 from cluneal._checks import knowledge_argument
-from cluneal._vocabulary import Term
 from cluneal.alerts import SafetyAlert, Severity
 from cluneal.errors import (
     InsufficientDataError,
@@ -47,6 +46,7 @@ from cluneal.units import (
     quantity_in,
     ureg,
 )
+from cluneal.vocabulary import GfrCategory, RenalBand, WeightBasis
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -77,61 +77,6 @@ _KG: Final = ureg.Unit("kilogram")
 _CM_PER_INCH: Final = 2.54
 FEMALE_FACTOR: Final = 0.85
 """Cockcroft-Gault's factor for women (cockcroft_gault_1976)."""
-
-
-class WeightBasis(Term):
-    """Which body weight Cockcroft-Gault uses (decision_obesity_weight_basis).
-
-    Passing none (``weight_basis=None``) asks for the package default: actual
-    weight, or adjusted weight when height is known and actual weight is above
-    130% of ideal.
-    """
-
-    ACTUAL = "actual"
-    """Total body weight, as in the original paper."""
-    IDEAL = "ideal"
-    """Devine ideal body weight (needs a height of at least 152.4 cm)."""
-    ADJUSTED = "adjusted"
-    """IBW + 0.4 x (actual - IBW), used in obesity (needs a height of at least 152.4 cm)."""
-
-
-class RenalBand(Term):
-    """The renal dosing band, from Cockcroft-Gault CrCl (decision_renal_band_boundaries).
-
-    Example:
-        >>> renal_band(Q_(30, "mL/min"))
-        <RenalBand.SEVERE: 'severe'>
-    """
-
-    NORMAL = "normal"
-    """CrCl >= 60 mL/min."""
-    MODERATE = "moderate"
-    """30 < CrCl < 60 mL/min."""
-    SEVERE = "severe"
-    """15 < CrCl <= 30 mL/min."""
-    END_STAGE = "end_stage"
-    """CrCl <= 15 mL/min, haemodialysis, or renal function unknown."""
-
-    @property
-    def severity(self) -> int:
-        """0 for normal up to 3 for end-stage: higher is more restrictive."""
-        return _BAND_ORDER.index(self)
-
-
-_BAND_ORDER: Final = (RenalBand.NORMAL, RenalBand.MODERATE, RenalBand.SEVERE, RenalBand.END_STAGE)
-
-
-class GfrCategory(Term):
-    """KDIGO GFR categories (unchanged in 2021), from eGFR in mL/min/1.73 m²."""
-
-    G1 = "G1"
-    G2 = "G2"
-    G3A = "G3a"
-    G3B = "G3b"
-    G4 = "G4"
-    G5 = "G5"
-    G5D = "G5D"
-    """Kidney failure treated by dialysis (KDIGO): no eGFR or CrCl is derived."""
 
 
 class _BandRule(FrozenModel):
@@ -227,7 +172,7 @@ def _parse_table(raw: Mapping[str, Any]) -> _RenalTable:
         )
     except (KeyError, ValidationError) as exc:
         raise KnowledgeBaseError("renal.toml", str(exc)) from exc
-    if tuple(b.band for b in table.bands) != _BAND_ORDER:
+    if tuple(b.band for b in table.bands) != tuple(RenalBand):
         raise KnowledgeBaseError(
             "renal.toml", "bands must be listed normal, moderate, severe, end_stage"
         )
