@@ -6,9 +6,10 @@ import pytest
 from pydantic import ValidationError
 
 from cluneal import KnowledgeBase, Patient, care_plan, check_regimen, titration_schedule
-from cluneal.diagnosis import Findings
+from cluneal.diagnosis import Findings, NeuroExam
+from cluneal.errors import KnowledgeBaseError
 from cluneal.knowledge import read_toml
-from cluneal.knowledge.criteria import Criteria, PatientFacts, matches, patient_facts
+from cluneal.knowledge.criteria import Criteria, PatientFacts, facts_for, matches, patient_facts
 from cluneal.knowledge.parameters import clinical_parameters
 
 PARAMS = clinical_parameters()
@@ -114,3 +115,49 @@ def test_a_trigger_reason_must_format() -> None:
     raw["rule"][0]["reason"] = "age {years}"
     with pytest.raises(ValueError, match="reason template"):
         KnowledgeBase.from_documents({"titration.toml": raw})
+
+
+def test_withholding_rules_are_criteria_on_the_assessment() -> None:
+    """decision_pharmacotherapy_withheld: the withholding rules are criteria in the data; the
+    urgent red flag (bladder or bowel dysfunction, clinical.md 0.7) withholds every drug."""
+    urgent = Findings(neuro=NeuroExam(bladder_bowel_dysfunction=True))
+    p = Patient(age=50, sex="female", weight="70 kg", serum_creatinine="0.9 mg/dL")
+    plan = care_plan(p, urgent)
+    assert plan.medications == ()
+    assert "pharm.withhold.urgent" in plan.trace
+    raw = read_toml("pharmacotherapy.toml")
+    for rule in raw["withhold"]:
+        # Narrowed to older adults: a 50-year-old is no longer withheld by it.
+        rule["when"] = {**rule["when"], "older_adult": True}
+    narrowed = KnowledgeBase.from_documents({"pharmacotherapy.toml": raw})
+    assert "pharm.withhold.urgent" not in care_plan(p, urgent, knowledge=narrowed).trace
+    raw["withhold"][0]["when"] = "urgent_red_flag"
+    with pytest.raises(KnowledgeBaseError, match=r"pharmacotherapy\.toml"):
+        KnowledgeBase.from_documents({"pharmacotherapy.toml": raw})
+
+
+def test_an_allergy_holds_drug_by_drug() -> None:
+    """Every label: a listed hypersensitivity contraindicates that drug, not the others."""
+    p = Patient(age=50, sex="male", allergies=["gabapentin"])
+    fired = {a.rule_id for a in check_regimen(["gabapentin", "pregabalin"], p)}
+    assert "contraindication.gabapentin.hypersensitivity" in fired
+    assert "contraindication.pregabalin.hypersensitivity" not in fired
+    plan = care_plan(p, Findings())
+    status = {c.drug.value: c.status.value for c in plan.drug_choices}
+    assert status["gabapentin"] == "contraindicated"
+    assert status["pregabalin"] != "contraindicated"
+
+
+def test_medication_classes_come_from_the_knowledge_base_passed() -> None:
+    """A catalogue that classes a medication differently changes the screening with it."""
+    p = Patient(age=50, sex="male", medications=["sertraline"])
+    tramadol_ssri = "interaction.tramadol.ssri_snri"
+    assert tramadol_ssri in {a.rule_id for a in check_regimen(["tramadol"], p)}
+    raw = read_toml("medications.toml")
+    raw["classes"]["ssri"] = [m for m in raw["classes"]["ssri"] if m != "sertraline"]
+    raw["classes"]["antiplatelet"] = [*raw["classes"]["antiplatelet"], "sertraline"]
+    kb = KnowledgeBase.from_documents({"medications.toml": raw})
+    fired = {a.rule_id for a in check_regimen(["tramadol"], p, knowledge=kb)}
+    assert tramadol_ssri not in fired
+    facts = facts_for(p, kb)
+    assert {c.value for c in facts.classes_of("sertraline")} == {"antiplatelet"}

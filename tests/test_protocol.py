@@ -24,7 +24,9 @@ from cluneal import (
     LocalProtocol,
     LocalProtocolError,
     Patient,
+    Severity,
     care_plan,
+    check_regimen,
     knowledge_base,
     next_step,
     titration_schedule,
@@ -553,3 +555,18 @@ def test_a_raised_refusal_pickles_with_traceback_pickling_installed() -> None:
     restored = pickle.loads(pickle.dumps(info.value))
     assert restored.field == "max_daily_dose.gabapentin"
     assert "3600" in str(restored)
+
+
+def test_check_regimen_names_a_drug_the_protocol_excludes() -> None:
+    """decision_local_protocol_conservative: a regimen with an excluded drug is flagged (major),
+    with the protocol's rule id; the built-in base does not flag it."""
+    kb = _kb(excluded_drugs=["tramadol"])
+    alerts = check_regimen(["tramadol", "gabapentin"], ADULT, knowledge=kb)
+    excluded = [a for a in alerts if a.rule_id == "local_protocol.excluded.tramadol"]
+    assert len(excluded) == 1
+    assert excluded[0].severity is Severity.MAJOR
+    assert excluded[0].drugs == ("tramadol",)
+    assert "clinic@1" in excluded[0].message
+    assert excluded[0].citation == "decision_local_protocol_conservative"
+    built_in = check_regimen(["tramadol"], ADULT)
+    assert not any(a.rule_id.startswith("local_protocol.") for a in built_in)

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Final, TypeVar
 from pydantic import BaseModel, Field, ValidationError
 
 from cluneal._base import FrozenModel
+from cluneal.alerts import SafetyAlert, Severity
 from cluneal.errors import KnowledgeBaseError, LocalProtocolError
 from cluneal.evidence import SourceMark
 from cluneal.knowledge import read_toml
@@ -58,6 +59,24 @@ class _RuleIds(FrozenModel):
     lasting_relief: str
 
 
+class _ExcludedAlert(FrozenModel):
+    severity: Severity
+    citation: str
+    message: str
+    action: str
+
+    def alert(self, rule_prefix: str, drug: str, protocol: str) -> SafetyAlert:
+        message = self.message.format(drug=drug, protocol=protocol)
+        return SafetyAlert(
+            severity=self.severity,
+            drugs=(drug,),
+            message=message[0].upper() + message[1:],
+            rule_id=f"{rule_prefix}.{drug}",
+            citation=self.citation,
+            action=self.action,
+        )
+
+
 class ProtocolLimits(FrozenModel):
     """What a local protocol may change beyond the built-in values (``local_protocol.toml``).
 
@@ -66,12 +85,14 @@ class ProtocolLimits(FrozenModel):
         citation: Their citation (decision_local_protocol_conservative).
         lasting_relief_max_weeks: The longest lasting-relief duration a protocol may set.
         rules: The rule ids results carry when a protocol changed something.
+        excluded_alert: The alert about a drug the protocol excludes.
     """
 
     rule_id: str
     citation: str
     lasting_relief_max_weeks: Annotated[float, Field(gt=0, allow_inf_nan=False)]
     rules: _RuleIds
+    excluded_alert: _ExcludedAlert
 
 
 @cache
@@ -90,7 +111,9 @@ def protocol_limits() -> ProtocolLimits:
     """
     raw = read_toml(_SOURCE)
     try:
-        return ProtocolLimits.model_validate({**raw["limits"], "rules": raw["rules"]})
+        return ProtocolLimits.model_validate(
+            {**raw["limits"], "rules": raw["rules"], "excluded_alert": raw["excluded_alert"]}
+        )
     except (KeyError, ValidationError) as exc:
         raise KnowledgeBaseError(_SOURCE, str(exc)) from exc
 

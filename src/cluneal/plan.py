@@ -21,12 +21,13 @@ Example:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cache
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Final
 
 from pydantic import ValidationError
 
-from cluneal._base import FrozenModel, coerce_model
+from cluneal._base import FrozenModel, coerce_model, trusted
 from cluneal._checks import knowledge_argument
 from cluneal._protocol_rules import protocol_limits
 from cluneal._vocabulary import Term
@@ -40,11 +41,18 @@ from cluneal.diagnosis import (
 from cluneal.drug import Drug
 from cluneal.errors import ContraindicatedError, KnowledgeBaseError
 from cluneal.knowledge import KNOWLEDGE_BASE_VERSION, read_toml
-from cluneal.knowledge.criteria import Criteria, matches, patient_facts
+from cluneal.knowledge.criteria import (
+    DIAGNOSIS_UNLIKELY,
+    URGENT_RED_FLAG,
+    Criteria,
+    PatientFacts,
+    matches,
+    patient_facts,
+)
 from cluneal.knowledge.parameters import clinical_parameters
 from cluneal.pathway import CareHistory, Recommendation, next_step
-from cluneal.patient import Patient
-from cluneal.safety import screen
+from cluneal.patient import Patient, _catalogue
+from cluneal.safety import screen_each
 from cluneal.titration import TitrationSchedule, titration_schedule
 
 if TYPE_CHECKING:
@@ -146,8 +154,8 @@ class _SkipRule(_Rule):
 
 
 class _WithholdRule(_Rule):
-    # A state of the diagnostic assessment, not of the patient.
-    when: Literal["urgent_red_flag", "diagnosis_unlikely"]
+    # The assessments for which no drug is started (urgent_red_flag, diagnosis_unlikely).
+    when: Criteria
 
 
 class _Table(FrozenModel):
@@ -172,6 +180,13 @@ def _parse_table(raw: Mapping[str, Any]) -> _Table:
         )
     except (KeyError, ValidationError) as exc:
         raise KnowledgeBaseError("pharmacotherapy.toml", str(exc)) from exc
+
+
+@dataclass(frozen=True, slots=True)
+class _Choice:
+    choices: tuple[DrugChoice, ...]
+    schedule: TitrationSchedule | None
+    rationale: str
 
 
 class CarePlan(FrozenModel):
@@ -210,28 +225,37 @@ class CarePlan(FrozenModel):
     safety_statement: str = SAFETY_STATEMENT
 
 
+def _withhold_for(facts: PatientFacts, table: _Table) -> _WithholdRule | None:
+    return next((rule for rule in table.withholds if matches(rule.when, facts)), None)
+
+
 def _withhold_rule(assessment: DiagnosticAssessment, table: _Table) -> _WithholdRule | None:
+    """The withholding rule an assessment fires alone (the cohort engine's seam)."""
     for rule in table.withholds:
-        if rule.when == "urgent_red_flag" and assessment.is_urgent:
+        if rule.when.always:
             return rule
-        if rule.when == "diagnosis_unlikely" and (
-            assessment.classification is DiagnosticClass.UNLIKELY
-        ):
+        compiled = rule.when._compiled
+        if compiled is not None and compiled[0] <= frozenset(_assessment_atoms(assessment)):
             return rule
     return None
 
 
-def _skip_rules(drug: Drug, patient: Patient, knowledge: KnowledgeBase | None) -> list[_SkipRule]:
-    table = _table() if knowledge is None else knowledge.pharmacotherapy
-    params = clinical_parameters() if knowledge is None else knowledge.parameters
-    facts = patient_facts(patient, params)
-    return [rule for rule in table.skips if rule.drug is drug and matches(rule.when, facts)]
+def _assessment_atoms(assessment: DiagnosticAssessment) -> tuple[str, ...]:
+    """The facts of the diagnostic assessment the withholding rules ask about."""
+    atoms = []
+    if assessment.is_urgent:
+        atoms.append(URGENT_RED_FLAG)
+    if assessment.classification is DiagnosticClass.UNLIKELY:
+        atoms.append(DIAGNOSIS_UNLIKELY)
+    return tuple(atoms)
 
 
-class _Choice(FrozenModel):
-    choices: tuple[DrugChoice, ...]
-    schedule: TitrationSchedule | None
-    rationale: str
+def _pairs_ids(pairs: Iterable[tuple[str, str]]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    listed = list(pairs)
+    return (
+        tuple(dict.fromkeys(rule_id for rule_id, _ in listed)),
+        tuple(dict.fromkeys(cite for _, cite in listed)),
+    )
 
 
 def _choice(
@@ -239,25 +263,19 @@ def _choice(
     status: ChoiceStatus,
     reason: str,
     rules: Iterable[tuple[str, str]],
-    *,
-    patient: Patient,
-    knowledge: KnowledgeBase | None,
-    screened: tuple[SafetyAlert, ...] | None = None,
+    alerts: tuple[SafetyAlert, ...],
 ) -> DrugChoice:
     """One candidate's outcome; ``rules`` are (rule id, citation id) pairs.
 
-    The drug is screened for the patient (or ``screened`` is used, the alerts
-    already found); a contraindicated drug is shown as contraindicated.
+    ``alerts`` are the drug's screening for the patient, most serious first; a
+    contraindicated drug is shown as contraindicated.
     """
-    alerts = sort_alerts(
-        screen((drug,), patient, knowledge=knowledge) if screened is None else screened
-    )
     pairs = list(rules)
     if not alerts:
         screening = ScreeningStatus.NO_ALERTS
         reason += " Screening for this patient: no alerts."
     else:
-        screening = ScreeningStatus(alerts[0].severity.value)
+        screening = _SCREENING[alerts[0].severity]
         if alerts[0].severity is Severity.CONTRAINDICATED:
             refusals = [a for a in alerts if a.severity is Severity.CONTRAINDICATED]
             if status is not ChoiceStatus.CONTRAINDICATED:
@@ -271,15 +289,21 @@ def _choice(
         else:
             found = ", ".join(dict.fromkeys(a.rule_id for a in alerts))
             reason += f" Screening for this patient: {screening.value} alert ({found})."
-    return DrugChoice(
+    rule_ids, citations = _pairs_ids(pairs)
+    # Built from values already validated (rules of the knowledge base, sorted alerts).
+    return trusted(
+        DrugChoice,
         drug=drug,
         status=status,
         reason=reason,
-        rule_ids=tuple(dict.fromkeys(rule_id for rule_id, _ in pairs)),
-        citations=tuple(dict.fromkeys(cite for _, cite in pairs)),
+        rule_ids=rule_ids,
+        citations=citations,
         screening=screening,
         screening_alerts=alerts,
     )
+
+
+_SCREENING: Final = {s: ScreeningStatus(s.value) for s in Severity}
 
 
 def _excluded_by_protocol(knowledge: KnowledgeBase | None) -> tuple[Drug, ...]:
@@ -292,7 +316,9 @@ def _protocol_label(knowledge: KnowledgeBase | None) -> str:
     return "" if protocol is None else protocol.label
 
 
-def _excluded_choice(drug: Drug, patient: Patient, knowledge: KnowledgeBase | None) -> DrugChoice:
+def _excluded_choice(
+    drug: Drug, knowledge: KnowledgeBase | None, alerts: tuple[SafetyAlert, ...]
+) -> DrugChoice:
     """A drug the local protocol excludes: shown with its screening, never offered."""
     limits = protocol_limits()
     reason = (
@@ -304,8 +330,7 @@ def _excluded_choice(drug: Drug, patient: Patient, knowledge: KnowledgeBase | No
         ChoiceStatus.EXCLUDED_BY_PROTOCOL,
         reason,
         [(f"{limits.rules.excluded}.{drug.value}", limits.citation)],
-        patient=patient,
-        knowledge=knowledge,
+        alerts,
     )
 
 
@@ -317,43 +342,42 @@ def _excluded_rationale(excluded: tuple[Drug, ...], knowledge: KnowledgeBase | N
 
 
 def _second_line(
-    sel: _Selection, excluded: tuple[Drug, ...], patient: Patient, knowledge: KnowledgeBase | None
+    sel: _Selection,
+    excluded: tuple[Drug, ...],
+    knowledge: KnowledgeBase | None,
+    screened: Mapping[Drug, tuple[SafetyAlert, ...]],
 ) -> list[DrugChoice]:
     """The second-line options, screened; those the protocol excludes shown as excluded."""
     pairs = ((sel.rule_id, sel.second_line_citation),)
     return [
-        _excluded_choice(drug, patient, knowledge)
+        _excluded_choice(drug, knowledge, screened[drug])
         if drug in excluded
-        else _choice(
-            drug,
-            ChoiceStatus.SECOND_LINE,
-            sel.second_line_text,
-            pairs,
-            patient=patient,
-            knowledge=knowledge,
-        )
+        else _choice(drug, ChoiceStatus.SECOND_LINE, sel.second_line_text, pairs, screened[drug])
         for drug in sel.second_line
     ]
 
 
 def _choose_drug(
     patient: Patient,
-    assessment: DiagnosticAssessment,
+    facts: PatientFacts,
+    *,
     start_date: dt.date | str | None,
     weight_basis: WeightBasis | str | None,
     knowledge: KnowledgeBase | None,
+    table: _Table,
 ) -> _Choice:
-    table = _table() if knowledge is None else knowledge.pharmacotherapy
     sel = table.selection
     first_line = ((sel.rule_id, sel.citation),)
+    # Every listed drug screened once, alone, for this patient.
+    screened = screen_each((*sel.first_line, *sel.second_line), patient, facts, knowledge=knowledge)
     choices: list[DrugChoice] = []
     schedule: TitrationSchedule | None = None
-    withhold = _withhold_rule(assessment, table)
+    withhold = _withhold_for(facts, table)
     rationale: list[str] = []
     excluded = _excluded_by_protocol(knowledge)
     for drug in sel.first_line:
         if drug in excluded:
-            choices.append(_excluded_choice(drug, patient, knowledge))
+            choices.append(_excluded_choice(drug, knowledge, screened[drug]))
             continue
         if withhold is not None:
             choices.append(
@@ -362,33 +386,21 @@ def _choose_drug(
                     ChoiceStatus.WITHHELD,
                     withhold.text,
                     [(withhold.rule_id, withhold.citation)],
-                    patient=patient,
-                    knowledge=knowledge,
+                    screened[drug],
                 )
             )
             continue
         if schedule is not None:
             reason = "A drug earlier in the first-line order was chosen."
             choices.append(
-                _choice(
-                    drug,
-                    ChoiceStatus.NOT_REACHED,
-                    reason,
-                    first_line,
-                    patient=patient,
-                    knowledge=knowledge,
-                )
+                _choice(drug, ChoiceStatus.NOT_REACHED, reason, first_line, screened[drug])
             )
             continue
-        skips = _skip_rules(drug, patient, knowledge)
+        skips = [rule for rule in table.skips if rule.drug is drug and matches(rule.when, facts)]
         if skips:
             reason = " ".join(r.text for r in skips)
             rules = [(r.rule_id, r.citation) for r in skips]
-            choices.append(
-                _choice(
-                    drug, ChoiceStatus.EXCLUDED, reason, rules, patient=patient, knowledge=knowledge
-                )
-            )
+            choices.append(_choice(drug, ChoiceStatus.EXCLUDED, reason, rules, screened[drug]))
             continue
         try:
             schedule = titration_schedule(
@@ -398,30 +410,14 @@ def _choose_drug(
             reason = " ".join(a.message for a in exc.alerts) or str(exc)
             rules = [(a.rule_id, a.citation) for a in exc.alerts]
             choices.append(
-                _choice(
-                    drug,
-                    ChoiceStatus.CONTRAINDICATED,
-                    reason,
-                    rules,
-                    patient=patient,
-                    knowledge=knowledge,
-                    screened=exc.alerts,
-                )
+                _choice(drug, ChoiceStatus.CONTRAINDICATED, reason, rules, sort_alerts(exc.alerts))
             )
             continue
         reason = "First drug in the first-line order that may be started. " + sel.off_label_text
         choices.append(
-            _choice(
-                drug,
-                ChoiceStatus.CHOSEN,
-                reason,
-                first_line,
-                patient=patient,
-                knowledge=knowledge,
-                screened=schedule.alerts,
-            )
+            _choice(drug, ChoiceStatus.CHOSEN, reason, first_line, sort_alerts(schedule.alerts))
         )
-    choices.extend(_second_line(sel, excluded, patient, knowledge))
+    choices.extend(_second_line(sel, excluded, knowledge, screened))
     if withhold is not None:
         rationale.append(withhold.text)
     elif schedule is None:
@@ -454,7 +450,7 @@ def _choose_drug(
     )
     rationale.append(f"Second-line options, screened for this patient: {options or 'none'}.")
     rationale.extend(_excluded_rationale(excluded, knowledge))
-    return _Choice(choices=tuple(choices), schedule=schedule, rationale=" ".join(rationale))
+    return _Choice(tuple(choices), schedule, " ".join(rationale))
 
 
 def care_plan(
@@ -524,7 +520,21 @@ def care_plan(
         knowledge=knowledge,
     )
     assessment = recommendation.assessment
-    choice = _choose_drug(person, assessment, start_date, weight_basis, knowledge)
+    params = clinical_parameters() if knowledge is None else knowledge.parameters
+    catalogue = _catalogue() if knowledge is None else knowledge.medications
+    # The patient's facts once, with the assessment's, for every rule of the plan.
+    facts = patient_facts(person, params, medications=catalogue).with_atoms(
+        _assessment_atoms(assessment)
+    )
+    table = _table() if knowledge is None else knowledge.pharmacotherapy
+    choice = _choose_drug(
+        person,
+        facts,
+        start_date=start_date,
+        weight_basis=weight_basis,
+        knowledge=knowledge,
+        table=table,
+    )
     measures, complementary_alerts = complementary_care(person, knowledge=knowledge)
     medications = () if choice.schedule is None else (choice.schedule,)
     alerts = sort_alerts([*(a for s in medications for a in s.alerts), *complementary_alerts])
@@ -535,7 +545,9 @@ def care_plan(
         trace.extend(a.rule_id for a in schedule.adjustments)
     trace.extend(m.rule_id for m in measures)
     trace.extend(a.rule_id for a in alerts)
-    return CarePlan(
+    # Every part is a validated model or a value built from one: no revalidation.
+    return trusted(
+        CarePlan,
         patient=person,
         findings=found,
         history=past,
@@ -549,4 +561,5 @@ def care_plan(
         trace=tuple(dict.fromkeys(trace)),
         knowledge_base_version=recommendation.knowledge_base_version,
         protocol_sha256=recommendation.protocol_sha256,
+        safety_statement=SAFETY_STATEMENT,
     )

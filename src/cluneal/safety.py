@@ -16,14 +16,18 @@ Example:
 
 from __future__ import annotations
 
-from functools import cache
+from dataclasses import dataclass
+from functools import lru_cache
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
+from cluneal._base import trusted
 from cluneal._checks import collection, knowledge_argument
+from cluneal._protocol_rules import protocol_limits
 from cluneal.alerts import SafetyAlert, sort_alerts
 from cluneal.drug import Drug
 from cluneal.evidence import SourceMark
-from cluneal.knowledge.criteria import PatientFacts, matches, patient_facts
+from cluneal.knowledge.criteria import ALLERGY_LISTED, PatientFacts, matches, patient_facts
 from cluneal.knowledge.drugs import parse_drug
 from cluneal.knowledge.parameters import clinical_parameters
 from cluneal.knowledge.safety_rules import (
@@ -33,14 +37,14 @@ from cluneal.knowledge.safety_rules import (
     UnscreenedRule,
     safety_rules,
 )
-from cluneal.patient import Patient, classes_of
+from cluneal.patient import MedicationClass, Patient, _catalogue
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from cluneal.knowledge.base import KnowledgeBase
 
-__all__ = ["check_regimen", "parse_drugs", "screen"]
+__all__ = ["check_regimen", "parse_drugs", "screen", "screen_each"]
 
 _UNVERIFIED = " [unverified: general knowledge, not yet checked against a source]"
 
@@ -79,7 +83,9 @@ def _alert(
     message = message[0].upper() + message[1:]
     if rule.mark is SourceMark.GK:
         message += _UNVERIFIED
-    return SafetyAlert(
+    # Every value comes from a validated rule of the knowledge base: no revalidation.
+    return trusted(
+        SafetyAlert,
         severity=rule.severity,
         drugs=involved,
         message=message,
@@ -89,10 +95,53 @@ def _alert(
     )
 
 
-def _patient_matches(rule: PatientRule, patient: Patient, facts: PatientFacts) -> bool:
-    return matches(rule.when, facts) and (
-        not rule.allergy_listed or any(d.value in patient.allergies for d in rule.drugs)
+_AnyRule = PatientRule | InteractionRule | CnsCountRule | UnscreenedRule
+
+
+@dataclass(frozen=True, slots=True)
+class _PatientEntry:
+    rule: PatientRule
+    # The alert for each drug the rule names: the same value for every patient it fires for.
+    alerts: Mapping[Drug, SafetyAlert]
+    needs_condition: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _Screening:
+    """The safety rules of one knowledge base, compiled once (rule order kept)."""
+
+    rules: tuple[_AnyRule, ...]
+    patient: Mapping[int, _PatientEntry]
+    patient_rules: tuple[_PatientEntry, ...]
+    catalogue: Mapping[str, frozenset[MedicationClass]]
+    # The classes of each of the six drugs, in this base's catalogue.
+    drug_classes: Mapping[Drug, frozenset[MedicationClass]]
+
+
+def _compile(knowledge: KnowledgeBase | None) -> _Screening:
+    rules = safety_rules() if knowledge is None else knowledge.safety_rules
+    catalogue = _catalogue() if knowledge is None else knowledge.medications
+    patient: dict[int, _PatientEntry] = {}
+    for rule in rules:
+        if isinstance(rule, PatientRule):
+            alerts = {d: _alert(rule, d.value, (d.value,)) for d in rule.drugs}
+            patient[id(rule)] = _PatientEntry(
+                rule, MappingProxyType(alerts), bool(rule.when.conditions_any)
+            )
+    drug_classes = {d: catalogue.get(d.value, frozenset()) for d in Drug}
+    return _Screening(
+        rules=tuple(rules),
+        patient=MappingProxyType(patient),
+        patient_rules=tuple(patient.values()),
+        catalogue=catalogue,
+        drug_classes=MappingProxyType(drug_classes),
     )
+
+
+@lru_cache(maxsize=64)
+def _compiled(knowledge: KnowledgeBase | None) -> _Screening:
+    # Keyed by the knowledge base itself (compared by identity): a variant is compiled once.
+    return _compile(knowledge)
 
 
 def _partners(
@@ -100,6 +149,7 @@ def _partners(
     regimen: tuple[Drug, ...],
     planned: tuple[Drug, ...],
     patient: Patient,
+    classes: Mapping[str, frozenset[MedicationClass]],
 ) -> tuple[str, ...]:
     found = {d.value for d in rule.partner_drugs if d in regimen and d is not rule.drug}
     if rule.partner_drugs and rule.include_recent:
@@ -111,13 +161,14 @@ def _partners(
         pool = patient.medications + (patient.recent_medications if rule.include_recent else ())
         pool += tuple(d.value for d in planned)
         own = rule.drug.value
+        empty: frozenset[MedicationClass] = frozenset()
         found.update(
             m
             for m in pool
             if m != own
             and (
                 m in rule.partner_names
-                or (m not in rule.except_names and not wanted.isdisjoint(classes_of(m)))
+                or (m not in rule.except_names and not wanted.isdisjoint(classes.get(m, empty)))
             )
         )
     return tuple(sorted(found))
@@ -127,21 +178,15 @@ def _partners(
 _ALL_DRUGS: tuple[Drug, ...] = tuple(Drug)
 
 
-def _cns_active(name: str) -> bool:
-    return any(c.is_cns_active for c in classes_of(name))
-
-
-_AnyRule = PatientRule | InteractionRule | CnsCountRule | UnscreenedRule
-
-
-@cache
+@lru_cache(maxsize=256)
 def _relevant(planned: tuple[Drug, ...], knowledge: KnowledgeBase | None) -> tuple[_AnyRule, ...]:
     # The rules that can involve a planned drug, found once per combination
     # (at most 63): screening a schedule then skips most of the rule table.
+    compiled = _compiled(knowledge)
     names = {d.value for d in planned}
-    classes = frozenset(c for d in planned for c in classes_of(d.value))
+    classes = frozenset(c for d in planned for c in compiled.drug_classes[d])
     out: list[_AnyRule] = []
-    for rule in safety_rules() if knowledge is None else knowledge.safety_rules:
+    for rule in compiled.rules:
         if isinstance(rule, PatientRule):
             keep = any(d in planned for d in rule.drugs)
         elif isinstance(rule, InteractionRule):
@@ -157,23 +202,35 @@ def _relevant(planned: tuple[Drug, ...], knowledge: KnowledgeBase | None) -> tup
     return tuple(out)
 
 
+def _facts(
+    patient: Patient, age_years: float | None, knowledge: KnowledgeBase | None
+) -> PatientFacts:
+    params = clinical_parameters() if knowledge is None else knowledge.parameters
+    catalogue = _compiled(knowledge).catalogue
+    # No renal band here: no safety rule asks for one.
+    return patient_facts(patient, params, age_years=age_years, medications=catalogue)
+
+
 def screen(  # noqa: PLR0912 - one dispatch over the four rule kinds
     planned: tuple[Drug, ...],
     patient: Patient,
     age_years: float | None = None,
     *,
     knowledge: KnowledgeBase | None = None,
+    facts: PatientFacts | None = None,
 ) -> tuple[SafetyAlert, ...]:
     """Evaluate every safety rule for the planned drugs (unsorted).
 
     A rule fires only when it involves a planned drug; interactions among the
     patient's other medications alone are not this package's to report.
+    Co-medications are classified by the catalogue of ``knowledge``.
 
     Args:
         planned: The drugs being planned, in :class:`~cluneal.Drug` order.
         patient: The patient, with co-medications and conditions.
         age_years: The patient's age, when the caller has it already.
         knowledge: The knowledge base; ``None`` for the built-in one.
+        facts: The patient's facts in ``knowledge``, when the caller has them already.
 
     Returns:
         The alerts, in rule order (use :func:`~cluneal.alerts.sort_alerts`).
@@ -184,35 +241,44 @@ def screen(  # noqa: PLR0912 - one dispatch over the four rule kinds
     knowledge = knowledge_argument(knowledge)
     if not planned:
         return ()
+    if facts is None:
+        facts = _facts(patient, age_years, knowledge)
+    compiled = _compiled(knowledge)
     planned_set = frozenset(planned)
     meds = patient.medications
     on_six = tuple(d for d in _ALL_DRUGS if d.value in meds)
     regimen = tuple(d for d in _ALL_DRUGS if d in planned_set or d in on_six)
     planned_names = frozenset(d.value for d in planned)
-    age = patient.age_years if age_years is None else age_years
-    params = clinical_parameters() if knowledge is None else knowledge.parameters
-    # The patient's facts once; no renal band here (no safety rule asks for one).
-    facts = patient_facts(patient, params, age_years=age)
+    allergic = [d for d in planned if d.value in patient.allergies]
+    drug_facts = facts.with_atoms((ALLERGY_LISTED,)) if allergic else facts
+    classes = facts.medication_classes
     # Cheap gates first: most patients have few conditions and co-medications,
-    # so most rules can be rejected without evaluating their predicates.
+    # so most rules can be rejected without evaluating their criteria.
     alone = len(regimen) == 1 and not meds and not patient.recent_medications
     cns: list[str] | None = None
+    pool_classes: Mapping[str, frozenset[MedicationClass]] | None = None
     alerts: list[SafetyAlert] = []
     for rule in _relevant(planned, knowledge):
         if isinstance(rule, PatientRule):
-            if (rule.when.conditions_any and not patient.conditions) or (
-                rule.allergy_listed and not patient.allergies
-            ):
+            entry = compiled.patient[id(rule)]
+            if entry.needs_condition and not patient.conditions:
                 continue
-            if _patient_matches(rule, patient, facts):
+            if rule.when.allergy_listed:
+                # The allergy fact holds drug by drug.
                 alerts.extend(
-                    _alert(rule, d.value, (d.value,)) for d in rule.drugs if d in planned_set
+                    entry.alerts[d]
+                    for d in allergic
+                    if d in entry.alerts and matches(rule.when, drug_facts)
                 )
+            elif matches(rule.when, facts):
+                alerts.extend(entry.alerts[d] for d in rule.drugs if d in planned_set)
         elif isinstance(rule, InteractionRule):
             # A lone planned drug with no co-medication has no partner to interact with.
             if alone or rule.drug not in regimen or not matches(rule.when, facts):
                 continue
-            partners = _partners(rule, regimen, planned, patient)
+            if pool_classes is None:
+                pool_classes = _with_six(classes, compiled)
+            partners = _partners(rule, regimen, planned, patient, pool_classes)
             if partners and (rule.drug in planned_set or planned_names & set(partners)):
                 alerts.append(
                     _alert(rule, rule.drug.value, (rule.drug.value, *partners), ", ".join(partners))
@@ -222,19 +288,84 @@ def screen(  # noqa: PLR0912 - one dispatch over the four rule kinds
                 continue
             if cns is None:
                 cns = sorted(
-                    {d.value for d in planned if _cns_active(d.value)}
-                    | {m for m in meds if _cns_active(m)}
+                    {d.value for d in planned if _cns_active(compiled.drug_classes[d])}
+                    | {m for m in meds if _cns_active(classes.get(m, frozenset()))}
                 )
             if len(cns) >= rule.threshold and planned_names & set(cns):
                 alerts.append(_alert(rule, cns[0], tuple(cns), ", ".join(cns)))
         elif meds:
-            unknown = patient.unrecognized_medications
+            unknown = facts.unrecognized_medications
             if unknown:
                 names = tuple(d.value for d in planned)
                 alerts.append(
                     _alert(rule, " and ".join(names), (*names, *unknown), ", ".join(unknown))
                 )
     return tuple(alerts)
+
+
+def _with_six(
+    classes: Mapping[str, frozenset[MedicationClass]], compiled: _Screening
+) -> Mapping[str, frozenset[MedicationClass]]:
+    # A planned drug is a partner by its own classes (gabapentin is a gabapentinoid).
+    return {**{d.value: c for d, c in compiled.drug_classes.items()}, **classes}
+
+
+def _cns_active(classes: frozenset[MedicationClass]) -> bool:
+    return any(c.is_cns_active for c in classes)
+
+
+def screen_each(
+    drugs: tuple[Drug, ...],
+    patient: Patient,
+    facts: PatientFacts,
+    *,
+    knowledge: KnowledgeBase | None = None,
+) -> Mapping[Drug, tuple[SafetyAlert, ...]]:
+    """Screen each drug alone for the patient, in one pass (most serious first, per drug).
+
+    The care plan's one screening: the same alerts as
+    ``sort_alerts(screen((drug,), patient))`` for each drug. The patient rules
+    are evaluated once for all the drugs; the rules that need a co-medication
+    only when the patient has one.
+
+    Args:
+        drugs: The drugs.
+        patient: The patient.
+        facts: The patient's facts in ``knowledge``.
+        knowledge: The knowledge base; ``None`` for the built-in one.
+
+    Returns:
+        The sorted alerts of each drug.
+    """
+    knowledge = knowledge_argument(knowledge)
+    if patient.medications or patient.recent_medications:
+        # Interactions, CNS counts and unscreened co-medications: drug by drug.
+        return {
+            d: sort_alerts(screen((d,), patient, knowledge=knowledge, facts=facts)) for d in drugs
+        }
+    compiled = _compiled(knowledge)
+    found: dict[Drug, list[SafetyAlert]] = {d: [] for d in drugs}
+    allergic = [d for d in drugs if d.value in patient.allergies]
+    drug_facts = facts.with_atoms((ALLERGY_LISTED,)) if allergic else facts
+    has_conditions = bool(patient.conditions)
+    for entry in compiled.patient_rules:
+        if entry.needs_condition and not has_conditions:
+            continue
+        when = entry.rule.when
+        if when.allergy_listed:
+            if allergic and matches(when, drug_facts):
+                for d in allergic:
+                    alert = entry.alerts.get(d)
+                    if alert is not None:
+                        found[d].append(alert)
+        elif matches(when, facts):
+            for d, alert in entry.alerts.items():
+                listed = found.get(d)
+                if listed is not None:
+                    listed.append(alert)
+    return {
+        d: sort_alerts(alerts) if len(alerts) > 1 else tuple(alerts) for d, alerts in found.items()
+    }
 
 
 def check_regimen(
@@ -253,6 +384,9 @@ def check_regimen(
     or more CNS-active drugs, counting the patient's current ones). Co-medications
     the knowledge base cannot classify produce an alert that they were not
     screened: unknown is not safe. Rules marked GK say they are unverified.
+    A drug the local protocol of ``knowledge`` excludes gets a major alert
+    saying so (``local_protocol.excluded.<drug>``,
+    decision_local_protocol_conservative).
 
     Args:
         drugs: The drugs of the regimen (:class:`~cluneal.Drug` values or names).
@@ -280,4 +414,19 @@ def check_regimen(
     knowledge = knowledge_argument(knowledge)
     chosen = parse_drugs(drugs)
     checked = patient if isinstance(patient, Patient) else Patient.model_validate(patient)
-    return sort_alerts(screen(chosen, checked, knowledge=knowledge))
+    return sort_alerts(
+        [*screen(chosen, checked, knowledge=knowledge), *_excluded(chosen, knowledge)]
+    )
+
+
+def _excluded(drugs: tuple[Drug, ...], knowledge: KnowledgeBase | None) -> list[SafetyAlert]:
+    """An alert for each drug the local protocol of ``knowledge`` excludes."""
+    protocol = None if knowledge is None else knowledge.protocol
+    if protocol is None or not protocol.excluded_drugs:
+        return []
+    limits = protocol_limits()
+    return [
+        limits.excluded_alert.alert(limits.rules.excluded, d.value, protocol.label)
+        for d in drugs
+        if d in protocol.excluded_drugs
+    ]

@@ -2,12 +2,16 @@
 
 A rule that applies only to some patients says so with a ``when`` table of
 criteria; every criterion given must hold, and an empty table always holds.
-Titration caps, safety rules and the first-line choice all use it, so a
-patient fact is spelled once: ``older_adult = true`` means the older-adult age
-of ``parameters.toml``, whichever rule asks.
+Titration caps, safety rules, the withholding rules, the first-line choice and
+its alternatives all use it, so a fact is spelled once: ``older_adult = true``
+means the older-adult age of ``parameters.toml``, whichever rule asks.
 
-The patient's facts are computed once per call (:func:`patient_facts`), as
-plain values; :func:`matches` compares them with a rule's criteria.
+The facts of one call are computed once (:func:`facts_for` or
+:func:`patient_facts`), as plain values: a set of named facts that hold (the
+*atoms*, such as ``"older_adult"`` or ``"condition:copd"``) and the age.
+A criteria table is compiled once, when it is built, into the atoms it needs,
+the atoms it forbids and the groups of which one must hold, so that
+:func:`matches` is two set comparisons.
 
 Example:
     >>> from cluneal import Patient
@@ -21,23 +25,58 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Final, Literal
+
+from pydantic import PrivateAttr
 
 from cluneal._base import FrozenModel
 from cluneal.patient import Condition, HepaticImpairment
 
 if TYPE_CHECKING:
-    from cluneal.knowledge.parameters import ClinicalParameters, States
-    from cluneal.patient import Patient
+    from collections.abc import Iterable, Mapping
 
-__all__ = ["Criteria", "PatientFacts", "matches", "patient_facts"]
+    from cluneal.knowledge.base import KnowledgeBase
+    from cluneal.knowledge.parameters import ClinicalParameters, States
+    from cluneal.patient import MedicationClass, Patient
+
+__all__ = ["Criteria", "PatientFacts", "facts_for", "matches", "patient_facts"]
+
+# The yes/no criteria: each names the atom it asks about.
+_FLAGS: Final = (
+    "older_adult",
+    "age_over_75",
+    "cardiac_disease",
+    "renal_restricted",
+    "renal_below_normal",
+    "hepatic_significant",
+    "hepatic_start_low",
+    "allergy_listed",
+    "urgent_red_flag",
+    "diagnosis_unlikely",
+)
+ALLERGY_LISTED: Final = "allergy_listed"
+"""The atom that holds while screening a drug the patient's allergies name."""
+URGENT_RED_FLAG: Final = "urgent_red_flag"
+"""The atom that holds while the assessment has an urgent red flag."""
+DIAGNOSIS_UNLIKELY: Final = "diagnosis_unlikely"
+"""The atom that holds while the diagnosis is unlikely."""
+
+
+def _condition(value: str) -> str:
+    return f"condition:{value}"
+
+
+def _hepatic(value: str) -> str:
+    return f"hepatic:{value}"
 
 
 class Criteria(FrozenModel):
-    """Patient facts that must all hold for a rule to apply (none given: always).
+    """Facts that must all hold for a rule to apply (none given: always).
 
-    A boolean criterion asks for the fact to be true (``True``) or false
+    A yes/no criterion asks for the fact to be true (``True``) or false
     (``False``); ``None`` leaves it open.
 
     Attributes:
@@ -49,6 +88,9 @@ class Criteria(FrozenModel):
         renal_below_normal: Any renal band but normal.
         hepatic_significant: Hepatic state of ``parameters.toml``'s ``hepatic_significant``.
         hepatic_start_low: Hepatic state of ``parameters.toml``'s ``hepatic_start_low``.
+        allergy_listed: The patient's allergies name the drug the rule is applied to.
+        urgent_red_flag: The diagnostic assessment has an urgent red flag.
+        diagnosis_unlikely: The diagnostic assessment finds the diagnosis unlikely.
         conditions_any: Any of these conditions.
         hepatic_any: Any of these degrees of hepatic impairment.
         hla_b_1502: ``"positive"``, or ``"unknown"`` (not tested).
@@ -62,14 +104,41 @@ class Criteria(FrozenModel):
     renal_below_normal: bool | None = None
     hepatic_significant: bool | None = None
     hepatic_start_low: bool | None = None
+    allergy_listed: bool | None = None
+    urgent_red_flag: bool | None = None
+    diagnosis_unlikely: bool | None = None
     conditions_any: tuple[Condition, ...] = ()
     hepatic_any: tuple[HepaticImpairment, ...] = ()
     hla_b_1502: Literal["positive", "unknown"] | None = None
 
+    # Compiled once at construction: (atoms required, atoms forbidden, groups of
+    # which one atom must hold, age strictly above); None when nothing is given.
+    _compiled: tuple[frozenset[str], frozenset[str], tuple[frozenset[str], ...], float | None] | (
+        None
+    ) = PrivateAttr(default=None)
+
+    def model_post_init(self, context: Any, /) -> None:  # noqa: D102 - pydantic hook
+        required = {name for name in _FLAGS if getattr(self, name) is True}
+        forbidden = {name for name in _FLAGS if getattr(self, name) is False}
+        groups: list[frozenset[str]] = []
+        if self.conditions_any:
+            groups.append(frozenset(_condition(c.value) for c in self.conditions_any))
+        if self.hepatic_any:
+            groups.append(frozenset(_hepatic(h.value) for h in self.hepatic_any))
+        if self.hla_b_1502 is not None:
+            required.add(f"hla_b_1502:{self.hla_b_1502}")
+        if required or forbidden or groups or self.age_over_years is not None:
+            self._compiled = (
+                frozenset(required),
+                frozenset(forbidden),
+                tuple(groups),
+                self.age_over_years,
+            )
+
     @property
     def always(self) -> bool:
         """Whether no criterion is given (the rule always applies)."""
-        return self == _ALWAYS
+        return self._compiled is None
 
     def describe(self) -> str:
         """The criteria in a few words ("always", "older_adult, cardiac_disease")."""
@@ -81,12 +150,14 @@ class Criteria(FrozenModel):
         return ", ".join(given) or "always"
 
 
-_ALWAYS = Criteria()
-
-
 @dataclass(frozen=True, slots=True)
 class PatientFacts:
-    """What the criteria ask about one patient, computed once per call (plain values)."""
+    """What the criteria ask about one patient, computed once per call (plain values).
+
+    The yes/no facts are also in ``atoms``, the set :func:`matches` reads;
+    the medication classes come from the catalogue of the knowledge base the
+    facts were computed with.
+    """
 
     age_years: float
     older_adult: bool
@@ -99,6 +170,22 @@ class PatientFacts:
     hepatic: HepaticImpairment
     conditions: frozenset[Condition]
     hla_b_1502: bool | None
+    atoms: frozenset[str] = frozenset()
+    medication_classes: Mapping[str, frozenset[MedicationClass]] = dataclasses.field(
+        default_factory=dict
+    )
+    unrecognized_medications: tuple[str, ...] = ()
+
+    def with_atoms(self, atoms: Iterable[str]) -> PatientFacts:
+        """The same facts with more atoms holding (an assessment's, a drug's allergy)."""
+        more = frozenset(atoms)
+        if more <= self.atoms:
+            return self
+        return dataclasses.replace(self, atoms=self.atoms | more)
+
+    def classes_of(self, medication: str) -> frozenset[MedicationClass]:
+        """The classes of one of the patient's medications, in the catalogue used."""
+        return self.medication_classes.get(medication, frozenset())
 
 
 def _in_states(patient: Patient, states: States) -> bool:
@@ -113,6 +200,7 @@ def patient_facts(
     renal_band: str | None = None,
     *,
     age_years: float | None = None,
+    medications: Mapping[str, frozenset[MedicationClass]] | None = None,
 ) -> PatientFacts:
     """Compute the facts the criteria ask about, once.
 
@@ -121,28 +209,92 @@ def patient_facts(
         parameters: The knowledge base's clinical parameters.
         renal_band: The renal band value the rules use, when known.
         age_years: The patient's age, when the caller has it already.
+        medications: The knowledge base's medication catalogue (generic name to
+            classes); ``None`` leaves the medication facts empty.
 
     Returns:
         The facts.
     """
     age = patient.age_years if age_years is None else age_years
+    older = parameters.older_adult.holds(age)
+    over_75 = parameters.age_over_75.holds(age)
+    cardiac = patient.has_cardiac_disease
+    restricted = renal_band is not None and renal_band in parameters.renal_restricted.bands
+    below_normal = renal_band is not None and renal_band != "normal"
+    significant = _in_states(patient, parameters.hepatic_significant)
+    start_low = _in_states(patient, parameters.hepatic_start_low)
+    hla = patient.hla_b_1502
+    atoms = {_condition(c.value) for c in patient.conditions}
+    atoms.add(_hepatic(patient.hepatic_impairment.value))
+    if hla is None or hla:
+        atoms.add("hla_b_1502:unknown" if hla is None else "hla_b_1502:positive")
+    for name, holds in (
+        ("older_adult", older),
+        ("age_over_75", over_75),
+        ("cardiac_disease", cardiac),
+        ("renal_restricted", restricted),
+        ("renal_below_normal", below_normal),
+        ("hepatic_significant", significant),
+        ("hepatic_start_low", start_low),
+    ):
+        if holds:
+            atoms.add(name)
+    classes: Mapping[str, frozenset[MedicationClass]] = MappingProxyType({})
+    unknown: tuple[str, ...] = ()
+    if medications is not None:
+        names = (*patient.medications, *patient.recent_medications)
+        classes = MappingProxyType({m: medications[m] for m in names if m in medications})
+        unknown = tuple(m for m in patient.medications if m not in medications)
     return PatientFacts(
         age_years=age,
-        older_adult=parameters.older_adult.holds(age),
-        age_over_75=parameters.age_over_75.holds(age),
-        cardiac_disease=patient.has_cardiac_disease,
-        renal_restricted=renal_band is not None and renal_band in parameters.renal_restricted.bands,
-        renal_below_normal=renal_band is not None and renal_band != "normal",
-        hepatic_significant=_in_states(patient, parameters.hepatic_significant),
-        hepatic_start_low=_in_states(patient, parameters.hepatic_start_low),
+        older_adult=older,
+        age_over_75=over_75,
+        cardiac_disease=cardiac,
+        renal_restricted=restricted,
+        renal_below_normal=below_normal,
+        hepatic_significant=significant,
+        hepatic_start_low=start_low,
         hepatic=patient.hepatic_impairment,
         conditions=frozenset(patient.conditions),
-        hla_b_1502=patient.hla_b_1502,
+        hla_b_1502=hla,
+        atoms=frozenset(atoms),
+        medication_classes=classes,
+        unrecognized_medications=unknown,
     )
 
 
-def _flag(wanted: bool | None, fact: bool) -> bool:  # noqa: FBT001 - a criterion and its fact
-    return wanted is None or wanted is fact
+def facts_for(
+    patient: Patient,
+    knowledge: KnowledgeBase,
+    renal_band: str | None = None,
+    *,
+    age_years: float | None = None,
+) -> PatientFacts:
+    """The patient's facts as one knowledge base sees them (its ages, its catalogue).
+
+    Args:
+        patient: The patient.
+        knowledge: The knowledge base.
+        renal_band: The renal band value the rules use, when known.
+        age_years: The patient's age, when the caller has it already.
+
+    Returns:
+        The facts.
+
+    Example:
+        >>> from cluneal import Patient, knowledge_base
+        >>> f = facts_for(Patient(age=50, sex="male", medications=["sertraline"]),
+        ...               knowledge_base())
+        >>> sorted(c.value for c in f.classes_of("sertraline"))
+        ['ssri']
+    """
+    return patient_facts(
+        patient,
+        knowledge.parameters,
+        renal_band,
+        age_years=age_years,
+        medications=knowledge.medications,
+    )
 
 
 def matches(criteria: Criteria, facts: PatientFacts) -> bool:
@@ -150,30 +302,20 @@ def matches(criteria: Criteria, facts: PatientFacts) -> bool:
 
     Args:
         criteria: A rule's criteria.
-        facts: The patient's facts.
+        facts: The facts (a patient's, with any more atoms of the call).
 
     Returns:
         ``True`` when the rule applies.
     """
-    if criteria is _ALWAYS:
+    # Read from the private slot directly: pydantic's attribute hook is slow on a hot path.
+    compiled = criteria.__pydantic_private__["_compiled"]  # type: ignore[index]
+    if compiled is None:
         return True
-    hla = criteria.hla_b_1502
+    required, forbidden, groups, age_over = compiled
+    atoms = facts.atoms
     return (
-        _flag(criteria.older_adult, facts.older_adult)
-        and _flag(criteria.age_over_75, facts.age_over_75)
-        and (criteria.age_over_years is None or facts.age_years > criteria.age_over_years)
-        and _flag(criteria.cardiac_disease, facts.cardiac_disease)
-        and _flag(criteria.renal_restricted, facts.renal_restricted)
-        and _flag(criteria.renal_below_normal, facts.renal_below_normal)
-        and _flag(criteria.hepatic_significant, facts.hepatic_significant)
-        and _flag(criteria.hepatic_start_low, facts.hepatic_start_low)
-        and (
-            not criteria.conditions_any or not facts.conditions.isdisjoint(criteria.conditions_any)
-        )
-        and (not criteria.hepatic_any or facts.hepatic in criteria.hepatic_any)
-        and (
-            hla is None
-            or (hla == "positive" and facts.hla_b_1502 is True)
-            or (hla == "unknown" and facts.hla_b_1502 is None)
-        )
+        required <= atoms
+        and forbidden.isdisjoint(atoms)
+        and all(not group.isdisjoint(atoms) for group in groups)
+        and (age_over is None or facts.age_years > age_over)
     )

@@ -71,16 +71,15 @@ class PatientRule(_AlertRule):
     """An alert about a drug for a patient with given features.
 
     Every criterion of ``when`` must hold (:class:`~cluneal.knowledge.criteria.Criteria`);
-    a rule without criteria always fires.
+    a rule without criteria always fires for each of its drugs. ``allergy_listed``
+    holds drug by drug: the alert names each drug the patient's allergies list.
 
     Attributes:
         drugs: The drugs it concerns.
-        allergy_listed: The patient's allergies name one of the rule's drugs.
     """
 
     kind: Literal["patient"]
     drugs: Annotated[tuple[Drug, ...], Field(min_length=1)]
-    allergy_listed: bool = False
 
 
 class InteractionRule(_AlertRule):
