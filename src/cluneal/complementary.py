@@ -15,85 +15,29 @@ Example:
 
 from __future__ import annotations
 
-from functools import cache
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING
 
-from pydantic import Field, ValidationError
-
-from cluneal._base import FrozenModel, coerce_model
-from cluneal._checks import knowledge_argument
-from cluneal.alerts import SafetyAlert, Severity, sort_alerts
-from cluneal.errors import KnowledgeBaseError
-from cluneal.evidence import EvidenceLevel
-from cluneal.knowledge import read_toml
-from cluneal.patient import MedicationClass, Patient
+from cluneal._base import coerce_model, trusted
+from cluneal.alerts import SafetyAlert, sort_alerts
+from cluneal.knowledge.base import resolved
+from cluneal.knowledge.complementary import ComplementaryMeasure, ComplementaryTable
+from cluneal.knowledge.criteria import facts_for
+from cluneal.patient import Patient
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
-
     from cluneal.knowledge.base import KnowledgeBase
+    from cluneal.knowledge.criteria import PatientFacts
 
 __all__ = ["ComplementaryMeasure", "complementary_care", "complementary_measures"]
 
 
-class ComplementaryMeasure(FrozenModel):
-    """One complementary measure, with its real evidence.
-
-    Attributes:
-        id: Stable id.
-        rule_id: The knowledge-base rule.
-        name: Its name.
-        suggestion: What is suggested, as the source phrases it.
-        evidence_level: Always "no evidence specific to cluneal neuralgia" today.
-        evidence_note: What evidence there is, in words.
-        citations: Citation ids.
-    """
-
-    id: str
-    rule_id: str
-    name: str
-    suggestion: str
-    evidence_level: EvidenceLevel
-    evidence_note: str
-    citations: Annotated[tuple[str, ...], Field(min_length=1)]
-
-    def __str__(self) -> str:
-        return f"{self.name}: {self.suggestion} ({self.evidence_level.label})"
-
-
-class _Interaction(FrozenModel):
-    rule_id: str
-    measure: str
-    medication_classes: tuple[MedicationClass, ...]
-    severity: Severity
-    message: str
-    action: str
-    citation: str
-
-
-class _Table(FrozenModel):
-    measures: tuple[ComplementaryMeasure, ...]
-    interactions: tuple[_Interaction, ...]
-
-
-@cache
-def _table() -> _Table:
-    return _parse_table(read_toml("complementary.toml"))
-
-
-def _parse_table(raw: Mapping[str, Any]) -> _Table:
-    try:
-        table = _Table(measures=raw["measure"], interactions=raw["interaction"])
-    except (KeyError, ValidationError) as exc:
-        raise KnowledgeBaseError("complementary.toml", str(exc)) from exc
-    ids = {m.id for m in table.measures}
-    if any(i.measure not in ids for i in table.interactions):
-        raise KnowledgeBaseError("complementary.toml", "an interaction names an unknown measure")
-    return table
-
-
-def complementary_measures() -> tuple[ComplementaryMeasure, ...]:
+def complementary_measures(
+    *, knowledge: KnowledgeBase | None = None
+) -> tuple[ComplementaryMeasure, ...]:
     """Return every complementary measure of the knowledge base.
+
+    Args:
+        knowledge: The knowledge base; ``None`` for the built-in one.
 
     Returns:
         The measures, in knowledge-base order.
@@ -102,7 +46,8 @@ def complementary_measures() -> tuple[ComplementaryMeasure, ...]:
         >>> len(complementary_measures())
         6
     """
-    return _table().measures
+    kb = resolved(knowledge)
+    return kb.complementary.measures
 
 
 def complementary_care(
@@ -111,6 +56,8 @@ def complementary_care(
     knowledge: KnowledgeBase | None = None,
 ) -> tuple[tuple[ComplementaryMeasure, ...], tuple[SafetyAlert, ...]]:
     """Complementary measures for a patient, with the alerts they raise.
+
+    Co-medications are classified by the catalogue of ``knowledge``.
 
     Args:
         patient: The patient (co-medication decides the alerts).
@@ -127,17 +74,32 @@ def complementary_care(
         >>> complementary_care(Patient(age=40, sex="female"))[1]
         ()
     """
-    knowledge = knowledge_argument(knowledge)
+    kb = resolved(knowledge)
     patient = coerce_model(patient, Patient, "patient")
-    table = _table() if knowledge is None else knowledge.complementary
+    return care_for(facts_for(patient, kb), kb.complementary)
+
+
+def care_for(
+    facts: PatientFacts, table: ComplementaryTable
+) -> tuple[tuple[ComplementaryMeasure, ...], tuple[SafetyAlert, ...]]:
+    """The measures and their alerts for a patient's facts (the care plan's entry point).
+
+    Args:
+        facts: The patient's facts, in the knowledge base of ``table``.
+        table: The complementary table.
+
+    Returns:
+        The measures and the alerts, most serious first.
+    """
     alerts = []
+    current = facts.medications
     for rule in table.interactions:
-        matching = sorted(
-            {m for cls in rule.medication_classes for m in patient.medications_in(cls)}
-        )
+        wanted = frozenset(rule.medication_classes)
+        matching = sorted(m for m in current if not wanted.isdisjoint(facts.classes_of(m)))
         if matching:
             alerts.append(
-                SafetyAlert(
+                trusted(
+                    SafetyAlert,
                     severity=rule.severity,
                     drugs=(rule.measure.replace("_", "-"), *matching),
                     message=rule.message,

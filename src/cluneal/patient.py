@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from functools import cache
-from types import MappingProxyType
 from typing import TYPE_CHECKING, Annotated, Any, Final
 
 from pydantic import (
@@ -30,8 +28,8 @@ from pydantic import (
 
 from cluneal._base import FrozenModel
 from cluneal._checks import choice, flag, text
-from cluneal.errors import InvalidQuantityError, KnowledgeBaseError, show
-from cluneal.knowledge import read_toml
+from cluneal.errors import InvalidQuantityError, show
+from cluneal.knowledge.medications import medication_catalogue, normalise_name
 from cluneal.knowledge.parameters import clinical_parameters
 from cluneal.units import Age, BodyWeight, Height, Kind, SerumCreatinine, magnitude_in
 from cluneal.vocabulary import Condition, HepaticImpairment, MedicationClass, Sex
@@ -57,25 +55,12 @@ OLDER_ADULT_AGE_YEARS: Final = clinical_parameters().older_adult.age_years
 _MEDICATION_NAME = re.compile(r"[a-z0-9][a-z0-9 ().,+'/-]{0,79}")
 
 
-@cache
-def _catalogue() -> Mapping[str, frozenset[MedicationClass]]:
-    return _parse_catalogue(read_toml("medications.toml"))
-
-
-def _parse_catalogue(raw: Mapping[str, Any]) -> Mapping[str, frozenset[MedicationClass]]:
-    try:
-        members: dict[str, set[MedicationClass]] = {}
-        for cls_name, names in raw["classes"].items():
-            cls = MedicationClass(cls_name)
-            for name in names:
-                members.setdefault(name, set()).add(cls)
-    except (KeyError, ValueError) as exc:
-        raise KnowledgeBaseError("medications.toml", str(exc)) from exc
-    return MappingProxyType({name: frozenset(c) for name, c in members.items()})
-
-
 def classes_of(medication: str) -> frozenset[MedicationClass]:
     """Return the classes of a medication by generic name (empty when unknown).
+
+    Reads the built-in catalogue (``medications.toml``); the rules classify
+    with the catalogue of the knowledge base they are given
+    (:func:`cluneal.knowledge.criteria.facts_for`).
 
     Args:
         medication: A generic name; case and surrounding spaces are ignored.
@@ -87,11 +72,11 @@ def classes_of(medication: str) -> frozenset[MedicationClass]:
         >>> sorted(c.value for c in classes_of("Pregabalin"))
         ['antiepileptic', 'gabapentinoid']
     """
-    return _catalogue().get(_normalise_name(text(medication, "medication")), frozenset())
+    return medication_catalogue().get(normalise_name(text(medication, "medication")), frozenset())
 
 
 def is_recognized_medication(medication: str) -> bool:
-    """Whether the knowledge base knows a medication's classes.
+    """Whether the built-in knowledge base knows a medication's classes.
 
     Args:
         medication: A generic name.
@@ -103,11 +88,7 @@ def is_recognized_medication(medication: str) -> bool:
         >>> is_recognized_medication("warfarin"), is_recognized_medication("vitamin d")
         (True, False)
     """
-    return _normalise_name(text(medication, "medication")) in _catalogue()
-
-
-def _normalise_name(name: str) -> str:
-    return " ".join(name.split()).casefold()
+    return normalise_name(text(medication, "medication")) in medication_catalogue()
 
 
 def _items(value: object) -> list[object] | None:
@@ -129,7 +110,7 @@ def _medication_names(value: object) -> object:
     for item in items:
         if not isinstance(item, str):
             return value  # let pydantic name the bad item
-        name = _normalise_name(item)
+        name = normalise_name(item)
         if not _MEDICATION_NAME.fullmatch(name):
             raise InvalidQuantityError(
                 "medications",
@@ -282,7 +263,12 @@ class Patient(FrozenModel):
 
     @property
     def is_older_adult(self) -> bool:
-        """Age 65 or more (Beers 2023; the start-low rule)."""
+        """Age 65 or more (Beers 2023; the start-low rule), by the built-in knowledge base.
+
+        The rules read the older-adult age of the knowledge base they are given
+        (:func:`cluneal.knowledge.criteria.facts_for`); this property, like
+        :data:`OLDER_ADULT_AGE_YEARS`, uses the built-in ``parameters.toml``.
+        """
         return self.age_years >= OLDER_ADULT_AGE_YEARS
 
     @property
@@ -303,12 +289,12 @@ class Patient(FrozenModel):
 
     @property
     def medication_classes(self) -> frozenset[MedicationClass]:
-        """Every class among the current medications."""
+        """Every class among the current medications (built-in catalogue)."""
         return frozenset(c for m in self.medications for c in classes_of(m))
 
     @property
     def recent_medication_classes(self) -> frozenset[MedicationClass]:
-        """Every class among the medications stopped in the last 14 days."""
+        """Every class among the medications stopped in the last 14 days (built-in catalogue)."""
         return frozenset(c for m in self.recent_medications for c in classes_of(m))
 
     def medications_in(
@@ -335,5 +321,5 @@ class Patient(FrozenModel):
 
     @property
     def unrecognized_medications(self) -> tuple[str, ...]:
-        """Medications the knowledge base cannot classify: they were not screened."""
+        """Medications the built-in catalogue cannot classify: they were not screened."""
         return tuple(m for m in self.medications if not is_recognized_medication(m))

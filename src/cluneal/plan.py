@@ -22,36 +22,31 @@ Example:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
 from typing import TYPE_CHECKING, Any, Final
 
-from pydantic import ValidationError
-
 from cluneal._base import FrozenModel, coerce_model, trusted
-from cluneal._checks import knowledge_argument
 from cluneal._protocol_rules import protocol_limits
 from cluneal._vocabulary import Term
 from cluneal.alerts import SafetyAlert, Severity, sort_alerts
-from cluneal.complementary import ComplementaryMeasure, complementary_care
+from cluneal.complementary import ComplementaryMeasure, care_for
 from cluneal.diagnosis import (
     DiagnosticAssessment,
     DiagnosticClass,
     Findings,
 )
 from cluneal.drug import Drug
-from cluneal.errors import ContraindicatedError, KnowledgeBaseError
-from cluneal.knowledge import KNOWLEDGE_BASE_VERSION, read_toml
+from cluneal.errors import ContraindicatedError
+from cluneal.knowledge import KNOWLEDGE_BASE_VERSION
+from cluneal.knowledge.base import resolved
 from cluneal.knowledge.criteria import (
     DIAGNOSIS_UNLIKELY,
     URGENT_RED_FLAG,
-    Criteria,
     PatientFacts,
+    facts_for,
     matches,
-    patient_facts,
 )
-from cluneal.knowledge.parameters import clinical_parameters
 from cluneal.pathway import CareHistory, Recommendation, next_step
-from cluneal.patient import Patient, _catalogue
+from cluneal.patient import Patient
 from cluneal.safety import screen_each
 from cluneal.titration import TitrationSchedule, titration_schedule
 
@@ -60,6 +55,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
     from cluneal.knowledge.base import KnowledgeBase
+    from cluneal.knowledge.pharmacotherapy import PharmacotherapyTable, Selection, WithholdRule
     from cluneal.renal import WeightBasis
     from cluneal.units import Quantity
 
@@ -130,58 +126,6 @@ class DrugChoice(FrozenModel):
     screening_alerts: tuple[SafetyAlert, ...] = ()
 
 
-class _Selection(FrozenModel):
-    rule_id: str
-    text: str
-    citation: str
-    first_line: tuple[Drug, ...]
-    second_line: tuple[Drug, ...]
-    second_line_text: str
-    second_line_citation: str
-    off_label_text: str
-
-
-class _Rule(FrozenModel):
-    rule_id: str
-    text: str
-    citation: str
-
-
-class _SkipRule(_Rule):
-    drug: Drug
-    # The patients for whom the drug is not a first choice (the one condition language).
-    when: Criteria
-
-
-class _WithholdRule(_Rule):
-    # The assessments for which no drug is started (urgent_red_flag, diagnosis_unlikely).
-    when: Criteria
-
-
-class _Table(FrozenModel):
-    selection: _Selection
-    skips: tuple[_SkipRule, ...]
-    withholds: tuple[_WithholdRule, ...]
-    none_available: _Rule
-
-
-@cache
-def _table() -> _Table:
-    return _parse_table(read_toml("pharmacotherapy.toml"))
-
-
-def _parse_table(raw: Mapping[str, Any]) -> _Table:
-    try:
-        return _Table(
-            selection=raw["selection"],
-            skips=raw["skip"],
-            withholds=raw["withhold"],
-            none_available=raw["none_available"],
-        )
-    except (KeyError, ValidationError) as exc:
-        raise KnowledgeBaseError("pharmacotherapy.toml", str(exc)) from exc
-
-
 @dataclass(frozen=True, slots=True)
 class _Choice:
     choices: tuple[DrugChoice, ...]
@@ -225,11 +169,13 @@ class CarePlan(FrozenModel):
     safety_statement: str = SAFETY_STATEMENT
 
 
-def _withhold_for(facts: PatientFacts, table: _Table) -> _WithholdRule | None:
+def _withhold_for(facts: PatientFacts, table: PharmacotherapyTable) -> WithholdRule | None:
     return next((rule for rule in table.withholds if matches(rule.when, facts)), None)
 
 
-def _withhold_rule(assessment: DiagnosticAssessment, table: _Table) -> _WithholdRule | None:
+def _withhold_rule(
+    assessment: DiagnosticAssessment, table: PharmacotherapyTable
+) -> WithholdRule | None:
     """The withholding rule an assessment fires alone (the cohort engine's seam)."""
     for rule in table.withholds:
         if rule.when.always:
@@ -342,7 +288,7 @@ def _excluded_rationale(excluded: tuple[Drug, ...], knowledge: KnowledgeBase | N
 
 
 def _second_line(
-    sel: _Selection,
+    sel: Selection,
     excluded: tuple[Drug, ...],
     knowledge: KnowledgeBase | None,
     screened: Mapping[Drug, tuple[SafetyAlert, ...]],
@@ -364,7 +310,7 @@ def _choose_drug(
     start_date: dt.date | str | None,
     weight_basis: WeightBasis | str | None,
     knowledge: KnowledgeBase | None,
-    table: _Table,
+    table: PharmacotherapyTable,
 ) -> _Choice:
     sel = table.selection
     first_line = ((sel.rule_id, sel.citation),)
@@ -506,7 +452,7 @@ def care_plan(
         >>> [c.drug.value for c in plan.drug_choices if c.status.value == "excluded"]
         ['nortriptyline']
     """
-    knowledge = knowledge_argument(knowledge)
+    kb = resolved(knowledge)
     person: Patient = coerce_model(patient, Patient, "patient")
     found: Findings = coerce_model(findings, Findings, "findings")
     past: CareHistory = coerce_model(
@@ -520,13 +466,9 @@ def care_plan(
         knowledge=knowledge,
     )
     assessment = recommendation.assessment
-    params = clinical_parameters() if knowledge is None else knowledge.parameters
-    catalogue = _catalogue() if knowledge is None else knowledge.medications
     # The patient's facts once, with the assessment's, for every rule of the plan.
-    facts = patient_facts(person, params, medications=catalogue).with_atoms(
-        _assessment_atoms(assessment)
-    )
-    table = _table() if knowledge is None else knowledge.pharmacotherapy
+    facts = facts_for(person, kb).with_atoms(_assessment_atoms(assessment))
+    table = kb.pharmacotherapy
     choice = _choose_drug(
         person,
         facts,
@@ -535,7 +477,7 @@ def care_plan(
         knowledge=knowledge,
         table=table,
     )
-    measures, complementary_alerts = complementary_care(person, knowledge=knowledge)
+    measures, complementary_alerts = care_for(facts, kb.complementary)
     medications = () if choice.schedule is None else (choice.schedule,)
     alerts = sort_alerts([*(a for s in medications for a in s.alerts), *complementary_alerts])
     trace = [*recommendation.rules_fired]

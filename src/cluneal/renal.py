@@ -16,24 +16,22 @@ Example:
 
 from __future__ import annotations
 
-from functools import cache
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Final
 
-from pydantic import ValidationError, model_validator
-
-from cluneal._base import FrozenModel, coerce_model
-from cluneal._checks import knowledge_argument
-from cluneal.alerts import SafetyAlert, Severity
-from cluneal.errors import (
-    InsufficientDataError,
-    InvalidQuantityError,
-    KnowledgeBaseError,
-    UnknownTermError,
+from cluneal._base import FrozenModel, coerce_model, trusted
+from cluneal._renal_weight import Body, cockcroft_gault, ibw_kg, parse_weight_basis
+from cluneal.alerts import SafetyAlert
+from cluneal.errors import InsufficientDataError, InvalidQuantityError
+from cluneal.knowledge.base import knowledge_base, resolved
+from cluneal.knowledge.criteria import PatientFacts, facts_for, matches
+from cluneal.knowledge.renal import RenalTable, renal_table
+from cluneal.patient import Patient
+from cluneal.renal_equations import (
+    FEMALE_FACTOR,
+    ckd_epi_2021,
+    cockcroft_gault_ml_min,
+    devine_kg,
 )
-from cluneal.knowledge import read_toml
-from cluneal.knowledge.criteria import Criteria, matches, patient_facts
-from cluneal.knowledge.parameters import ClinicalParameters, clinical_parameters
-from cluneal.patient import Patient, Sex
 from cluneal.units import (
     Q_,
     BodyWeight,
@@ -46,22 +44,23 @@ from cluneal.units import (
     quantity_in,
     ureg,
 )
-from cluneal.vocabulary import GfrCategory, RenalBand, WeightBasis
+from cluneal.vocabulary import GfrCategory, RenalBand, Sex, WeightBasis
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
-
     from cluneal.knowledge.base import KnowledgeBase
     from cluneal.units import QuantityInput
 
 __all__ = [
+    "FEMALE_FACTOR",
     "CreatinineClearanceEstimate",
     "GfrCategory",
     "RenalAssessment",
     "RenalBand",
     "WeightBasis",
     "assess_renal_function",
+    "cockcroft_gault_ml_min",
     "creatinine_clearance",
+    "devine_kg",
     "egfr",
     "egfr_ckd_epi_2021",
     "estimate_creatinine_clearance",
@@ -74,118 +73,9 @@ __all__ = [
 _ML_MIN: Final = ureg.Unit("milliliter / minute")
 _EGFR_UNIT: Final = ureg.Unit("milliliter / minute / standard_body_surface_area")
 _KG: Final = ureg.Unit("kilogram")
-_CM_PER_INCH: Final = 2.54
-FEMALE_FACTOR: Final = 0.85
-"""Cockcroft-Gault's factor for women (cockcroft_gault_1976)."""
 
-
-class _BandRule(FrozenModel):
-    band: RenalBand
-    rule_id: str
-    lower_ml_min: float = 0.0
-    lower_inclusive: bool = True
-    text: str
-    citation: str
-
-
-class _IdealBodyWeight(FrozenModel):
-    rule_id: str
-    citation: str
-    min_height_cm: float
-    male_base_kg: float
-    female_base_kg: float
-    kg_per_inch_over: float
-    text: str
-
-
-class _Obesity(FrozenModel):
-    rule_id: str
-    citation: str
-    adjusted_above_ibw_ratio: float
-    adjustment_factor: float
-    text: str
-
-
-class _AlertRule(FrozenModel):
-    rule_id: str
-    citation: str
-    severity: Severity
-    message: str
-    action: str
-    above_kg: float | None = None
-    below_mg_dl: float | None = None
-    # The patients it concerns (the one condition language; none: every patient).
-    when: Criteria = Criteria()
-
-    def alert(self) -> SafetyAlert:
-        return SafetyAlert(
-            severity=self.severity,
-            message=self.message,
-            rule_id=self.rule_id,
-            citation=self.citation,
-            action=self.action,
-        )
-
-
-class _GfrCategories(FrozenModel):
-    rule_id: str
-    citation: str
-    # (category, lower bound in mL/min/1.73 m², inclusive), highest first; G5 below the last.
-    lower_bounds: tuple[tuple[GfrCategory, float], ...]
-
-    @model_validator(mode="after")
-    def _descending(self) -> _GfrCategories:
-        bounds = [b for _, b in self.lower_bounds]
-        if bounds != sorted(bounds, reverse=True) or len(set(bounds)) != len(bounds):
-            msg = "gfr_categories: lower bounds must fall strictly"
-            raise ValueError(msg)
-        return self
-
-
-class _RenalTable(FrozenModel):
-    gfr_categories: _GfrCategories
-    bands: tuple[_BandRule, ...]
-    dialysis: _BandRule
-    unknown: _BandRule
-    ideal_body_weight: _IdealBodyWeight
-    obesity: _Obesity
-    obesity_no_height: _AlertRule
-    low_creatinine_older_adult: _AlertRule
-
-
-@cache
-def _table() -> _RenalTable:
-    return _parse_table(read_toml("renal.toml"))
-
-
-def _parse_table(raw: Mapping[str, Any]) -> _RenalTable:
-    try:
-        table = _RenalTable(
-            gfr_categories=raw["gfr_categories"],
-            bands=raw["band"],
-            dialysis=raw["dialysis"],
-            unknown=raw["unknown"],
-            ideal_body_weight=raw["ideal_body_weight"],
-            obesity=raw["obesity"],
-            obesity_no_height=raw["obesity_no_height"],
-            low_creatinine_older_adult=raw["low_creatinine_older_adult"],
-        )
-    except (KeyError, ValidationError) as exc:
-        raise KnowledgeBaseError("renal.toml", str(exc)) from exc
-    if tuple(b.band for b in table.bands) != tuple(RenalBand):
-        raise KnowledgeBaseError(
-            "renal.toml", "bands must be listed normal, moderate, severe, end_stage"
-        )
-    return table
-
-
-def _band_rule(crcl_ml_min: float, table: _RenalTable | None = None) -> _BandRule:
-    bands = (table or _table()).bands
-    for rule in bands:
-        lower = rule.lower_ml_min
-        if crcl_ml_min > lower or (rule.lower_inclusive and crcl_ml_min == lower):
-            return rule
-    return bands[-1]
+# The built-in renal table, under its former private name (the titration engine reads it).
+_table = renal_table
 
 
 def renal_band(crcl: QuantityInput) -> RenalBand:
@@ -208,28 +98,7 @@ def renal_band(crcl: QuantityInput) -> RenalBand:
         ['normal', 'moderate', 'moderate', 'severe', 'severe', 'end_stage']
     """
     value = parse_quantity(crcl, "crcl", Kind.CLEARANCE)
-    return _band_rule(magnitude_in(value, Kind.CLEARANCE)).band
-
-
-def _ibw_kg(patient: Patient, table: _RenalTable | None = None) -> float | None:
-    """Devine IBW in kg, or ``None`` when height is unknown or below 152.4 cm."""
-    height_cm = patient.height_cm
-    rule = (table or _table()).ideal_body_weight
-    if height_cm is None or height_cm < rule.min_height_cm:
-        return None
-    base = rule.male_base_kg if patient.sex is Sex.MALE else rule.female_base_kg
-    ibw: float = devine_kg(height_cm, base, rule)
-    return round(ibw, 10)
-
-
-def devine_kg(height_cm: Any, base_kg: Any, rule: _IdealBodyWeight) -> Any:
-    """Devine ideal body weight, unrounded, for floats or numpy arrays alike.
-
-    The one place of the formula: the scalar path and the cohort's vectorised
-    path (:mod:`cluneal.cohort`) both call it, so they cannot drift apart.
-    """
-    inches_over = (height_cm - rule.min_height_cm) / _CM_PER_INCH
-    return base_kg + rule.kg_per_inch_over * inches_over
+    return knowledge_base().renal.band_rule(magnitude_in(value, Kind.CLEARANCE)).band
 
 
 def ideal_body_weight(patient: Patient) -> Quantity:
@@ -263,8 +132,8 @@ def ideal_body_weight(patient: Patient) -> Quantity:
     patient = coerce_model(patient, Patient, "patient")
     if patient.height is None:
         raise InsufficientDataError("Ideal body weight (Devine)", ["height"])
-    table = _table()
-    ibw = _ibw_kg(patient, table)
+    table = knowledge_base().renal
+    ibw = ibw_kg(_body(patient), table)
     if ibw is None:
         rule = table.ideal_body_weight
         raise InvalidQuantityError(
@@ -310,131 +179,14 @@ class CreatinineClearanceEstimate(FrozenModel):
         return magnitude_in(self.value, Kind.CLEARANCE)
 
 
-def _adjusted(ibw: float, actual: float, table: _RenalTable) -> float:
-    return ibw + table.obesity.adjustment_factor * (actual - ibw)
-
-
-def _default_basis(
-    patient: Patient, actual: float, table: _RenalTable
-) -> tuple[float, WeightBasis, str]:
-    """The package default: actual weight, adjusted in obesity (decision_obesity_weight_basis)."""
-    ibw = _ibw_kg(patient, table)
-    rule = table.obesity
-    if ibw is not None and actual > rule.adjusted_above_ibw_ratio * ibw:
-        adjusted = _adjusted(ibw, actual, table)
-        return (
-            adjusted,
-            WeightBasis.ADJUSTED,
-            (
-                f"adjusted body weight {adjusted:.1f} kg = IBW {ibw:.1f} + "
-                f"{rule.adjustment_factor:g} x ({actual:.1f} - {ibw:.1f}), the default because "
-                f"actual weight is above {rule.adjusted_above_ibw_ratio * 100:g}% of IBW "
-                f"({rule.rule_id})"
-            ),
-        )
-    return actual, WeightBasis.ACTUAL, f"actual body weight {actual:.1f} kg"
-
-
-def _weight_for(
-    patient: Patient, basis: WeightBasis | None, table: _RenalTable
-) -> tuple[float, WeightBasis, str]:
-    actual = patient.weight_kg
-    if actual is None:
-        raise InsufficientDataError("Cockcroft-Gault creatinine clearance", ["weight"])
-    if basis is None:
-        return _default_basis(patient, actual, table)
-    if basis is WeightBasis.ACTUAL:
-        return actual, basis, f"actual body weight {actual:.1f} kg"
-    if patient.height is None:
-        raise InsufficientDataError(f"Cockcroft-Gault with {basis.value} body weight", ["height"])
-    ibw = _ibw_kg(patient, table)
-    if ibw is None:
-        rule = table.ideal_body_weight
-        return (
-            actual,
-            WeightBasis.ACTUAL,
-            (
-                f"actual body weight {actual:.1f} kg, because no ideal body weight is defined "
-                f"below {rule.min_height_cm:g} cm (height {patient.height_cm:g} cm; "
-                f"{rule.rule_id})"
-            ),
-        )
-    if actual < ibw:
-        return (
-            actual,
-            WeightBasis.ACTUAL,
-            (f"actual body weight {actual:.1f} kg, because it is below the ideal {ibw:.1f} kg"),
-        )
-    if basis is WeightBasis.IDEAL:
-        return ibw, basis, f"ideal body weight (Devine) {ibw:.1f} kg"
-    adjusted = _adjusted(ibw, actual, table)
-    factor = table.obesity.adjustment_factor
-    return (
-        adjusted,
-        basis,
-        (
-            f"adjusted body weight {adjusted:.1f} kg"
-            f" = IBW {ibw:.1f} + {factor:g} x ({actual:.1f} - {ibw:.1f})"
-        ),
+def _body(patient: Patient) -> Body:
+    return Body(
+        age_years=patient.age_years,
+        female=patient.sex is Sex.FEMALE,
+        weight_kg=patient.weight_kg,
+        height_cm=patient.height_cm,
+        creatinine_mg_dl=patient.creatinine_mg_dl,
     )
-
-
-def parse_weight_basis(value: object) -> WeightBasis | None:
-    """Turn a caller's weight basis into a :class:`WeightBasis` (the one parser for it).
-
-    Args:
-        value: A :class:`WeightBasis`, its value, or ``None`` for the package default.
-
-    Returns:
-        The basis, or ``None``.
-
-    Raises:
-        UnknownTermError: Anything else (never a ``TypeError`` for an odd type).
-
-    Example:
-        >>> parse_weight_basis("ideal")
-        <WeightBasis.IDEAL: 'ideal'>
-    """
-    if value is None:
-        return None
-    if isinstance(value, str) and value in WeightBasis.__members__.values():
-        return WeightBasis(value)
-    raise UnknownTermError("weight_basis", value, [w.value for w in WeightBasis])
-
-
-def cockcroft_gault_ml_min(age: Any, weight: Any, creatinine: Any, sex_factor: Any) -> Any:
-    """Cockcroft-Gault, unrounded, for floats or numpy arrays alike (same operations, same order).
-
-    The one place of the equation: the scalar path and the cohort's vectorised
-    path (:mod:`cluneal.cohort`) both call it, so they give identical floats.
-
-    Example:
-        >>> cockcroft_gault_ml_min(40.0, 72.0, 1.0, 1.0)
-        100.0
-    """
-    return (140.0 - age) * weight / (72.0 * creatinine) * sex_factor
-
-
-def _cockcroft_gault(
-    patient: Patient, basis: WeightBasis | None, table: _RenalTable | None = None
-) -> tuple[float, WeightBasis, float, str]:
-    """The equation in floats: (CrCl mL/min, basis used, weight kg, explanation)."""
-    creatinine = patient.creatinine_mg_dl
-    if creatinine is None:
-        raise InsufficientDataError("Cockcroft-Gault creatinine clearance", ["serum_creatinine"])
-    weight, used, weight_text = _weight_for(patient, basis, table or _table())
-    age = patient.age_years
-    female = patient.sex is Sex.FEMALE
-    value: float = cockcroft_gault_ml_min(age, weight, creatinine, FEMALE_FACTOR if female else 1.0)
-    # Rounded to 10 decimals so that a clearance exactly on a band boundary
-    # (e.g. 72 x 72 / 86.4 = 60) is not pushed across it by float error.
-    value = round(value, 10)
-    sex_text = " x 0.85 (female)" if female else ""
-    explanation = (
-        f"Cockcroft-Gault: (140 - {age:g}) x {weight:.1f} kg / (72 x {creatinine:.4g} mg/dL)"
-        f"{sex_text} = {value:.1f} mL/min, using {weight_text}"
-    )
-    return value, used, weight, explanation
 
 
 def estimate_creatinine_clearance(
@@ -484,18 +236,18 @@ def estimate_creatinine_clearance(
     """
     patient = coerce_model(patient, Patient, "patient")
     basis = parse_weight_basis(weight_basis)
-    value, used, weight, explanation = _cockcroft_gault(patient, basis)
+    found = cockcroft_gault(_body(patient), basis, knowledge_base().renal)
     citations = (
         ("cockcroft_gault_1976",)
-        if used is WeightBasis.ACTUAL
+        if found.basis is WeightBasis.ACTUAL
         else ("cockcroft_gault_1976", "devine_1974")
     )
     return CreatinineClearanceEstimate(
-        value=Q_(value, _ML_MIN),
+        value=Q_(found.ml_min, _ML_MIN),
         weight_basis_requested=basis,
-        weight_basis_used=used,
-        weight_used=Q_(round(weight, 10), _KG),
-        explanation=explanation,
+        weight_basis_used=found.basis,
+        weight_used=Q_(round(found.weight_kg, 10), _KG),
+        explanation=found.explanation,
         citations=citations,
     )
 
@@ -533,14 +285,6 @@ def creatinine_clearance(
     return estimate_creatinine_clearance(patient, weight_basis).value
 
 
-def _ckd_epi_2021_value(creatinine_mg_dl: float, age_years: float, sex: Sex) -> float:
-    female = sex is Sex.FEMALE
-    kappa, alpha = (0.7, -0.241) if female else (0.9, -0.302)
-    ratio = creatinine_mg_dl / kappa
-    value = float(142.0 * min(ratio, 1.0) ** alpha * max(ratio, 1.0) ** -1.200 * 0.9938**age_years)
-    return value * 1.012 if female else value
-
-
 def egfr_ckd_epi_2021(patient: Patient) -> Quantity:
     """EGFR by the race-free CKD-EPI 2021 creatinine equation, in mL/min/1.73 m².
 
@@ -569,7 +313,8 @@ def egfr_ckd_epi_2021(patient: Patient) -> Quantity:
     creatinine = patient.creatinine_mg_dl
     if creatinine is None:
         raise InsufficientDataError("CKD-EPI 2021 eGFR", ["serum_creatinine"])
-    return Q_(_ckd_epi_2021_value(creatinine, patient.age_years, patient.sex), _EGFR_UNIT)
+    value = ckd_epi_2021(creatinine, patient.age_years, female=patient.sex is Sex.FEMALE)
+    return Q_(value, _EGFR_UNIT)
 
 
 egfr = egfr_ckd_epi_2021
@@ -595,14 +340,8 @@ def gfr_category(egfr_value: QuantityInput) -> GfrCategory:
         >>> gfr_category(Q_(59.9, "mL/min/BSA_1_73"))
         <GfrCategory.G3A: 'G3a'>
     """
-    return _category(magnitude_in(parse_quantity(egfr_value, "egfr", Kind.GFR), Kind.GFR))
-
-
-def _category(egfr_value: float, table: _RenalTable | None = None) -> GfrCategory:
-    for category, lower in (table or _table()).gfr_categories.lower_bounds:
-        if egfr_value >= lower:
-            return category
-    return GfrCategory.G5
+    value = magnitude_in(parse_quantity(egfr_value, "egfr", Kind.GFR), Kind.GFR)
+    return knowledge_base().renal.gfr_categories.category(value)
 
 
 class RenalAssessment(FrozenModel):
@@ -695,15 +434,31 @@ def assess_renal_function(
         >>> d.band.value, d.crcl, d.gfr_category.value
         ('end_stage', None, 'G5D')
     """
-    knowledge = knowledge_argument(knowledge)
+    kb = resolved(knowledge)
     patient = coerce_model(patient, Patient, "patient")
     basis = parse_weight_basis(weight_basis)
-    table = _table() if knowledge is None else knowledge.renal
-    parameters = clinical_parameters() if knowledge is None else knowledge.parameters
+    return assess(patient, basis, kb.renal, facts_for(patient, kb))
+
+
+def assess(
+    patient: Patient, basis: WeightBasis | None, table: RenalTable, facts: PatientFacts
+) -> RenalAssessment:
+    """The assessment from checked arguments (the engine's entry point: once per care plan).
+
+    Args:
+        patient: The patient.
+        basis: The weight basis, parsed (``None``: the package default).
+        table: The renal table of the knowledge base applied.
+        facts: The patient's facts in that knowledge base.
+
+    Returns:
+        The assessment, built from values already validated.
+    """
     if patient.on_dialysis:
         # Cockcroft-Gault (and eGFR) are not valid on haemodialysis: no CrCl band.
         rule = table.dialysis
-        return RenalAssessment(
+        return trusted(
+            RenalAssessment,
             band=rule.band,
             known=True,
             on_dialysis=True,
@@ -712,24 +467,29 @@ def assess_renal_function(
             rule_id=rule.rule_id,
             citation=rule.citation,
         )
-    creatinine = patient.creatinine_mg_dl
-    egfr_value = (
-        None
-        if creatinine is None
-        else _ckd_epi_2021_value(creatinine, patient.age_years, patient.sex)
+    body = Body(
+        age_years=facts.age_years,
+        female=patient.sex is Sex.FEMALE,
+        weight_kg=patient.weight_kg,
+        height_cm=patient.height_cm,
+        creatinine_mg_dl=patient.creatinine_mg_dl,
     )
-    missing = tuple(
+    creatinine = body.creatinine_mg_dl
+    egfr_value = (
+        None if creatinine is None else ckd_epi_2021(creatinine, body.age_years, female=body.female)
+    )
+    missing: tuple[str, ...] = tuple(
         name
         for name, value in (
-            ("serum_creatinine", patient.serum_creatinine),
-            ("weight", patient.weight),
+            ("serum_creatinine", creatinine),
+            ("weight", body.weight_kg),
         )
         if value is None
     )
     estimate = None
     if not missing:
         try:
-            estimate = _cockcroft_gault(patient, basis, table)
+            estimate = cockcroft_gault(body, basis, table)
         except InsufficientDataError as exc:
             missing = exc.missing  # height for the ideal/adjusted basis
     if estimate is None:
@@ -737,46 +497,42 @@ def assess_renal_function(
         known = False
         reason = f"{rule.text} (missing: {', '.join(missing)})"
     else:
-        rule = _band_rule(estimate[0], table)
+        rule = table.band_rule(estimate.ml_min)
         known = True
-        reason = f"{estimate[3]}; band {rule.band.value}: {rule.text}"
-    return RenalAssessment(
+        reason = f"{estimate.explanation}; band {rule.band.value}: {rule.text}"
+    return trusted(
+        RenalAssessment,
         band=rule.band,
         known=known,
-        on_dialysis=patient.on_dialysis,
-        crcl=None if estimate is None else quantity_in(estimate[0], "mL/min"),
-        weight_basis=None if estimate is None else estimate[1],
+        on_dialysis=False,
+        crcl=None if estimate is None else quantity_in(estimate.ml_min, "mL/min"),
+        weight_basis=None if estimate is None else estimate.basis,
         egfr=None if egfr_value is None else quantity_in(egfr_value, "mL/min/{1.73_m2}"),
-        gfr_category=None if egfr_value is None else _category(egfr_value, table),
+        gfr_category=None if egfr_value is None else table.gfr_categories.category(egfr_value),
         reason=reason,
         rule_id=rule.rule_id,
         citation=rule.citation,
         missing=missing,
-        alerts=_estimate_alerts(patient, table, parameters),
+        alerts=_estimate_alerts(body, table, facts, no_height=patient.height is None),
     )
 
 
 def _estimate_alerts(
-    patient: Patient, table: _RenalTable, parameters: ClinicalParameters
+    body: Body, table: RenalTable, facts: PatientFacts, *, no_height: bool
 ) -> tuple[SafetyAlert, ...]:
     """Alerts that the Cockcroft-Gault estimate may mislead (not on dialysis)."""
     alerts: list[SafetyAlert] = []
     heavy = table.obesity_no_height
-    weight = patient.weight_kg
-    if (
-        patient.height is None
-        and weight is not None
-        and heavy.above_kg is not None
-        and weight > heavy.above_kg
-    ):
+    weight = body.weight_kg
+    if no_height and weight is not None and heavy.above_kg is not None and weight > heavy.above_kg:
         alerts.append(heavy.alert())
     low = table.low_creatinine_older_adult
-    creatinine = patient.creatinine_mg_dl
+    creatinine = body.creatinine_mg_dl
     if (
         creatinine is not None
         and low.below_mg_dl is not None
-        and matches(low.when, patient_facts(patient, parameters))
         and creatinine < low.below_mg_dl
+        and matches(low.when, facts)
     ):
         alerts.append(low.alert())
     return tuple(alerts)

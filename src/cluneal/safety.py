@@ -27,22 +27,22 @@ from cluneal._protocol_rules import protocol_limits
 from cluneal.alerts import SafetyAlert, sort_alerts
 from cluneal.drug import Drug
 from cluneal.evidence import SourceMark
-from cluneal.knowledge.criteria import ALLERGY_LISTED, PatientFacts, matches, patient_facts
+from cluneal.knowledge.base import resolved
+from cluneal.knowledge.criteria import ALLERGY_LISTED, PatientFacts, facts_for, matches
 from cluneal.knowledge.drugs import parse_drug
-from cluneal.knowledge.parameters import clinical_parameters
 from cluneal.knowledge.safety_rules import (
     CnsCountRule,
     InteractionRule,
     PatientRule,
     UnscreenedRule,
-    safety_rules,
 )
-from cluneal.patient import MedicationClass, Patient, _catalogue
+from cluneal.patient import Patient
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from cluneal.knowledge.base import KnowledgeBase
+    from cluneal.vocabulary import MedicationClass
 
 __all__ = ["check_regimen", "parse_drugs", "screen", "screen_each"]
 
@@ -118,9 +118,9 @@ class _Screening:
     drug_classes: Mapping[Drug, frozenset[MedicationClass]]
 
 
-def _compile(knowledge: KnowledgeBase | None) -> _Screening:
-    rules = safety_rules() if knowledge is None else knowledge.safety_rules
-    catalogue = _catalogue() if knowledge is None else knowledge.medications
+def _compile(knowledge: KnowledgeBase) -> _Screening:
+    rules = knowledge.safety_rules
+    catalogue = knowledge.medications
     patient: dict[int, _PatientEntry] = {}
     for rule in rules:
         if isinstance(rule, PatientRule):
@@ -139,7 +139,7 @@ def _compile(knowledge: KnowledgeBase | None) -> _Screening:
 
 
 @lru_cache(maxsize=64)
-def _compiled(knowledge: KnowledgeBase | None) -> _Screening:
+def _compiled(knowledge: KnowledgeBase) -> _Screening:
     # Keyed by the knowledge base itself (compared by identity): a variant is compiled once.
     return _compile(knowledge)
 
@@ -179,7 +179,7 @@ _ALL_DRUGS: tuple[Drug, ...] = tuple(Drug)
 
 
 @lru_cache(maxsize=256)
-def _relevant(planned: tuple[Drug, ...], knowledge: KnowledgeBase | None) -> tuple[_AnyRule, ...]:
+def _relevant(planned: tuple[Drug, ...], knowledge: KnowledgeBase) -> tuple[_AnyRule, ...]:
     # The rules that can involve a planned drug, found once per combination
     # (at most 63): screening a schedule then skips most of the rule table.
     compiled = _compiled(knowledge)
@@ -200,15 +200,6 @@ def _relevant(planned: tuple[Drug, ...], knowledge: KnowledgeBase | None) -> tup
         if keep:
             out.append(rule)
     return tuple(out)
-
-
-def _facts(
-    patient: Patient, age_years: float | None, knowledge: KnowledgeBase | None
-) -> PatientFacts:
-    params = clinical_parameters() if knowledge is None else knowledge.parameters
-    catalogue = _compiled(knowledge).catalogue
-    # No renal band here: no safety rule asks for one.
-    return patient_facts(patient, params, age_years=age_years, medications=catalogue)
 
 
 def screen(  # noqa: PLR0912 - one dispatch over the four rule kinds
@@ -238,12 +229,13 @@ def screen(  # noqa: PLR0912 - one dispatch over the four rule kinds
     References:
         beers_2023, decision_contraindications_refuse, decision_unrecognized_medication_alert
     """
-    knowledge = knowledge_argument(knowledge)
+    kb = resolved(knowledge)
     if not planned:
         return ()
     if facts is None:
-        facts = _facts(patient, age_years, knowledge)
-    compiled = _compiled(knowledge)
+        # No renal band here: no safety rule asks for one.
+        facts = facts_for(patient, kb, age_years=age_years)
+    compiled = _compiled(kb)
     planned_set = frozenset(planned)
     meds = patient.medications
     on_six = tuple(d for d in _ALL_DRUGS if d.value in meds)
@@ -258,7 +250,7 @@ def screen(  # noqa: PLR0912 - one dispatch over the four rule kinds
     cns: list[str] | None = None
     pool_classes: Mapping[str, frozenset[MedicationClass]] | None = None
     alerts: list[SafetyAlert] = []
-    for rule in _relevant(planned, knowledge):
+    for rule in _relevant(planned, kb):
         if isinstance(rule, PatientRule):
             entry = compiled.patient[id(rule)]
             if entry.needs_condition and not patient.conditions:
@@ -337,13 +329,11 @@ def screen_each(
     Returns:
         The sorted alerts of each drug.
     """
-    knowledge = knowledge_argument(knowledge)
+    kb = resolved(knowledge)
     if patient.medications or patient.recent_medications:
         # Interactions, CNS counts and unscreened co-medications: drug by drug.
-        return {
-            d: sort_alerts(screen((d,), patient, knowledge=knowledge, facts=facts)) for d in drugs
-        }
-    compiled = _compiled(knowledge)
+        return {d: sort_alerts(screen((d,), patient, knowledge=kb, facts=facts)) for d in drugs}
+    compiled = _compiled(kb)
     found: dict[Drug, list[SafetyAlert]] = {d: [] for d in drugs}
     allergic = [d for d in drugs if d.value in patient.allergies]
     drug_facts = facts.with_atoms((ALLERGY_LISTED,)) if allergic else facts

@@ -26,13 +26,18 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from cluneal import complementary, diagnosis, interventions, pathway, patient, plan, renal
-from cluneal._checks import KnowledgeMarker
+from cluneal import diagnosis, interventions, pathway
+from cluneal._checks import KnowledgeMarker, knowledge_argument
 from cluneal.drug import Drug
 from cluneal.errors import InvalidArgumentError, KnowledgeBaseError, UnknownTermError
 from cluneal.evidence import Citation, all_citations
 from cluneal.knowledge import KNOWLEDGE_BASE_VERSION
 from cluneal.knowledge.codes import CodeTables, code_tables, parse_code_tables
+from cluneal.knowledge.complementary import (
+    ComplementaryTable,
+    complementary_table,
+    parse_complementary,
+)
 from cluneal.knowledge.drugs import (
     KnowledgeRule,
     Monograph,
@@ -41,6 +46,7 @@ from cluneal.knowledge.drugs import (
     parse_titration_rules,
     titration_rules,
 )
+from cluneal.knowledge.medications import Catalogue, medication_catalogue, parse_medications
 from cluneal.knowledge.outcomes import (
     OutcomeParameters,
     outcome_parameters,
@@ -52,13 +58,19 @@ from cluneal.knowledge.parameters import (
     clinical_parameters,
     parse_parameters,
 )
+from cluneal.knowledge.pharmacotherapy import (
+    PharmacotherapyTable,
+    parse_pharmacotherapy,
+    pharmacotherapy_table,
+)
+from cluneal.knowledge.renal import RenalTable, parse_renal, renal_table
 from cluneal.knowledge.safety_rules import SafetyRule, parse_safety_rules, safety_rules
-from cluneal.renal import RenalBand
+from cluneal.vocabulary import Condition, HepaticImpairment, RenalBand
 
 if TYPE_CHECKING:
     from cluneal.protocol import LocalProtocol
 
-__all__ = ["KnowledgeBase", "knowledge_base"]
+__all__ = ["KnowledgeBase", "knowledge_base", "resolved"]
 
 # Fields whose value names citation ids, in any table of any file.
 _CITATION_FIELDS = frozenset({"citation", "citations", "sources"})
@@ -107,15 +119,15 @@ class KnowledgeBase(KnowledgeMarker):
     version: str
     citations: Mapping[str, Citation]
     parameters: ClinicalParameters
-    medications: Mapping[str, frozenset[patient.MedicationClass]]
-    renal: renal._RenalTable
+    medications: Catalogue
+    renal: RenalTable
     titration_rules: Mapping[str, KnowledgeRule]
     monographs: Mapping[Drug, Monograph]
     safety_rules: tuple[SafetyRule, ...]
     diagnosis: diagnosis._DiagnosisTable
     pathway: pathway._PathwayTable
-    pharmacotherapy: plan._Table
-    complementary: complementary._Table
+    pharmacotherapy: PharmacotherapyTable
+    complementary: ComplementaryTable
     interventions: Mapping[interventions.Intervention, interventions.InterventionEvidence]
     codes: CodeTables
     outcomes: OutcomeParameters
@@ -254,19 +266,39 @@ def knowledge_base() -> KnowledgeBase:
         version=KNOWLEDGE_BASE_VERSION,
         citations=all_citations(),
         parameters=clinical_parameters(),
-        medications=patient._catalogue(),
-        renal=renal._table(),
+        medications=medication_catalogue(),
+        renal=renal_table(),
         titration_rules=titration_rules(),
         monographs=all_monographs(),
         safety_rules=safety_rules(),
         diagnosis=diagnosis._table(),
         pathway=pathway._table(),
-        pharmacotherapy=plan._table(),
-        complementary=complementary._table(),
+        pharmacotherapy=pharmacotherapy_table(),
+        complementary=complementary_table(),
         interventions=interventions._evidence_table(),
         codes=code_tables(),
         outcomes=outcome_parameters(),
     )
+
+
+def resolved(knowledge: KnowledgeBase | None) -> KnowledgeBase:
+    """The knowledge base a rule applies: the one given, or the built-in one.
+
+    Args:
+        knowledge: A ``knowledge=`` argument.
+
+    Returns:
+        The knowledge base.
+
+    Raises:
+        InvalidArgumentError: Neither a knowledge base nor ``None``.
+
+    Example:
+        >>> resolved(None) is knowledge_base()
+        True
+    """
+    given = knowledge_argument(knowledge)
+    return knowledge_base() if given is None else given
 
 
 def _monograph_path(drug: Drug) -> str:
@@ -277,14 +309,14 @@ def _monograph_path(drug: Drug) -> str:
 _PARSERS: Mapping[str, tuple[str, Callable[[Mapping[str, Any]], object]]] = MappingProxyType(
     {
         "parameters.toml": ("parameters", parse_parameters),
-        "medications.toml": ("medications", patient._parse_catalogue),
-        "renal.toml": ("renal", renal._parse_table),
+        "medications.toml": ("medications", parse_medications),
+        "renal.toml": ("renal", parse_renal),
         "titration.toml": ("titration_rules", parse_titration_rules),
         "safety.toml": ("safety_rules", parse_safety_rules),
         "diagnosis.toml": ("diagnosis", diagnosis._parse_table),
         "pathway.toml": ("pathway", pathway._parse_table),
-        "pharmacotherapy.toml": ("pharmacotherapy", plan._parse_table),
-        "complementary.toml": ("complementary", complementary._parse_table),
+        "pharmacotherapy.toml": ("pharmacotherapy", parse_pharmacotherapy),
+        "complementary.toml": ("complementary", parse_complementary),
         "interventions.toml": ("interventions", interventions._parse_evidence),
         "codes.toml": ("codes", parse_code_tables),
         "outcomes.toml": ("outcomes", parse_outcome_parameters),
@@ -338,6 +370,7 @@ def _check(kb: KnowledgeBase) -> None:
     if set(kb.monographs) != set(Drug):
         raise KnowledgeBaseError("monographs", "every drug needs exactly one monograph")
     _check_states(kb.parameters)
+    _check_partner_names(kb)
     _check_procedures(kb.outcomes)
     seen: dict[str, str] = {}
     for source, section in _sections(kb):
@@ -366,11 +399,23 @@ def _check_template(source: str, model: BaseModel, template: str) -> None:
         raise KnowledgeBaseError(source, f"{where!r}: template {template!r}: {exc}") from exc
 
 
+def _check_partner_names(kb: KnowledgeBase) -> None:
+    for rule in kb.safety_rules:
+        names = (*getattr(rule, "partner_names", ()), *getattr(rule, "except_names", ()))
+        unknown = [n for n in names if n not in kb.medications]
+        if unknown:
+            raise KnowledgeBaseError(
+                "safety.toml",
+                f"{rule.rule_id!r}: partner_names and except_names must be in the medication "
+                f"catalogue: {unknown}",
+            )
+
+
 def _check_states(parameters: ClinicalParameters) -> None:
     vocabularies: dict[str, frozenset[str]] = {
         "bands": frozenset(RenalBand),
-        "impairment": frozenset(patient.HepaticImpairment),
-        "conditions": frozenset(patient.Condition),
+        "impairment": frozenset(HepaticImpairment),
+        "conditions": frozenset(Condition),
     }
     for name in ("renal_restricted", "hepatic_significant", "hepatic_start_low"):
         states: States = getattr(parameters, name)

@@ -33,14 +33,15 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 from pydantic import PrivateAttr
 
 from cluneal._base import FrozenModel
-from cluneal.patient import Condition, HepaticImpairment
+from cluneal.vocabulary import Condition, HepaticImpairment
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
     from cluneal.knowledge.base import KnowledgeBase
     from cluneal.knowledge.parameters import ClinicalParameters, States
-    from cluneal.patient import MedicationClass, Patient
+    from cluneal.patient import Patient
+    from cluneal.vocabulary import MedicationClass
 
 __all__ = ["Criteria", "PatientFacts", "facts_for", "matches", "patient_facts"]
 
@@ -171,6 +172,7 @@ class PatientFacts:
     conditions: frozenset[Condition]
     hla_b_1502: bool | None
     atoms: frozenset[str] = frozenset()
+    medications: tuple[str, ...] = ()
     medication_classes: Mapping[str, frozenset[MedicationClass]] = dataclasses.field(
         default_factory=dict
     )
@@ -258,6 +260,7 @@ def patient_facts(
         conditions=frozenset(patient.conditions),
         hla_b_1502=hla,
         atoms=frozenset(atoms),
+        medications=patient.medications,
         medication_classes=classes,
         unrecognized_medications=unknown,
     )

@@ -31,7 +31,7 @@ from cluneal.errors import KnowledgeBaseError, UnknownTermError
 from cluneal.evidence import SourceMark, citation
 from cluneal.knowledge import read_toml
 from cluneal.knowledge.criteria import Criteria
-from cluneal.renal import RenalBand
+from cluneal.vocabulary import RenalBand
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

@@ -1,0 +1,166 @@
+"""Which body weight Cockcroft-Gault uses, and the clearance with its explanation.
+
+Private machinery of :mod:`cluneal.renal` (decision_obesity_weight_basis,
+decision_ideal_body_weight_from_152_cm), in plain floats: the caller reads
+the patient's numbers once and passes the knowledge base's renal table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from cluneal.errors import InsufficientDataError, UnknownTermError
+from cluneal.renal_equations import FEMALE_FACTOR, cockcroft_gault_ml_min, devine_kg
+from cluneal.vocabulary import WeightBasis
+
+if TYPE_CHECKING:
+    from cluneal.knowledge.renal import RenalTable
+
+__all__ = ["Body", "Clearance", "cockcroft_gault", "ibw_kg", "parse_weight_basis"]
+
+
+@dataclass(frozen=True, slots=True)
+class Body:
+    """The patient's numbers the equations read, in canonical units (read once)."""
+
+    age_years: float
+    female: bool
+    weight_kg: float | None
+    height_cm: float | None
+    creatinine_mg_dl: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Clearance:
+    """A Cockcroft-Gault clearance: value, weight basis used, weight, explanation."""
+
+    ml_min: float
+    basis: WeightBasis
+    weight_kg: float
+    explanation: str
+
+
+def parse_weight_basis(value: object) -> WeightBasis | None:
+    """Turn a caller's weight basis into a :class:`WeightBasis` (the one parser for it).
+
+    Args:
+        value: A :class:`WeightBasis`, its value, or ``None`` for the package default.
+
+    Returns:
+        The basis, or ``None``.
+
+    Raises:
+        UnknownTermError: Anything else (never a ``TypeError`` for an odd type).
+
+    Example:
+        >>> parse_weight_basis("ideal")
+        <WeightBasis.IDEAL: 'ideal'>
+    """
+    if value is None:
+        return None
+    if isinstance(value, str) and value in WeightBasis.__members__.values():
+        return WeightBasis(value)
+    raise UnknownTermError("weight_basis", value, [w.value for w in WeightBasis])
+
+
+def ibw_kg(body: Body, table: RenalTable) -> float | None:
+    """Devine IBW in kg, or ``None`` when height is unknown or below the formula's start."""
+    height_cm = body.height_cm
+    rule = table.ideal_body_weight
+    if height_cm is None or height_cm < rule.min_height_cm:
+        return None
+    base = rule.female_base_kg if body.female else rule.male_base_kg
+    ibw: float = devine_kg(height_cm, base, rule)
+    return round(ibw, 10)
+
+
+def _adjusted(ibw: float, actual: float, table: RenalTable) -> float:
+    return ibw + table.obesity.adjustment_factor * (actual - ibw)
+
+
+def _default_basis(body: Body, actual: float, table: RenalTable) -> tuple[float, WeightBasis, str]:
+    """The package default: actual weight, adjusted in obesity (decision_obesity_weight_basis)."""
+    ibw = ibw_kg(body, table)
+    rule = table.obesity
+    if ibw is not None and actual > rule.adjusted_above_ibw_ratio * ibw:
+        adjusted = _adjusted(ibw, actual, table)
+        return (
+            adjusted,
+            WeightBasis.ADJUSTED,
+            (
+                f"adjusted body weight {adjusted:.1f} kg = IBW {ibw:.1f} + "
+                f"{rule.adjustment_factor:g} x ({actual:.1f} - {ibw:.1f}), the default because "
+                f"actual weight is above {rule.adjusted_above_ibw_ratio * 100:g}% of IBW "
+                f"({rule.rule_id})"
+            ),
+        )
+    return actual, WeightBasis.ACTUAL, f"actual body weight {actual:.1f} kg"
+
+
+def _weight_for(
+    body: Body, basis: WeightBasis | None, table: RenalTable
+) -> tuple[float, WeightBasis, str]:
+    actual = body.weight_kg
+    if actual is None:
+        raise InsufficientDataError("Cockcroft-Gault creatinine clearance", ["weight"])
+    if basis is None:
+        return _default_basis(body, actual, table)
+    if basis is WeightBasis.ACTUAL:
+        return actual, basis, f"actual body weight {actual:.1f} kg"
+    if body.height_cm is None:
+        raise InsufficientDataError(f"Cockcroft-Gault with {basis.value} body weight", ["height"])
+    ibw = ibw_kg(body, table)
+    if ibw is None:
+        rule = table.ideal_body_weight
+        return (
+            actual,
+            WeightBasis.ACTUAL,
+            (
+                f"actual body weight {actual:.1f} kg, because no ideal body weight is defined "
+                f"below {rule.min_height_cm:g} cm (height {body.height_cm:g} cm; "
+                f"{rule.rule_id})"
+            ),
+        )
+    if actual < ibw:
+        return (
+            actual,
+            WeightBasis.ACTUAL,
+            (f"actual body weight {actual:.1f} kg, because it is below the ideal {ibw:.1f} kg"),
+        )
+    if basis is WeightBasis.IDEAL:
+        return ibw, basis, f"ideal body weight (Devine) {ibw:.1f} kg"
+    adjusted = _adjusted(ibw, actual, table)
+    factor = table.obesity.adjustment_factor
+    return (
+        adjusted,
+        basis,
+        (
+            f"adjusted body weight {adjusted:.1f} kg"
+            f" = IBW {ibw:.1f} + {factor:g} x ({actual:.1f} - {ibw:.1f})"
+        ),
+    )
+
+
+def cockcroft_gault(body: Body, basis: WeightBasis | None, table: RenalTable) -> Clearance:
+    """The clearance in floats, with the weight basis used and its explanation.
+
+    Raises:
+        InsufficientDataError: Creatinine, weight (or height for a non-actual basis) unknown.
+    """
+    creatinine = body.creatinine_mg_dl
+    if creatinine is None:
+        raise InsufficientDataError("Cockcroft-Gault creatinine clearance", ["serum_creatinine"])
+    weight, used, weight_text = _weight_for(body, basis, table)
+    age = body.age_years
+    female = body.female
+    value: float = cockcroft_gault_ml_min(age, weight, creatinine, FEMALE_FACTOR if female else 1.0)
+    # Rounded to 10 decimals so that a clearance exactly on a band boundary
+    # (e.g. 72 x 72 / 86.4 = 60) is not pushed across it by float error.
+    value = round(value, 10)
+    sex_text = f" x {FEMALE_FACTOR:g} (female)" if female else ""
+    explanation = (
+        f"Cockcroft-Gault: (140 - {age:g}) x {weight:.1f} kg / (72 x {creatinine:.4g} mg/dL)"
+        f"{sex_text} = {value:.1f} mL/min, using {weight_text}"
+    )
+    return Clearance(value, used, weight, explanation)

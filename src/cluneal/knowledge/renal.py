@@ -1,0 +1,194 @@
+"""Loader for ``renal.toml``: dosing bands, KDIGO categories, weight bases, renal alerts.
+
+Every number the renal assessment acts on is here with a rule id and a
+citation: the band boundaries (decision_renal_band_boundaries), the KDIGO GFR
+category bounds (kdigo_2012), the Devine ideal-body-weight constants
+(devine_1974), the obesity rule (decision_obesity_weight_basis) and the alerts
+that the estimate may mislead. The equations themselves are in
+:mod:`cluneal.renal_equations`; the band assessment, a rule reading this
+table, is :func:`cluneal.renal.assess_renal_function`.
+
+Example:
+    >>> from cluneal.knowledge.renal import renal_table
+    >>> [(b.band.value, b.lower_ml_min) for b in renal_table().bands][:2]
+    [('normal', 60.0), ('moderate', 30.0)]
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import TYPE_CHECKING, Any, Final
+
+from pydantic import ValidationError, model_validator
+
+from cluneal._base import FrozenModel, trusted
+from cluneal.alerts import SafetyAlert, Severity
+from cluneal.errors import KnowledgeBaseError
+from cluneal.knowledge import read_toml
+from cluneal.knowledge.criteria import Criteria
+from cluneal.vocabulary import GfrCategory, RenalBand
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+__all__ = [
+    "BAND_ORDER",
+    "BandRule",
+    "GfrCategories",
+    "IdealBodyWeightRule",
+    "ObesityRule",
+    "RenalAlertRule",
+    "RenalTable",
+    "parse_renal",
+    "renal_table",
+]
+
+_SOURCE: Final = "renal.toml"
+
+BAND_ORDER: Final = tuple(RenalBand)
+"""The bands from the least to the most restrictive, as ``renal.toml`` lists them."""
+
+
+class BandRule(FrozenModel):
+    """A dosing band and the clearance it starts from (or the dialysis and unknown rules)."""
+
+    band: RenalBand
+    rule_id: str
+    lower_ml_min: float = 0.0
+    lower_inclusive: bool = True
+    text: str
+    citation: str
+
+
+class IdealBodyWeightRule(FrozenModel):
+    """Devine ideal body weight: base weights, kg per inch over the height it starts from."""
+
+    rule_id: str
+    citation: str
+    min_height_cm: float
+    male_base_kg: float
+    female_base_kg: float
+    kg_per_inch_over: float
+    text: str
+
+
+class ObesityRule(FrozenModel):
+    """When the default weight basis is adjusted body weight, and the adjustment factor."""
+
+    rule_id: str
+    citation: str
+    adjusted_above_ibw_ratio: float
+    adjustment_factor: float
+    text: str
+
+
+class RenalAlertRule(FrozenModel):
+    """An alert that the Cockcroft-Gault estimate may mislead, with its threshold."""
+
+    rule_id: str
+    citation: str
+    severity: Severity
+    message: str
+    action: str
+    above_kg: float | None = None
+    below_mg_dl: float | None = None
+    # The patients it concerns (the one condition language; none: every patient).
+    when: Criteria = Criteria()
+
+    def alert(self) -> SafetyAlert:
+        """The alert, built from the rule's validated values."""
+        return trusted(
+            SafetyAlert,
+            severity=self.severity,
+            message=self.message,
+            rule_id=self.rule_id,
+            citation=self.citation,
+            action=self.action,
+        )
+
+
+class GfrCategories(FrozenModel):
+    """KDIGO GFR categories: (category, lower bound in mL/min/1.73 m², inclusive), highest first."""
+
+    rule_id: str
+    citation: str
+    # G5 below the last bound.
+    lower_bounds: tuple[tuple[GfrCategory, float], ...]
+
+    @model_validator(mode="after")
+    def _descending(self) -> GfrCategories:
+        bounds = [b for _, b in self.lower_bounds]
+        if bounds != sorted(bounds, reverse=True) or len(set(bounds)) != len(bounds):
+            msg = "gfr_categories: lower bounds must fall strictly"
+            raise ValueError(msg)
+        return self
+
+    def category(self, egfr_value: float) -> GfrCategory:
+        """The category of an eGFR in mL/min/1.73 m²."""
+        for category, lower in self.lower_bounds:
+            if egfr_value >= lower:
+                return category
+        return GfrCategory.G5
+
+
+class RenalTable(FrozenModel):
+    """The whole of ``renal.toml``."""
+
+    gfr_categories: GfrCategories
+    bands: tuple[BandRule, ...]
+    dialysis: BandRule
+    unknown: BandRule
+    ideal_body_weight: IdealBodyWeightRule
+    obesity: ObesityRule
+    obesity_no_height: RenalAlertRule
+    low_creatinine_older_adult: RenalAlertRule
+
+    def band_rule(self, crcl_ml_min: float) -> BandRule:
+        """The band of a Cockcroft-Gault clearance (on a boundary: as the rule says)."""
+        for rule in self.bands:
+            lower = rule.lower_ml_min
+            if crcl_ml_min > lower or (rule.lower_inclusive and crcl_ml_min == lower):
+                return rule
+        return self.bands[-1]
+
+
+@cache
+def renal_table() -> RenalTable:
+    """Return the built-in renal table (read once, validated).
+
+    Raises:
+        KnowledgeBaseError: The file is missing or malformed.
+    """
+    return parse_renal(read_toml(_SOURCE))
+
+
+def parse_renal(raw: Mapping[str, Any]) -> RenalTable:
+    """Validate the parsed ``renal.toml``.
+
+    Args:
+        raw: The parsed TOML.
+
+    Returns:
+        The table.
+
+    Raises:
+        KnowledgeBaseError: The file is malformed, or the bands are out of order.
+    """
+    try:
+        table = RenalTable(
+            gfr_categories=raw["gfr_categories"],
+            bands=raw["band"],
+            dialysis=raw["dialysis"],
+            unknown=raw["unknown"],
+            ideal_body_weight=raw["ideal_body_weight"],
+            obesity=raw["obesity"],
+            obesity_no_height=raw["obesity_no_height"],
+            low_creatinine_older_adult=raw["low_creatinine_older_adult"],
+        )
+    except (KeyError, ValidationError) as exc:
+        raise KnowledgeBaseError(_SOURCE, str(exc)) from exc
+    if tuple(b.band for b in table.bands) != BAND_ORDER:
+        raise KnowledgeBaseError(
+            _SOURCE, "bands must be listed normal, moderate, severe, end_stage"
+        )
+    return table
