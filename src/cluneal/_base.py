@@ -45,6 +45,9 @@ class FrozenModel(BaseModel):
         use_enum_values=False,
         ser_json_inf_nan="strings",
         revalidate_instances="never",
+        # Schemas are built on first use, not at import: a result built from
+        # trusted values, or a model a program never validates, costs nothing.
+        defer_build=True,
     )
 
     def _repr_html_(self) -> str | None:

@@ -104,6 +104,7 @@ class _PatientEntry:
     # The alert for each drug the rule names: the same value for every patient it fires for.
     alerts: Mapping[Drug, SafetyAlert]
     needs_condition: bool
+    per_drug_allergy: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +112,6 @@ class _Screening:
     """The safety rules of one knowledge base, compiled once (rule order kept)."""
 
     rules: tuple[_AnyRule, ...]
-    patient: Mapping[int, _PatientEntry]
     patient_rules: tuple[_PatientEntry, ...]
     catalogue: Mapping[str, frozenset[MedicationClass]]
     # The classes of each of the six drugs, in this base's catalogue.
@@ -121,18 +121,20 @@ class _Screening:
 def _compile(knowledge: KnowledgeBase) -> _Screening:
     rules = knowledge.safety_rules
     catalogue = knowledge.medications
-    patient: dict[int, _PatientEntry] = {}
-    for rule in rules:
-        if isinstance(rule, PatientRule):
-            alerts = {d: _alert(rule, d.value, (d.value,)) for d in rule.drugs}
-            patient[id(rule)] = _PatientEntry(
-                rule, MappingProxyType(alerts), bool(rule.when.conditions_any)
-            )
+    patient = [
+        _PatientEntry(
+            rule,
+            MappingProxyType({d: _alert(rule, d.value, (d.value,)) for d in rule.drugs}),
+            needs_condition=bool(rule.when.conditions_any),
+            per_drug_allergy=bool(rule.when.allergy_listed),
+        )
+        for rule in rules
+        if isinstance(rule, PatientRule)
+    ]
     drug_classes = {d: catalogue.get(d.value, frozenset()) for d in Drug}
     return _Screening(
         rules=tuple(rules),
-        patient=MappingProxyType(patient),
-        patient_rules=tuple(patient.values()),
+        patient_rules=tuple(patient),
         catalogue=catalogue,
         drug_classes=MappingProxyType(drug_classes),
     )
@@ -144,65 +146,159 @@ def _compiled(knowledge: KnowledgeBase) -> _Screening:
     return _compile(knowledge)
 
 
+# Iterating an Enum class costs microseconds; the tuple is built once.
+_ALL_DRUGS: tuple[Drug, ...] = tuple(Drug)
+_CoRule = InteractionRule | CnsCountRule | UnscreenedRule
+
+
+@lru_cache(maxsize=256)
+def _co_rules(planned: tuple[Drug, ...], knowledge: KnowledgeBase) -> tuple[_CoRule, ...]:
+    """The rules about co-medication that can involve a planned drug (found once per combination).
+
+    Interactions where a planned drug is the rule's drug or a partner (by name or
+    class), the CNS count and the unscreened rule; screening skips the rest.
+    """
+    compiled = _compiled(knowledge)
+    names = {d.value for d in planned}
+    classes = frozenset(c for d in planned for c in compiled.drug_classes[d])
+    out: list[_CoRule] = []
+    for rule in compiled.rules:
+        if isinstance(rule, PatientRule):
+            continue
+        if isinstance(rule, InteractionRule) and not (
+            rule.drug in planned
+            or any(d.value in names for d in rule.partner_drugs)
+            or bool(classes & frozenset(rule.partner_classes))
+        ):
+            continue
+        out.append(rule)
+    return tuple(out)
+
+
+def _patient_alerts(
+    drugs: tuple[Drug, ...], patient: Patient, facts: PatientFacts, compiled: _Screening
+) -> dict[Drug, list[SafetyAlert]]:
+    """The patient rules, evaluated once for all the drugs: each drug's alerts."""
+    found: dict[Drug, list[SafetyAlert]] = {d: [] for d in drugs}
+    allergic = [d for d in drugs if d.value in patient.allergies]
+    drug_facts = facts.with_atoms((ALLERGY_LISTED,)) if allergic else facts
+    has_conditions = bool(patient.conditions)
+    for entry in compiled.patient_rules:
+        if entry.needs_condition and not has_conditions:
+            continue
+        when = entry.rule.when
+        if entry.per_drug_allergy:
+            # The allergy fact holds drug by drug.
+            if allergic and matches(when, drug_facts):
+                for d in allergic:
+                    alert = entry.alerts.get(d)
+                    if alert is not None:
+                        found[d].append(alert)
+        elif matches(when, facts):
+            for d, alert in entry.alerts.items():
+                listed = found.get(d)
+                if listed is not None:
+                    listed.append(alert)
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class _Pool:
+    """The patient's co-medications with their classes, read once per call."""
+
+    meds: tuple[str, ...]
+    recent: tuple[str, ...]
+    # Every name screening may meet (co-medications and the six drugs) to its classes.
+    classes: Mapping[str, frozenset[MedicationClass]]
+    # The CNS-active co-medications (Beers 2023's count).
+    cns: frozenset[str]
+
+
+def _pool(patient: Patient, facts: PatientFacts, compiled: _Screening) -> _Pool:
+    classes = {d.value: c for d, c in compiled.drug_classes.items()}
+    classes.update(facts.medication_classes)
+    meds = patient.medications
+    return _Pool(
+        meds=meds,
+        recent=patient.recent_medications,
+        classes=classes,
+        cns=frozenset(m for m in meds if _cns_active(classes.get(m, frozenset()))),
+    )
+
+
 def _partners(
     rule: InteractionRule,
     regimen: tuple[Drug, ...],
     planned: tuple[Drug, ...],
-    patient: Patient,
-    classes: Mapping[str, frozenset[MedicationClass]],
+    pool: _Pool,
 ) -> tuple[str, ...]:
     found = {d.value for d in rule.partner_drugs if d in regimen and d is not rule.drug}
     if rule.partner_drugs and rule.include_recent:
-        found.update(
-            m for m in patient.recent_medications for d in rule.partner_drugs if m == d.value
-        )
+        found.update(m for m in pool.recent for d in rule.partner_drugs if m == d.value)
     if rule.partner_classes or rule.partner_names:
         wanted = frozenset(rule.partner_classes)
-        pool = patient.medications + (patient.recent_medications if rule.include_recent else ())
-        pool += tuple(d.value for d in planned)
+        names = pool.meds + (pool.recent if rule.include_recent else ())
+        names += tuple(d.value for d in planned)
         own = rule.drug.value
         empty: frozenset[MedicationClass] = frozenset()
         found.update(
             m
-            for m in pool
+            for m in names
             if m != own
             and (
                 m in rule.partner_names
-                or (m not in rule.except_names and not wanted.isdisjoint(classes.get(m, empty)))
+                or (
+                    m not in rule.except_names and not wanted.isdisjoint(pool.classes.get(m, empty))
+                )
             )
         )
     return tuple(sorted(found))
 
 
-# Iterating an Enum class costs microseconds; the tuple is built once.
-_ALL_DRUGS: tuple[Drug, ...] = tuple(Drug)
-
-
-@lru_cache(maxsize=256)
-def _relevant(planned: tuple[Drug, ...], knowledge: KnowledgeBase) -> tuple[_AnyRule, ...]:
-    # The rules that can involve a planned drug, found once per combination
-    # (at most 63): screening a schedule then skips most of the rule table.
-    compiled = _compiled(knowledge)
-    names = {d.value for d in planned}
-    classes = frozenset(c for d in planned for c in compiled.drug_classes[d])
-    out: list[_AnyRule] = []
-    for rule in compiled.rules:
-        if isinstance(rule, PatientRule):
-            keep = any(d in planned for d in rule.drugs)
-        elif isinstance(rule, InteractionRule):
-            keep = (
-                rule.drug in planned
-                or any(d.value in names for d in rule.partner_drugs)
-                or bool(classes & frozenset(rule.partner_classes))
+def _co_alerts(
+    planned: tuple[Drug, ...],
+    facts: PatientFacts,
+    kb: KnowledgeBase,
+    compiled: _Screening,
+    pool: _Pool,
+) -> list[SafetyAlert]:
+    """The rules about co-medication for the planned drugs (interactions, CNS count, unscreened)."""
+    planned_set = frozenset(planned)
+    meds = pool.meds
+    on_six = tuple(d for d in _ALL_DRUGS if d.value in meds)
+    regimen = tuple(d for d in _ALL_DRUGS if d in planned_set or d in on_six)
+    planned_names = frozenset(d.value for d in planned)
+    # A lone planned drug with no co-medication has no partner to interact with.
+    alone = len(regimen) == 1 and not meds and not pool.recent
+    alerts: list[SafetyAlert] = []
+    for rule in _co_rules(planned, kb):
+        if isinstance(rule, InteractionRule):
+            if alone or rule.drug not in regimen or not matches(rule.when, facts):
+                continue
+            partners = _partners(rule, regimen, planned, pool)
+            if partners and (rule.drug in planned_set or not planned_names.isdisjoint(partners)):
+                alerts.append(
+                    _alert(rule, rule.drug.value, (rule.drug.value, *partners), ", ".join(partners))
+                )
+        elif isinstance(rule, CnsCountRule):
+            if not matches(rule.when, facts) or (len(planned) + len(meds) < rule.threshold):
+                continue
+            cns = sorted(
+                {d.value for d in planned if _cns_active(compiled.drug_classes[d])} | pool.cns
             )
-        else:
-            keep = True
-        if keep:
-            out.append(rule)
-    return tuple(out)
+            if len(cns) >= rule.threshold and not planned_names.isdisjoint(cns):
+                alerts.append(_alert(rule, cns[0], tuple(cns), ", ".join(cns)))
+        elif meds:
+            unknown = facts.unrecognized_medications
+            if unknown:
+                names = tuple(d.value for d in planned)
+                alerts.append(
+                    _alert(rule, " and ".join(names), (*names, *unknown), ", ".join(unknown))
+                )
+    return alerts
 
 
-def screen(  # noqa: PLR0912 - one dispatch over the four rule kinds
+def screen(
     planned: tuple[Drug, ...],
     patient: Patient,
     age_years: float | None = None,
@@ -224,7 +320,7 @@ def screen(  # noqa: PLR0912 - one dispatch over the four rule kinds
         facts: The patient's facts in ``knowledge``, when the caller has them already.
 
     Returns:
-        The alerts, in rule order (use :func:`~cluneal.alerts.sort_alerts`).
+        The alerts, unsorted (use :func:`~cluneal.alerts.sort_alerts`).
 
     References:
         beers_2023, decision_contraindications_refuse, decision_unrecognized_medication_alert
@@ -236,70 +332,11 @@ def screen(  # noqa: PLR0912 - one dispatch over the four rule kinds
         # No renal band here: no safety rule asks for one.
         facts = facts_for(patient, kb, age_years=age_years)
     compiled = _compiled(kb)
-    planned_set = frozenset(planned)
-    meds = patient.medications
-    on_six = tuple(d for d in _ALL_DRUGS if d.value in meds)
-    regimen = tuple(d for d in _ALL_DRUGS if d in planned_set or d in on_six)
-    planned_names = frozenset(d.value for d in planned)
-    allergic = [d for d in planned if d.value in patient.allergies]
-    drug_facts = facts.with_atoms((ALLERGY_LISTED,)) if allergic else facts
-    classes = facts.medication_classes
-    # Cheap gates first: most patients have few conditions and co-medications,
-    # so most rules can be rejected without evaluating their criteria.
-    alone = len(regimen) == 1 and not meds and not patient.recent_medications
-    cns: list[str] | None = None
-    pool_classes: Mapping[str, frozenset[MedicationClass]] | None = None
-    alerts: list[SafetyAlert] = []
-    for rule in _relevant(planned, kb):
-        if isinstance(rule, PatientRule):
-            entry = compiled.patient[id(rule)]
-            if entry.needs_condition and not patient.conditions:
-                continue
-            if rule.when.allergy_listed:
-                # The allergy fact holds drug by drug.
-                alerts.extend(
-                    entry.alerts[d]
-                    for d in allergic
-                    if d in entry.alerts and matches(rule.when, drug_facts)
-                )
-            elif matches(rule.when, facts):
-                alerts.extend(entry.alerts[d] for d in rule.drugs if d in planned_set)
-        elif isinstance(rule, InteractionRule):
-            # A lone planned drug with no co-medication has no partner to interact with.
-            if alone or rule.drug not in regimen or not matches(rule.when, facts):
-                continue
-            if pool_classes is None:
-                pool_classes = _with_six(classes, compiled)
-            partners = _partners(rule, regimen, planned, patient, pool_classes)
-            if partners and (rule.drug in planned_set or planned_names & set(partners)):
-                alerts.append(
-                    _alert(rule, rule.drug.value, (rule.drug.value, *partners), ", ".join(partners))
-                )
-        elif isinstance(rule, CnsCountRule):
-            if not matches(rule.when, facts) or (len(planned) + len(meds) < rule.threshold):
-                continue
-            if cns is None:
-                cns = sorted(
-                    {d.value for d in planned if _cns_active(compiled.drug_classes[d])}
-                    | {m for m in meds if _cns_active(classes.get(m, frozenset()))}
-                )
-            if len(cns) >= rule.threshold and planned_names & set(cns):
-                alerts.append(_alert(rule, cns[0], tuple(cns), ", ".join(cns)))
-        elif meds:
-            unknown = facts.unrecognized_medications
-            if unknown:
-                names = tuple(d.value for d in planned)
-                alerts.append(
-                    _alert(rule, " and ".join(names), (*names, *unknown), ", ".join(unknown))
-                )
+    by_drug = _patient_alerts(planned, patient, facts, compiled)
+    alerts = [a for d in planned for a in by_drug[d]]
+    if patient.medications or patient.recent_medications or len(planned) > 1:
+        alerts.extend(_co_alerts(planned, facts, kb, compiled, _pool(patient, facts, compiled)))
     return tuple(alerts)
-
-
-def _with_six(
-    classes: Mapping[str, frozenset[MedicationClass]], compiled: _Screening
-) -> Mapping[str, frozenset[MedicationClass]]:
-    # A planned drug is a partner by its own classes (gabapentin is a gabapentinoid).
-    return {**{d.value: c for d, c in compiled.drug_classes.items()}, **classes}
 
 
 def _cns_active(classes: frozenset[MedicationClass]) -> bool:
@@ -317,8 +354,7 @@ def screen_each(
 
     The care plan's one screening: the same alerts as
     ``sort_alerts(screen((drug,), patient))`` for each drug. The patient rules
-    are evaluated once for all the drugs; the rules that need a co-medication
-    only when the patient has one.
+    are evaluated once for all the drugs; the co-medication pool is read once.
 
     Args:
         drugs: The drugs.
@@ -330,29 +366,12 @@ def screen_each(
         The sorted alerts of each drug.
     """
     kb = resolved(knowledge)
-    if patient.medications or patient.recent_medications:
-        # Interactions, CNS counts and unscreened co-medications: drug by drug.
-        return {d: sort_alerts(screen((d,), patient, knowledge=kb, facts=facts)) for d in drugs}
     compiled = _compiled(kb)
-    found: dict[Drug, list[SafetyAlert]] = {d: [] for d in drugs}
-    allergic = [d for d in drugs if d.value in patient.allergies]
-    drug_facts = facts.with_atoms((ALLERGY_LISTED,)) if allergic else facts
-    has_conditions = bool(patient.conditions)
-    for entry in compiled.patient_rules:
-        if entry.needs_condition and not has_conditions:
-            continue
-        when = entry.rule.when
-        if when.allergy_listed:
-            if allergic and matches(when, drug_facts):
-                for d in allergic:
-                    alert = entry.alerts.get(d)
-                    if alert is not None:
-                        found[d].append(alert)
-        elif matches(when, facts):
-            for d, alert in entry.alerts.items():
-                listed = found.get(d)
-                if listed is not None:
-                    listed.append(alert)
+    found = _patient_alerts(drugs, patient, facts, compiled)
+    if patient.medications or patient.recent_medications:
+        pool = _pool(patient, facts, compiled)
+        for d in drugs:
+            found[d].extend(_co_alerts((d,), facts, kb, compiled, pool))
     return {
         d: sort_alerts(alerts) if len(alerts) > 1 else tuple(alerts) for d, alerts in found.items()
     }

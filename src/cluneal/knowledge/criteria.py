@@ -26,6 +26,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final, Literal
@@ -43,7 +44,7 @@ if TYPE_CHECKING:
     from cluneal.patient import Patient
     from cluneal.vocabulary import MedicationClass
 
-__all__ = ["Criteria", "PatientFacts", "facts_for", "matches", "patient_facts"]
+__all__ = ["Criteria", "Facts", "PatientFacts", "facts_for", "matches", "patient_facts"]
 
 # The yes/no criteria: each names the atom it asks about.
 _FLAGS: Final = (
@@ -57,6 +58,11 @@ _FLAGS: Final = (
     "allergy_listed",
     "urgent_red_flag",
     "diagnosis_unlikely",
+    "red_flag",
+    "criterion_failed",
+    "criterion_unknown",
+    "block_done",
+    "block_positive",
 )
 ALLERGY_LISTED: Final = "allergy_listed"
 """The atom that holds while screening a drug the patient's allergies name."""
@@ -92,6 +98,11 @@ class Criteria(FrozenModel):
         allergy_listed: The patient's allergies name the drug the rule is applied to.
         urgent_red_flag: The diagnostic assessment has an urgent red flag.
         diagnosis_unlikely: The diagnostic assessment finds the diagnosis unlikely.
+        red_flag: The assessment has a red flag (urgent or not).
+        criterion_failed: The pain pattern or the tender point was examined and not met.
+        criterion_unknown: The pain pattern or the tender point was not examined.
+        block_done: A diagnostic block was done.
+        block_positive: The diagnostic block was positive.
         conditions_any: Any of these conditions.
         hepatic_any: Any of these degrees of hepatic impairment.
         hla_b_1502: ``"positive"``, or ``"unknown"`` (not tested).
@@ -108,6 +119,11 @@ class Criteria(FrozenModel):
     allergy_listed: bool | None = None
     urgent_red_flag: bool | None = None
     diagnosis_unlikely: bool | None = None
+    red_flag: bool | None = None
+    criterion_failed: bool | None = None
+    criterion_unknown: bool | None = None
+    block_done: bool | None = None
+    block_positive: bool | None = None
     conditions_any: tuple[Condition, ...] = ()
     hepatic_any: tuple[HepaticImpairment, ...] = ()
     hla_b_1502: Literal["positive", "unknown"] | None = None
@@ -152,6 +168,29 @@ class Criteria(FrozenModel):
 
 
 @dataclass(frozen=True, slots=True)
+class Facts:
+    """Facts of a call that concern no patient (an assessment's, a pathway's).
+
+    Attributes:
+        atoms: The named facts that hold (``"block_positive"``, ...).
+        age_years: No age: a criterion on age never holds.
+
+    Example:
+        >>> done = Facts(frozenset({"block_done"}))
+        >>> matches(Criteria(block_done=True, block_positive=False), done)
+        True
+    """
+
+    atoms: frozenset[str]
+    age_years: float = math.nan
+
+    def with_atoms(self, atoms: Iterable[str]) -> Facts:
+        """The same facts with more atoms holding."""
+        more = frozenset(atoms)
+        return self if more <= self.atoms else Facts(self.atoms | more, self.age_years)
+
+
+@dataclass(frozen=True, slots=True)
 class PatientFacts:
     """What the criteria ask about one patient, computed once per call (plain values).
 
@@ -190,10 +229,12 @@ class PatientFacts:
         return self.medication_classes.get(medication, frozenset())
 
 
-def _in_states(patient: Patient, states: States) -> bool:
-    return patient.hepatic_impairment.value in states.impairment or any(
-        c.value in states.conditions for c in patient.conditions
-    )
+_CONDITION_ATOMS: Final = MappingProxyType({c: _condition(c.value) for c in Condition})
+_HEPATIC_ATOMS: Final = MappingProxyType({h: _hepatic(h.value) for h in HepaticImpairment})
+
+
+def _in_states(hepatic: str, conditions: tuple[Condition, ...], states: States) -> bool:
+    return hepatic in states.impairment or any(c in states.conditions for c in conditions)
 
 
 def patient_facts(
@@ -218,52 +259,55 @@ def patient_facts(
         The facts.
     """
     age = patient.age_years if age_years is None else age_years
-    older = parameters.older_adult.holds(age)
-    over_75 = parameters.age_over_75.holds(age)
-    cardiac = patient.has_cardiac_disease
-    restricted = renal_band is not None and renal_band in parameters.renal_restricted.bands
-    below_normal = renal_band is not None and renal_band != "normal"
-    significant = _in_states(patient, parameters.hepatic_significant)
-    start_low = _in_states(patient, parameters.hepatic_start_low)
+    conditions = patient.conditions
+    hepatic = patient.hepatic_impairment
     hla = patient.hla_b_1502
-    atoms = {_condition(c.value) for c in patient.conditions}
-    atoms.add(_hepatic(patient.hepatic_impairment.value))
-    if hla is None or hla:
-        atoms.add("hla_b_1502:unknown" if hla is None else "hla_b_1502:positive")
-    for name, holds in (
-        ("older_adult", older),
-        ("age_over_75", over_75),
+    cardiac = patient.has_cardiac_disease
+    flags = (
+        ("older_adult", parameters.older_adult.holds(age)),
+        ("age_over_75", parameters.age_over_75.holds(age)),
         ("cardiac_disease", cardiac),
-        ("renal_restricted", restricted),
-        ("renal_below_normal", below_normal),
-        ("hepatic_significant", significant),
-        ("hepatic_start_low", start_low),
-    ):
-        if holds:
-            atoms.add(name)
-    classes: Mapping[str, frozenset[MedicationClass]] = MappingProxyType({})
+        (
+            "renal_restricted",
+            renal_band is not None and renal_band in parameters.renal_restricted.bands,
+        ),
+        ("renal_below_normal", renal_band is not None and renal_band != "normal"),
+        ("hepatic_significant", _in_states(hepatic, conditions, parameters.hepatic_significant)),
+        ("hepatic_start_low", _in_states(hepatic, conditions, parameters.hepatic_start_low)),
+    )
+    atoms = [_CONDITION_ATOMS[c] for c in conditions]
+    atoms.append(_HEPATIC_ATOMS[hepatic])
+    if hla is None:
+        atoms.append("hla_b_1502:unknown")
+    elif hla:
+        atoms.append("hla_b_1502:positive")
+    atoms.extend(name for name, holds in flags if holds)
+    classes: Mapping[str, frozenset[MedicationClass]] = _NO_CLASSES
     unknown: tuple[str, ...] = ()
-    if medications is not None:
+    if medications is not None and (patient.medications or patient.recent_medications):
         names = (*patient.medications, *patient.recent_medications)
-        classes = MappingProxyType({m: medications[m] for m in names if m in medications})
+        classes = {m: medications[m] for m in names if m in medications}
         unknown = tuple(m for m in patient.medications if m not in medications)
     return PatientFacts(
         age_years=age,
-        older_adult=older,
-        age_over_75=over_75,
+        older_adult=flags[0][1],
+        age_over_75=flags[1][1],
         cardiac_disease=cardiac,
-        renal_restricted=restricted,
-        renal_below_normal=below_normal,
-        hepatic_significant=significant,
-        hepatic_start_low=start_low,
-        hepatic=patient.hepatic_impairment,
-        conditions=frozenset(patient.conditions),
+        renal_restricted=flags[3][1],
+        renal_below_normal=flags[4][1],
+        hepatic_significant=flags[5][1],
+        hepatic_start_low=flags[6][1],
+        hepatic=hepatic,
+        conditions=frozenset(conditions),
         hla_b_1502=hla,
         atoms=frozenset(atoms),
         medications=patient.medications,
         medication_classes=classes,
         unrecognized_medications=unknown,
     )
+
+
+_NO_CLASSES: Final[Mapping[str, frozenset[MedicationClass]]] = MappingProxyType({})
 
 
 def facts_for(
@@ -300,7 +344,7 @@ def facts_for(
     )
 
 
-def matches(criteria: Criteria, facts: PatientFacts) -> bool:
+def matches(criteria: Criteria, facts: PatientFacts | Facts) -> bool:
     """Whether every criterion given holds for the facts.
 
     Args:
