@@ -34,10 +34,11 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
+import hostile_harness
 import jsonschema
 import pint
-from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
+from json_places import json_places
 from pydantic import BaseModel, ValidationError
 from schema_strategy import from_schema
 
@@ -343,28 +344,15 @@ _DRUGS = st.sampled_from([d.value for d in cluneal.Drug])
 
 
 @dataclass
-class Report:
-    """Counts of one run."""
+class Report(hostile_harness.Report):
+    """Counts of one run, with the accepted results that held NaN or infinity, per target."""
 
-    tried: int = 0
-    refused: int = 0
-    accepted: int = 0
-    unexpected: Counter[str] = field(default_factory=Counter)
     non_finite_accepted: int = 0
-    examples: dict[str, str] = field(default_factory=dict)
     per_target: Counter[str] = field(default_factory=Counter)
 
-    def as_dict(self) -> dict[str, object]:
-        """The report as JSON-ready data."""
-        return {
-            "tried": self.tried,
-            "refused": self.refused,
-            "accepted": self.accepted,
-            "unexpected": sum(self.unexpected.values()),
-            "accepted_non_finite": self.non_finite_accepted,
-            "unexpected_kinds": dict(sorted(self.unexpected.items())),
-            "targets": len(self.per_target),
-        }
+    def extra(self) -> dict[str, object]:
+        """Accepted non-finite results and the number of targets."""
+        return {"accepted_non_finite": self.non_finite_accepted, "targets": len(self.per_target)}
 
 
 class _NonFiniteError(Exception):
@@ -555,18 +543,6 @@ _RESPONSE: dict[str, Any] = {
 }
 
 
-def _paths(value: object, prefix: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
-    """Every place in a JSON structure where a value sits."""
-    found: list[tuple[object, ...]] = [prefix]
-    if isinstance(value, dict):
-        for key, item in value.items():
-            found += _paths(item, (*prefix, key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            found += _paths(item, (*prefix, index))
-    return found
-
-
 def _replace(value: Any, path: tuple[object, ...], new: object) -> Any:
     if not path:
         return new
@@ -580,7 +556,7 @@ def _replace(value: Any, path: tuple[object, ...], new: object) -> Any:
 
 def mutated(document: Any) -> st.SearchStrategy[Any]:
     """A valid FHIR document with one, two or three places replaced by hostile values."""
-    places = _paths(document)
+    places = json_places(document)
 
     def mutate(changes: list[tuple[int, object]]) -> Any:
         result = document
@@ -802,21 +778,9 @@ def run(examples: int, *, run_seed: int | None = None, only: str | None = None) 
 def _explore(
     report: Report, name: str, target: Callable[[Draw], object], count: int, run_seed: int | None
 ) -> None:
-    @settings(
-        max_examples=count,
-        database=None,
-        derandomize=run_seed is None,
-        phases=[Phase.generate],
-        suppress_health_check=list(HealthCheck),
-        deadline=None,
+    hostile_harness.explore(
+        st.data(), lambda data: call(report, name, lambda: target(data.draw)), count, run_seed
     )
-    @given(st.data())
-    def explore(data: st.DataObject) -> None:
-        call(report, name, lambda: target(data.draw))
-
-    if run_seed is not None:
-        explore = seed(run_seed)(explore)
-    explore()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -829,11 +793,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default=None, help="run the targets whose name contains this")
     args = parser.parse_args(argv)
     sys.setrecursionlimit(max(sys.getrecursionlimit(), 1000))
-    report = run(args.examples, run_seed=args.seed, only=args.only)
-    print(json.dumps(report.as_dict(), indent=2))
-    for key, example in sorted(report.examples.items()):
-        print(f"  {key}: {example}")
-    return 0 if not report.unexpected else 1
+    return run(args.examples, run_seed=args.seed, only=args.only).finish()
 
 
 if __name__ == "__main__":

@@ -25,12 +25,11 @@ import os
 import subprocess
 import sys
 import tempfile
-from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hypothesis import HealthCheck, Phase, given, seed, settings
+import hostile_harness
 from hypothesis import strategies as st
 
 from cluneal.cli import main
@@ -182,26 +181,14 @@ def _case_documents() -> st.SearchStrategy[bytes]:
 
 
 @dataclass
-class Report:
-    """Counts of one run."""
+class Report(hostile_harness.Report):
+    """Counts of one run, with how many ran as real processes."""
 
-    tried: int = 0
-    refused: int = 0
-    accepted: int = 0
-    unexpected: Counter[str] = field(default_factory=Counter)
-    examples: dict[str, str] = field(default_factory=dict)
     subprocesses: int = 0
 
-    def as_dict(self) -> dict[str, object]:
-        """The report as JSON-ready data."""
-        return {
-            "tried": self.tried,
-            "refused": self.refused,
-            "accepted": self.accepted,
-            "unexpected": sum(self.unexpected.values()),
-            "of_which_subprocesses": self.subprocesses,
-            "unexpected_kinds": dict(sorted(self.unexpected.items())),
-        }
+    def extra(self) -> dict[str, object]:
+        """How many of the invocations ran as real processes."""
+        return {"of_which_subprocesses": self.subprocesses}
 
 
 class Workspace:
@@ -377,25 +364,10 @@ def run(examples: int, *, run_seed: int | None = None, subprocesses: int = 5) ->
 def _explore(
     report: Report, workspace: Workspace, mode: str, count: int, run_seed: int | None
 ) -> None:
-    @settings(
-        max_examples=count,
-        database=None,
-        derandomize=run_seed is None,
-        phases=[Phase.generate],
-        suppress_health_check=list(HealthCheck),
-        deadline=None,
+    invoke = run_subprocess if mode == "subprocess" else run_in_process
+    hostile_harness.explore(
+        _argv(workspace), lambda case: invoke(report, case[0], case[1]), count, run_seed
     )
-    @given(_argv(workspace))
-    def explore(case: tuple[list[str], bytes | None]) -> None:
-        argv, stdin = case
-        if mode == "subprocess":
-            run_subprocess(report, argv, stdin)
-        else:
-            run_in_process(report, argv, stdin)
-
-    if run_seed is not None:
-        explore = seed(run_seed)(explore)
-    explore()
 
 
 def main_fuzz(argv: list[str] | None = None) -> int:
@@ -407,11 +379,7 @@ def main_fuzz(argv: list[str] | None = None) -> int:
         "--seed", type=int, default=None, help="random seed (default: derandomised)"
     )
     args = parser.parse_args(argv)
-    report = run(args.examples, run_seed=args.seed, subprocesses=args.subprocesses)
-    print(json.dumps(report.as_dict(), indent=2))
-    for kind, example in sorted(report.examples.items()):
-        print(f"  {kind}: {example}")
-    return 0 if not report.unexpected else 1
+    return run(args.examples, run_seed=args.seed, subprocesses=args.subprocesses).finish()
 
 
 if __name__ == "__main__":
