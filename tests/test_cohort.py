@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 import cluneal
 from cluneal import cohort
 from cluneal.cohort import _frames
-from cluneal.cohort._engine import schedule_row
+from cluneal.cohort._rows import schedule_row
 from cluneal.drug import Drug
 from tests.cohort_reference import (
     CONDITIONS,

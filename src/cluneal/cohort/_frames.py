@@ -17,15 +17,7 @@ try:
 except ImportError as _exc:  # pragma: no cover - the extra is installed in every test session
     raise MissingExtraError("cohort", "cluneal.cohort") from _exc
 
-from cluneal.cohort._engine import (
-    Evaluation,
-    Part,
-    Row,
-    care_plan_row,
-    evaluate,
-    pathway_part,
-    schedule_row,
-)
+from cluneal.cohort._engine import Evaluation, Part, evaluate
 from cluneal.cohort._input import (
     CARE_PLAN_OUTPUT,
     FINDINGS_COLUMNS,
@@ -37,6 +29,7 @@ from cluneal.cohort._input import (
     patient_input,
     read_columns,
 )
+from cluneal.cohort._rows import Row, care_plan_row, pathway_part, schedule_row
 from cluneal.errors import ClunealError, show
 from cluneal.knowledge.drugs import parse_drug
 from cluneal.plan import care_plan
