@@ -162,8 +162,9 @@ def bench(session: nox.Session) -> None:
     bench_cohort.py also reports the cohort's rows/s next to the scalar loop's and the
     peak memory of ``cluneal cohort`` on 1,000,000 rows (docs/cohort.md).
     """
-    # numpy for the pathway simulation's benchmark; pyarrow and narwhals for the cohort's.
-    session.install(".[dataframe,cohort]")
+    # numpy for the pathway simulation's benchmark (Dask for its Dask figure); pyarrow and
+    # narwhals for the cohort's.
+    session.install(".[dataframe,cohort,dask]")
     for script in sorted((ROOT / "benchmarks").glob("bench_*.py")):
         session.run("python", str(script), *session.posargs)
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import matplotlib as mpl
 import numpy as np
+import pandas as pd
 import pytest
 
 from cluneal import (
@@ -109,6 +110,11 @@ def test_same_seed_same_result_and_different_seeds_differ() -> None:
     assert np.array_equal(a.lasting_relief, b.lasting_relief)
     assert a.summary().equals(b.summary())
     assert not np.array_equal(a.occupancy, c.occupancy)
+    # No seed: fresh entropy each run.
+    d = simulate(_cohort(UNBLOCKED, 50), draws=40)
+    e = simulate(_cohort(UNBLOCKED, 50), draws=40)
+    assert d.seed is None
+    assert not np.array_equal(d.occupancy, e.occupancy)
 
 
 def test_proportions_bounded_and_states_sum_to_one() -> None:
@@ -217,6 +223,16 @@ def test_two_state_toy_matches_the_hand_calculation() -> None:
     assert summary.loc[1, "maintain_mean"] == pytest.approx(0.4 * survive(1), abs=0.01)
     # Month 6: in lasting relief when relief outlasts 6 months.
     assert summary.loc[6, "lasting_relief_mean"] == pytest.approx(0.4 * survive(6), abs=0.01)
+    # Lasting relief (12 weeks, 84 days) is first seen at the month-3 visit, by responders
+    # still in relief then; no later responder exists (PNS and surgery never respond).
+    assert summary.loc[2, "first_lasting_relief_high"] == 0.0
+    assert summary.loc[6, "first_lasting_relief_mean"] == pytest.approx(0.4 * survive(3), abs=0.01)
+    # Everyone has RFA once, at month 0. PNS follows for non-responders and for responders
+    # whose relief ended before 84 days (temporary): all but 0.4 * (300 / 384) ** 2.
+    assert (summary["radiofrequency_ablation_per_patient_mean"] == 1.0).all()
+    assert summary.loc[6, "peripheral_nerve_stimulation_per_patient_mean"] == pytest.approx(
+        1 - 0.4 * (300 / 384) ** 2, abs=0.01
+    )
 
 
 def test_refuses_a_procedure_without_a_cited_count() -> None:
@@ -375,14 +391,15 @@ def test_built_in_counts_are_the_cited_ones() -> None:
     assert math.isclose(sum(block.beta), 115.0)
 
 
-def test_too_many_draws_for_the_cohort_is_refused_not_attempted() -> None:
-    with pytest.raises(InvalidArgumentError, match="at most 20,000 for 1,000 patients"):
-        simulate(_cohort(UNBLOCKED, 1000), draws=20_001, seed=0)
+def test_too_many_draws_for_the_months_is_refused_not_attempted() -> None:
+    # The result holds draws x (months + 1) rows of every measure: at most 10,000,000.
+    with pytest.raises(InvalidArgumentError, match="at most 769,230 for 12 months"):
+        simulate(_cohort(UNBLOCKED, 1), draws=769_231, seed=0)
+    with pytest.raises(InvalidArgumentError, match="at most 16,638 for 600 months"):
+        simulate(_cohort(UNBLOCKED, 1), months=600, draws=16_639, seed=0)
 
 
 def _frame() -> Any:
-    import pandas as pd
-
     return pd.DataFrame(
         {
             "age": [60, 60],
@@ -406,16 +423,33 @@ def test_a_cohort_frame_walks_like_its_pairs() -> None:
     assert np.array_equal(from_pairs.lasting_relief, from_frame.lasting_relief)
 
 
-def test_a_dask_frame_is_computed_then_walked() -> None:
+def test_a_dask_frame_is_walked_by_partition_like_its_pairs() -> None:
+    # In this process (the synchronous scheduler); tests/test_simulation_dask.py runs the
+    # same on a two-worker LocalCluster.
+    import dask
     import dask.dataframe as _dd
 
     dd: Any = _dd  # dask is untyped
-    pairs = [(PATIENT, UNBLOCKED), (PATIENT, TEMPORARY)]
-    frame = dd.from_pandas(_frame(), npartitions=2)
-    assert np.array_equal(
-        simulate(pairs, draws=10, seed=13).occupancy,
-        simulate(frame, draws=10, seed=13).occupancy,
-    )
+    pairs = [(PATIENT, UNBLOCKED), (PATIENT, TEMPORARY)] * 5
+    frame = pd.concat([_frame()] * 5, ignore_index=True)
+    expected = simulate(pairs, draws=10, seed=13)
+    with dask.config.set(scheduler="synchronous"):
+        for parts in (1, 2, 3, 10):
+            got = simulate(dd.from_pandas(frame, npartitions=parts), draws=10, seed=13)
+            assert got.patients == 10
+            assert np.array_equal(got.occupancy, expected.occupancy)
+            assert np.array_equal(got.procedures, expected.procedures)
+            assert np.array_equal(got.first_lasting_relief, expected.first_lasting_relief)
+
+
+def test_walking_in_chunks_changes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A patient's random numbers depend on its position in the cohort, not on its chunk.
+    mixed = _cohort(UNBLOCKED, 13) + _cohort(TEMPORARY, 11) + _cohort(Findings(), 3)
+    whole = simulate(mixed, months=8, draws=16, seed=31)
+    monkeypatch.setattr("cluneal.simulation._walk._CHUNK_CELLS", 5 * 16)  # 5 patients a chunk
+    chunked = simulate(mixed, months=8, draws=16, seed=31)
+    for name in ("occupancy", "lasting_relief", "first_lasting_relief", "procedures"):
+        assert np.array_equal(getattr(whole, name), getattr(chunked, name)), name
 
 
 def test_a_bad_frame_row_is_named() -> None:
