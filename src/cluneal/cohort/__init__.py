@@ -40,8 +40,8 @@ from cluneal.cohort._frames import alerts, explain, knowledge_of, steps
 from cluneal.knowledge.drugs import parse_drug
 
 if TYPE_CHECKING:
-    from cluneal.drug import Drug
     from cluneal.knowledge.base import KnowledgeBase
+    from cluneal.vocabulary import Drug
 
 __all__ = ["alerts", "care_plans", "explain", "schedules", "steps"]
 

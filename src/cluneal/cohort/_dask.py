@@ -19,8 +19,8 @@ from cluneal.cohort import _frames
 from cluneal.knowledge.base import knowledge_base
 
 if TYPE_CHECKING:
-    from cluneal.drug import Drug
     from cluneal.knowledge.base import KnowledgeBase
+    from cluneal.vocabulary import Drug
 
 __all__ = ["map_cohort"]
 

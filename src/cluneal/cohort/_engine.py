@@ -44,8 +44,8 @@ if TYPE_CHECKING:
 
     from cluneal.cohort._input import Columns
     from cluneal.cohort._rows import Row
-    from cluneal.drug import Drug
     from cluneal.knowledge.base import KnowledgeBase
+    from cluneal.vocabulary import Drug
 
 __all__ = ["Evaluation", "Part", "evaluate"]
 

@@ -31,8 +31,8 @@ from cluneal.errors import ClunealError, show
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from cluneal.drug import Drug
     from cluneal.knowledge.base import KnowledgeBase
+    from cluneal.vocabulary import Drug
 
 __all__ = ["BATCH_ROWS", "Summary", "run"]
 

@@ -33,16 +33,16 @@ from cluneal.cohort._rows import Row, care_plan_row, pathway_part, schedule_row
 from cluneal.errors import ClunealError, show
 from cluneal.knowledge.drugs import parse_drug
 from cluneal.plan import care_plan
-from cluneal.renal import RenalBand
 from cluneal.titration import titration_schedule
+from cluneal.vocabulary import RenalBand
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
-    from cluneal.drug import Drug
     from cluneal.knowledge.base import KnowledgeBase
     from cluneal.plan import CarePlan
     from cluneal.titration import TitrationSchedule
+    from cluneal.vocabulary import Drug
 
 __all__ = ["alerts", "care_plans", "explain", "knowledge_of", "schedules", "steps"]
 

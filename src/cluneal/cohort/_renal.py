@@ -14,8 +14,9 @@ from pydantic import ValidationError
 
 from cluneal.cohort._keys import codes_of
 from cluneal.errors import ClunealError
-from cluneal.patient import Patient, Sex
-from cluneal.renal import FEMALE_FACTOR, RenalBand, cockcroft_gault_ml_min, devine_kg
+from cluneal.patient import Patient
+from cluneal.renal import FEMALE_FACTOR, cockcroft_gault_ml_min, devine_kg
+from cluneal.vocabulary import RenalBand, Sex
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray

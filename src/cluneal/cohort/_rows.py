@@ -23,9 +23,9 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from cluneal.alerts import SafetyAlert
-    from cluneal.drug import Drug
     from cluneal.knowledge.base import KnowledgeBase
     from cluneal.titration import TitrationSchedule
+    from cluneal.vocabulary import Drug
 
 __all__ = ["Row", "care_plan_row", "pathway_part", "schedule_row"]
 

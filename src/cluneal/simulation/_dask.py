@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 
-from cluneal.diagnosis import Findings
+from cluneal.findings import Findings
 from cluneal.simulation._patients import check_columns, read_rows, refuse_bad_rows
 from cluneal.simulation._plan import prepare
 from cluneal.simulation._walk import walk

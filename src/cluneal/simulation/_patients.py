@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any, Final
 from pydantic import ValidationError
 
 from cluneal._base import coerce_model
-from cluneal.diagnosis import Findings
 from cluneal.errors import ClunealError, InvalidArgumentError, problems
+from cluneal.findings import Findings
 from cluneal.patient import Patient
 
 if TYPE_CHECKING:

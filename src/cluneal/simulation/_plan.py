@@ -20,7 +20,7 @@ from cluneal.simulation._walk import Tables
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from cluneal.diagnosis import Findings
+    from cluneal.findings import Findings
     from cluneal.knowledge.base import KnowledgeBase
     from cluneal.simulation._counts import Counts
     from cluneal.simulation._random import Parameters

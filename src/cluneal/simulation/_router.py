@@ -10,25 +10,24 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Final
 
-from cluneal.diagnosis import BlockResult, NerveBranch
 from cluneal.errors import KnowledgeBaseError
-from cluneal.interventions import Intervention
+from cluneal.findings import BlockResult
 from cluneal.pathway import (
     CareHistory,
     InterventionOutcome,
-    OutcomeClass,
     Recommendation,
     next_step,
 )
 from cluneal.simulation._states import BLOCK, CLASSES, INTERVENTION, PROCEDURES
 from cluneal.units import Kind, magnitude_in, ureg
+from cluneal.vocabulary import Intervention, NerveBranch, OutcomeClass
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from cluneal.diagnosis import Findings
+    from cluneal.findings import Findings
     from cluneal.knowledge.base import KnowledgeBase
-    from cluneal.pathway import PathwayStep
+    from cluneal.vocabulary import PathwayStep
 
 __all__ = ["Router"]
 

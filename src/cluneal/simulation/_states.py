@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from typing import Final
 
-from cluneal.interventions import Intervention
-from cluneal.pathway import OutcomeClass, PathwayStep
 from cluneal.units import Kind, magnitude_in, ureg
+from cluneal.vocabulary import Intervention, OutcomeClass, PathwayStep
 
 __all__ = [
     "BLOCK",
