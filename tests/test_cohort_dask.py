@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import dask.dataframe as _dd
-import distributed
 import pandas as pd
 import pytest
 
@@ -22,14 +21,13 @@ from tests.cohort_reference import (
     same,
     schedule_reference,
 )
+from tests.dask_cluster import two_worker_client
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-# dask and distributed have no type hints.
+# dask has no type hints.
 dd: Any = _dd
-LocalCluster: Any = distributed.LocalCluster
-Client: Any = distributed.Client
 KB = cluneal.knowledge_base()
 FLAGS = (
     "on_dialysis",
@@ -51,12 +49,7 @@ def pandas_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def client() -> Iterator[Any]:
-    with (
-        LocalCluster(
-            n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None
-        ) as cluster,
-        Client(cluster) as dask_client,
-    ):
+    with two_worker_client() as dask_client:
         yield dask_client
 
 

@@ -11,23 +11,27 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import dask.dataframe as _dd
-import distributed
 import numpy as np
 import pandas as pd
 import pytest
 
-from cluneal import ClunealError, InvalidArgumentError, KnowledgeBaseError, knowledge_base, simulate
-from cluneal.knowledge.outcomes import OutcomeParameters, outcome_parameters
+from cluneal import (
+    ClunealError,
+    InvalidArgumentError,
+    KnowledgeBaseError,
+    LocalProtocol,
+    knowledge_base,
+    simulate,
+)
+from tests.dask_cluster import two_worker_client
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from cluneal import Simulation
 
-# dask and distributed have no type hints.
+# dask has no type hints.
 dd: Any = _dd
-LocalCluster: Any = distributed.LocalCluster
-Client: Any = distributed.Client
 
 # Four entry points of the pathway (block indicated; a block with temporary relief; a
 # block whose duration is not known yet; findings without a tender point), and a row
@@ -66,12 +70,7 @@ def cohort_frame(rows: int = ROWS) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def client() -> Iterator[Any]:
-    with (
-        LocalCluster(
-            n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None
-        ) as cluster,
-        Client(cluster) as dask_client,
-    ):
+    with two_worker_client() as dask_client:
         yield dask_client
 
 
@@ -121,18 +120,13 @@ def test_a_bad_row_is_named_in_the_whole_frame(client: Any) -> None:
     assert "2 other row(s) are bad too: 61, 62" in message
 
 
-def test_a_missing_count_is_refused_before_any_walk(client: Any) -> None:
-    no_pns = knowledge_base().replace(
-        version="no-pns",
-        outcomes=OutcomeParameters(
-            response=tuple(
-                r for r in outcome_parameters().response if "stimulation" not in r.procedure
-            ),
-            relapse=outcome_parameters().relapse,
-        ),
+def test_a_count_below_the_threshold_in_use_is_refused_before_any_walk(client: Any) -> None:
+    # A local protocol's block threshold of 70% is above the counts' 50% (clinical.md A3).
+    strict = knowledge_base().with_protocol(
+        LocalProtocol(name="clinic", version="1", block_threshold_percent=70)
     )
-    with pytest.raises(KnowledgeBaseError, match="no cited response count for peripheral"):
-        simulate(dd.from_pandas(cohort_frame(), npartitions=3), draws=5, knowledge=no_pns)
+    with pytest.raises(KnowledgeBaseError, match="threshold in use is 70%"):
+        simulate(dd.from_pandas(cohort_frame(), npartitions=3), draws=5, knowledge=strict)
 
 
 def test_a_missing_column_is_refused_before_anything_is_computed(client: Any) -> None:
