@@ -1,4 +1,4 @@
-"""Test-wide settings: Hypothesis profiles.
+"""Test-wide settings: Hypothesis profiles, and one Dask cluster for the whole run.
 
 The default profile, ``cluneal``, is derandomised with a fixed budget and no
 example database: every run of ``nox -s tests`` (CI and the README command)
@@ -11,8 +11,13 @@ added to the test as an explicit ``@example``.
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING, Any
 
+import pytest
 from hypothesis import settings
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 # Speed is measured by the benchmarks, never by a test: Hypothesis's per-example
 # deadline would turn a busy CI machine into a flaky failure, so it is off.
@@ -31,3 +36,12 @@ settings.register_profile(
     max_examples=2000,
 )
 settings.load_profile(os.environ.get("CLUNEAL_HYPOTHESIS_PROFILE", "cluneal"))
+
+
+@pytest.fixture(scope="session")
+def dask_client() -> Iterator[Any]:
+    """A client of a real two-process LocalCluster, started once for every Dask test."""
+    from tests.dask_cluster import two_worker_client
+
+    with two_worker_client() as client:
+        yield client

@@ -7,7 +7,7 @@ on purpose: 240 rows in four partitions.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import dask.dataframe as _dd
 import pandas as pd
@@ -21,10 +21,6 @@ from tests.cohort_reference import (
     same,
     schedule_reference,
 )
-from tests.dask_cluster import two_worker_client
-
-if TYPE_CHECKING:
-    from collections.abc import Iterator
 
 # dask has no type hints.
 dd: Any = _dd
@@ -47,10 +43,10 @@ def pandas_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
     return frame
 
 
-@pytest.fixture(scope="module")
-def client() -> Iterator[Any]:
-    with two_worker_client() as dask_client:
-        yield dask_client
+@pytest.fixture
+def client(dask_client: Any) -> Any:
+    """The session's two-worker cluster (tests/conftest.py)."""
+    return dask_client
 
 
 def _check(got: pd.DataFrame, expected: list[dict[str, Any]]) -> None:

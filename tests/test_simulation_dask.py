@@ -23,11 +23,8 @@ from cluneal import (
     knowledge_base,
     simulate,
 )
-from tests.dask_cluster import two_worker_client
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
-
     from cluneal import Simulation
 
 # dask has no type hints.
@@ -68,10 +65,10 @@ def cohort_frame(rows: int = ROWS) -> pd.DataFrame:
     return frame
 
 
-@pytest.fixture(scope="module")
-def client() -> Iterator[Any]:
-    with two_worker_client() as dask_client:
-        yield dask_client
+@pytest.fixture
+def client(dask_client: Any) -> Any:
+    """The session's two-worker cluster (tests/conftest.py)."""
+    return dask_client
 
 
 def _same(a: Simulation, b: Simulation) -> None:
