@@ -457,3 +457,18 @@ def test_a_bad_frame_row_is_named() -> None:
     frame.loc[1, "block_relief_percent"] = 180.0
     with pytest.raises(InvalidArgumentError, match="row 1"):
         simulate(frame, draws=2, seed=0)
+
+
+def test_every_bad_row_is_counted_and_the_first_ten_others_numbered() -> None:
+    for copies, tail in (
+        (10, "9 other row(s) are bad too: 3, 5, 7, 9, 11, 13, 15, 17, 19"),
+        (11, "10 other row(s) are bad too: 3, 5, 7, 9, 11, 13, 15, 17, 19, 21"),
+        (12, "11 other row(s) are bad too: 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, ..."),
+    ):
+        frame = pd.concat([_frame()] * copies, ignore_index=True)
+        frame.loc[frame.index % 2 == 1, "block_relief_percent"] = 180.0  # every odd row
+        with pytest.raises(InvalidArgumentError) as refused:
+            simulate(frame, draws=2, seed=0)
+        message = str(refused.value)
+        assert message.startswith("row 1: ")
+        assert message.endswith(tail)
