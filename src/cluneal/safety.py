@@ -28,7 +28,13 @@ from cluneal.alerts import SafetyAlert, sort_alerts
 from cluneal.drug import Drug
 from cluneal.evidence import SourceMark
 from cluneal.knowledge.base import resolved
-from cluneal.knowledge.criteria import ALLERGY_LISTED, PatientFacts, facts_for, matches
+from cluneal.knowledge.criteria import (
+    ALLERGY_LISTED,
+    PatientFacts,
+    RuleIndex,
+    facts_for,
+    matches,
+)
 from cluneal.knowledge.drugs import parse_drug
 from cluneal.knowledge.safety_rules import (
     CnsCountRule,
@@ -103,7 +109,6 @@ class _PatientEntry:
     rule: PatientRule
     # The alert for each drug the rule names: the same value for every patient it fires for.
     alerts: Mapping[Drug, SafetyAlert]
-    needs_condition: bool
     per_drug_allergy: bool
 
 
@@ -112,7 +117,8 @@ class _Screening:
     """The safety rules of one knowledge base, compiled once (rule order kept)."""
 
     rules: tuple[_AnyRule, ...]
-    patient_rules: tuple[_PatientEntry, ...]
+    # The patient rules, indexed by the facts that trigger them.
+    patient_rules: RuleIndex[_PatientEntry]
     catalogue: Mapping[str, frozenset[MedicationClass]]
     # The classes of each of the six drugs, in this base's catalogue.
     drug_classes: Mapping[Drug, frozenset[MedicationClass]]
@@ -125,7 +131,6 @@ def _compile(knowledge: KnowledgeBase) -> _Screening:
         _PatientEntry(
             rule,
             MappingProxyType({d: _alert(rule, d.value, (d.value,)) for d in rule.drugs}),
-            needs_condition=bool(rule.when.conditions_any),
             per_drug_allergy=bool(rule.when.allergy_listed),
         )
         for rule in rules
@@ -134,7 +139,7 @@ def _compile(knowledge: KnowledgeBase) -> _Screening:
     drug_classes = {d: catalogue.get(d.value, frozenset()) for d in Drug}
     return _Screening(
         rules=tuple(rules),
-        patient_rules=tuple(patient),
+        patient_rules=RuleIndex((e.rule.when, e) for e in patient),
         catalogue=catalogue,
         drug_classes=MappingProxyType(drug_classes),
     )
@@ -180,21 +185,17 @@ def _patient_alerts(
 ) -> dict[Drug, list[SafetyAlert]]:
     """The patient rules, evaluated once for all the drugs: each drug's alerts."""
     found: dict[Drug, list[SafetyAlert]] = {d: [] for d in drugs}
-    allergic = [d for d in drugs if d.value in patient.allergies]
+    allergies = patient.allergies
+    allergic = [d for d in drugs if d in allergies] if allergies else []
     drug_facts = facts.with_atoms((ALLERGY_LISTED,)) if allergic else facts
-    has_conditions = bool(patient.conditions)
-    for entry in compiled.patient_rules:
-        if entry.needs_condition and not has_conditions:
-            continue
-        when = entry.rule.when
+    for entry in compiled.patient_rules.matching(drug_facts):
         if entry.per_drug_allergy:
             # The allergy fact holds drug by drug.
-            if allergic and matches(when, drug_facts):
-                for d in allergic:
-                    alert = entry.alerts.get(d)
-                    if alert is not None:
-                        found[d].append(alert)
-        elif matches(when, facts):
+            for d in allergic:
+                alert = entry.alerts.get(d)
+                if alert is not None:
+                    found[d].append(alert)
+        elif drug_facts is facts or matches(entry.rule.when, facts):
             for d, alert in entry.alerts.items():
                 listed = found.get(d)
                 if listed is not None:
@@ -212,17 +213,72 @@ class _Pool:
     classes: Mapping[str, frozenset[MedicationClass]]
     # The CNS-active co-medications (Beers 2023's count).
     cns: frozenset[str]
+    # Every class among the current co-medications, and with the recent ones too.
+    current_classes: frozenset[MedicationClass]
+    all_classes: frozenset[MedicationClass]
+    names: frozenset[str]
+    # The six drugs among the current co-medications.
+    on_six: tuple[Drug, ...]
 
 
 def _pool(patient: Patient, facts: PatientFacts, compiled: _Screening) -> _Pool:
     classes = {d.value: c for d, c in compiled.drug_classes.items()}
     classes.update(facts.medication_classes)
     meds = patient.medications
+    recent = patient.recent_medications
+    empty: frozenset[MedicationClass] = frozenset()
+    current = frozenset(c for m in meds for c in classes.get(m, empty))
     return _Pool(
         meds=meds,
-        recent=patient.recent_medications,
+        recent=recent,
         classes=classes,
-        cns=frozenset(m for m in meds if _cns_active(classes.get(m, frozenset()))),
+        cns=frozenset(m for m in meds if _cns_active(classes.get(m, empty))),
+        current_classes=current,
+        all_classes=current.union(*(classes.get(m, empty) for m in recent)),
+        names=frozenset((*meds, *recent)),
+        # The six are str enums: a member is found among names as its value.
+        on_six=tuple(d for d in _ALL_DRUGS if d in meds),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Regimen:
+    planned: frozenset[Drug]
+    drugs: tuple[Drug, ...]
+    names: frozenset[str]
+    classes: frozenset[MedicationClass]
+    cns: frozenset[str]
+
+
+@lru_cache(maxsize=1024)
+def _regimen(planned: tuple[Drug, ...], on_six: tuple[Drug, ...], kb: KnowledgeBase) -> _Regimen:
+    """The planned drugs with the six the patient takes (at most 63 x 64 combinations)."""
+    classes = _compiled(kb).drug_classes
+    chosen = frozenset(planned)
+    return _Regimen(
+        planned=chosen,
+        drugs=tuple(d for d in _ALL_DRUGS if d in chosen or d in on_six),
+        names=frozenset(d.value for d in planned),
+        classes=frozenset(c for d in planned for c in classes[d]),
+        cns=frozenset(d.value for d in planned if _cns_active(classes[d])),
+    )
+
+
+def _no_partner(
+    rule: InteractionRule,
+    regimen: tuple[Drug, ...],
+    pool: _Pool,
+    planned_classes: frozenset[MedicationClass],
+    planned_names: frozenset[str],
+) -> bool:
+    """A cheap test that a rule cannot find a partner (``False``: look properly)."""
+    if any(d in regimen or d in pool.names for d in rule.partner_drugs):
+        return False
+    present = pool.all_classes if rule.include_recent else pool.current_classes
+    if not (present | planned_classes).isdisjoint(rule.partner_classes):
+        return False
+    return pool.names.isdisjoint(rule.partner_names) and planned_names.isdisjoint(
+        rule.partner_names
     )
 
 
@@ -263,17 +319,23 @@ def _co_alerts(
     pool: _Pool,
 ) -> list[SafetyAlert]:
     """The rules about co-medication for the planned drugs (interactions, CNS count, unscreened)."""
-    planned_set = frozenset(planned)
     meds = pool.meds
-    on_six = tuple(d for d in _ALL_DRUGS if d.value in meds)
-    regimen = tuple(d for d in _ALL_DRUGS if d in planned_set or d in on_six)
-    planned_names = frozenset(d.value for d in planned)
+    combination = _regimen(planned, pool.on_six, kb)
+    planned_set = combination.planned
+    regimen = combination.drugs
+    planned_names = combination.names
+    planned_classes = combination.classes
     # A lone planned drug with no co-medication has no partner to interact with.
     alone = len(regimen) == 1 and not meds and not pool.recent
     alerts: list[SafetyAlert] = []
     for rule in _co_rules(planned, kb):
         if isinstance(rule, InteractionRule):
-            if alone or rule.drug not in regimen or not matches(rule.when, facts):
+            if (
+                alone
+                or rule.drug not in regimen
+                or _no_partner(rule, regimen, pool, planned_classes, planned_names)
+                or not matches(rule.when, facts)
+            ):
                 continue
             partners = _partners(rule, regimen, planned, pool)
             if partners and (rule.drug in planned_set or not planned_names.isdisjoint(partners)):
@@ -283,9 +345,7 @@ def _co_alerts(
         elif isinstance(rule, CnsCountRule):
             if not matches(rule.when, facts) or (len(planned) + len(meds) < rule.threshold):
                 continue
-            cns = sorted(
-                {d.value for d in planned if _cns_active(compiled.drug_classes[d])} | pool.cns
-            )
+            cns = sorted(combination.cns | pool.cns)
             if len(cns) >= rule.threshold and not planned_names.isdisjoint(cns):
                 alerts.append(_alert(rule, cns[0], tuple(cns), ", ".join(cns)))
         elif meds:

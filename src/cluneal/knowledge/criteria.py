@@ -29,7 +29,7 @@ import dataclasses
 import math
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Generic, Literal, TypeVar
 
 from pydantic import PrivateAttr
 
@@ -44,7 +44,15 @@ if TYPE_CHECKING:
     from cluneal.patient import Patient
     from cluneal.vocabulary import MedicationClass
 
-__all__ = ["Criteria", "Facts", "PatientFacts", "facts_for", "matches", "patient_facts"]
+__all__ = [
+    "Criteria",
+    "Facts",
+    "PatientFacts",
+    "RuleIndex",
+    "facts_for",
+    "matches",
+    "patient_facts",
+]
 
 # The yes/no criteria: each names the atom it asks about.
 _FLAGS: Final = (
@@ -156,6 +164,22 @@ class Criteria(FrozenModel):
     def always(self) -> bool:
         """Whether no criterion is given (the rule always applies)."""
         return self._compiled is None
+
+    @property
+    def triggers(self) -> frozenset[str] | None:
+        """Facts of which one must hold for the criteria to hold (``None``: no such set).
+
+        What an index of rules by trigger reads (:class:`RuleIndex`).
+        """
+        compiled = self._compiled
+        if compiled is None:
+            return None
+        required, _, groups, _ = compiled
+        if required:
+            return frozenset((min(required),))
+        if groups:
+            return min(groups, key=len)
+        return None
 
     def describe(self) -> str:
         """The criteria in a few words ("always", "older_adult, cardiac_disease")."""
@@ -360,9 +384,54 @@ def matches(criteria: Criteria, facts: PatientFacts | Facts) -> bool:
         return True
     required, forbidden, groups, age_over = compiled
     atoms = facts.atoms
-    return (
-        required <= atoms
-        and forbidden.isdisjoint(atoms)
-        and all(not group.isdisjoint(atoms) for group in groups)
-        and (age_over is None or facts.age_years > age_over)
-    )
+    if not (required <= atoms and forbidden.isdisjoint(atoms)):
+        return False
+    for group in groups:
+        if group.isdisjoint(atoms):
+            return False
+    return age_over is None or facts.age_years > age_over
+
+
+T = TypeVar("T")
+
+
+class RuleIndex(Generic[T]):
+    """Rules indexed by the facts that trigger them, so a call reads only its candidates.
+
+    Built once per knowledge base from ``(criteria, rule)`` pairs; :meth:`matching`
+    returns, in the original order, the rules whose criteria hold, having
+    evaluated only those with a trigger among the facts (and those without
+    triggers).
+
+    Example:
+        >>> index = RuleIndex([(Criteria(older_adult=True), "beers"), (Criteria(), "all")])
+        >>> index.matching(Facts(frozenset())), index.matching(Facts(frozenset({"older_adult"})))
+        (['all'], ['beers', 'all'])
+    """
+
+    __slots__ = ("_always", "_by_atom", "_rules")
+
+    def __init__(self, rules: Iterable[tuple[Criteria, T]]) -> None:
+        self._rules = tuple(rules)
+        by_atom: dict[str, list[int]] = {}
+        always: list[int] = []
+        for position, (criteria, _) in enumerate(self._rules):
+            triggers = criteria.triggers
+            if triggers is None:
+                always.append(position)
+            else:
+                for atom in triggers:
+                    by_atom.setdefault(atom, []).append(position)
+        self._by_atom = {atom: tuple(p) for atom, p in by_atom.items()}
+        self._always = tuple(always)
+
+    def matching(self, facts: PatientFacts | Facts) -> list[T]:
+        """The rules whose criteria hold for the facts, in their original order."""
+        positions = set(self._always)
+        by_atom = self._by_atom
+        for atom in facts.atoms:
+            found = by_atom.get(atom)
+            if found is not None:
+                positions.update(found)
+        rules = self._rules
+        return [rules[p][1] for p in sorted(positions) if matches(rules[p][0], facts)]
