@@ -5,11 +5,26 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from cluneal import KnowledgeBase, Patient, care_plan, check_regimen, titration_schedule
+from cluneal import (
+    KnowledgeBase,
+    Patient,
+    care_plan,
+    check_regimen,
+    knowledge_base,
+    titration_schedule,
+)
 from cluneal.diagnosis import Findings, NeuroExam
 from cluneal.errors import KnowledgeBaseError
 from cluneal.knowledge import read_toml
-from cluneal.knowledge.criteria import Criteria, PatientFacts, facts_for, matches, patient_facts
+from cluneal.knowledge.criteria import (
+    Criteria,
+    Facts,
+    PatientFacts,
+    RuleIndex,
+    facts_for,
+    matches,
+    patient_facts,
+)
 from cluneal.knowledge.parameters import clinical_parameters
 
 PARAMS = clinical_parameters()
@@ -161,3 +176,36 @@ def test_medication_classes_come_from_the_knowledge_base_passed() -> None:
     assert tramadol_ssri not in fired
     facts = facts_for(p, kb)
     assert {c.value for c in facts.classes_of("sertraline")} == {"antiplatelet"}
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {},
+        {"age": 80},
+        {"conditions": ["pregnancy", "seizure_disorder"]},
+        {"hepatic_impairment": "severe", "hla_b_1502": True},
+        {"age": 70, "conditions": ["copd", "falls_history"], "hla_b_1502": False},
+        {"sex": "male", "age": 41, "conditions": ["cirrhosis", "cardiac_arrhythmia"]},
+    ],
+)
+def test_the_rule_index_finds_exactly_the_rules_that_match(fields: dict[str, object]) -> None:
+    """Indexing the safety rules by trigger drops no rule that matches and keeps their order."""
+    kb = knowledge_base()
+    facts = facts_for(Patient.model_validate({"age": 50, "sex": "female", **fields}), kb)
+    for extra in ((), ("allergy_listed",), ("urgent_red_flag", "diagnosis_unlikely")):
+        more = facts.with_atoms(extra)
+        rules = [(r.when, r.rule_id) for r in kb.safety_rules]
+        expected = [rule_id for when, rule_id in rules if matches(when, more)]
+        assert RuleIndex(rules).matching(more) == expected
+
+
+def test_facts_without_a_patient() -> None:
+    """An assessment's facts: atoms only; a criterion on age never holds without an age."""
+    done = Facts(frozenset({"block_done"}))
+    assert matches(Criteria(block_done=True, block_positive=False), done)
+    assert not matches(Criteria(block_positive=True), done)
+    assert matches(Criteria(block_positive=True), done.with_atoms(("block_positive",)))
+    assert not matches(Criteria(age_over_years=18), done)
+    assert Criteria(older_adult=True).triggers == frozenset({"older_adult"})
+    assert Criteria(older_adult=False).triggers is None
