@@ -41,6 +41,7 @@ from cluneal.knowledge.base import resolved
 from cluneal.knowledge.criteria import (
     DIAGNOSIS_UNLIKELY,
     URGENT_RED_FLAG,
+    Facts,
     PatientFacts,
     facts_for,
     matches,
@@ -169,21 +170,15 @@ class CarePlan(FrozenModel):
     safety_statement: str = SAFETY_STATEMENT
 
 
-def _withhold_for(facts: PatientFacts, table: PharmacotherapyTable) -> WithholdRule | None:
+def _withhold_for(facts: PatientFacts | Facts, table: PharmacotherapyTable) -> WithholdRule | None:
     return next((rule for rule in table.withholds if matches(rule.when, facts)), None)
 
 
 def _withhold_rule(
     assessment: DiagnosticAssessment, table: PharmacotherapyTable
 ) -> WithholdRule | None:
-    """The withholding rule an assessment fires alone (the cohort engine's seam)."""
-    for rule in table.withholds:
-        if rule.when.always:
-            return rule
-        compiled = rule.when._compiled
-        if compiled is not None and compiled[0] <= frozenset(_assessment_atoms(assessment)):
-            return rule
-    return None
+    """The withholding rule an assessment fires, whatever the patient (the cohort's seam)."""
+    return _withhold_for(Facts(frozenset(_assessment_atoms(assessment))), table)
 
 
 def _assessment_atoms(assessment: DiagnosticAssessment) -> tuple[str, ...]:
