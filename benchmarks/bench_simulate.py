@@ -114,7 +114,7 @@ def dask_figure(args: argparse.Namespace, pairs: list[tuple[Patient, Findings]])
     table = dataframes.from_pandas(frame(pairs), npartitions=args.partitions)
     with (
         cluster_of(
-            n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None
+            n_workers=2, processes=True, threads_per_worker=1, dashboard_address=":0"
         ) as cluster,
         client_of(cluster),
     ):

@@ -23,9 +23,11 @@ Client: Any = distributed.Client
 @contextlib.contextmanager
 def two_worker_client() -> Iterator[Any]:
     """A ``distributed.Client`` of a LocalCluster of two worker processes (the default scheduler)."""
+    # Any free port for the scheduler's HTTP server: with dashboard_address=None it still
+    # takes 8787, and a second cluster on the machine (another test run) made the start fail.
     with (
         LocalCluster(
-            n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None
+            n_workers=2, processes=True, threads_per_worker=1, dashboard_address=":0"
         ) as cluster,
         Client(cluster) as client,
     ):
