@@ -24,8 +24,10 @@ from cluneal import (
     Drug,
     KnowledgeBase,
     KnowledgeBaseError,
+    LocalProtocol,
     Patient,
     check_regimen,
+    knowledge_base,
     next_step,
     simulate,
     titration_schedule,
@@ -37,34 +39,11 @@ from cluneal.pathway import CareHistory, InterventionOutcome
 Path = tuple[str | int, ...]
 Probe = Callable[[KnowledgeBase | None], Iterator[str]]
 
-# Dead today, to be used or removed next (issue 11 continues): (file, dotted path).
-_LIMIT = (
-    "a limit that never binds with the marketed strengths and caps: keep it as a guard for"
-    " local protocols (issue 12) or remove it"
-)
-_UNREACHED = (
-    "a label row no schedule reaches with the marketed strengths: keep it for local"
-    " protocols (issue 12) or mark it documentation"
-)
+# Dead today, to be used or removed next: (file, dotted path). The monographs' limits
+# bind under a local protocol (the small-stock probe below) or are documentation only.
 _FHIR = "read by FHIR import (patient_from_fhir), which takes no knowledge= yet"
 PENDING: dict[tuple[str, str], str] = {
     ("codes.toml", "record.recent_medication_days"): _FHIR,
-    ("monographs/carbamazepine.toml", "max_units_per_dose"): _LIMIT,
-    ("monographs/gabapentin.toml", "max_units_per_dose"): _LIMIT,
-    ("monographs/gabapentin.toml", "dose_splits.0.max_doses"): _LIMIT,
-    ("monographs/gabapentin.toml", "dialysis_supplements.1.maintenance_from_mg_day"): _UNREACHED,
-    ("monographs/gabapentin.toml", "dialysis_supplements.1.supplement_mg"): _UNREACHED,
-    ("monographs/gabapentin.toml", "dialysis_supplements.2.maintenance_from_mg_day"): _UNREACHED,
-    ("monographs/gabapentin.toml", "dialysis_supplements.2.supplement_mg"): _UNREACHED,
-    ("monographs/pregabalin.toml", "max_units_per_dose"): _LIMIT,
-    ("monographs/pregabalin.toml", "renal_bands.3.min_doses_per_day"): _LIMIT,
-    ("monographs/pregabalin.toml", "dialysis_supplements.0.maintenance_from_mg_day"): _UNREACHED,
-    ("monographs/pregabalin.toml", "dialysis_supplements.2.supplement_mg"): _UNREACHED,
-    ("monographs/pregabalin.toml", "dialysis_supplements.2.alternative_mg"): _UNREACHED,
-    ("monographs/naltrexone.toml", "max_units_per_dose"): _LIMIT,
-    ("monographs/naltrexone.toml", "dose_splits.0.max_doses"): _LIMIT,
-    ("monographs/tramadol.toml", "max_units_per_dose"): _LIMIT,
-    ("monographs/tramadol.toml", "dose_splits.0.min_doses"): _LIMIT,
 }
 
 
@@ -121,8 +100,35 @@ CO_MEDICATED = [
 ]
 
 
+# A clinic that stocks only a drug's smallest strength (a local protocol): the limits on
+# units per dose bind, which the marketed range of strengths never makes them do.
+SMALL_STOCK_PATIENTS = (PATIENTS[0], PATIENTS[28])  # 40 and 72 years, creatinine 0.6
+
+
+def _small_stock(drug: Drug, kb: KnowledgeBase | None) -> Iterator[str]:
+    base = knowledge_base() if kb is None else kb
+    strengths = base.monographs[drug].strengths
+    if not strengths:
+        return  # compounded to the dose: nothing to stock
+    smallest = min(s.mg for s in strengths)
+    try:
+        local = base.with_protocol(
+            LocalProtocol(name="probe", version="1", strengths={drug: [f"{smallest} mg"]})
+        )
+    except ClunealError as exc:
+        yield repr(exc)
+        return
+    for patient, target in itertools.product(SMALL_STOCK_PATIENTS, TARGETS):
+        try:
+            yield titration_schedule(drug, patient, target, knowledge=local).model_dump_json()
+        except ClunealError as exc:
+            yield repr(exc)
+
+
 def _schedules(drugs: tuple[Drug, ...]) -> Probe:
     def probe(kb: KnowledgeBase | None) -> Iterator[str]:
+        for drug in drugs:
+            yield from _small_stock(drug, kb)
         for drug, patient, target in itertools.product(drugs, PATIENTS, TARGETS):
             try:
                 yield titration_schedule(drug, patient, target, knowledge=kb).model_dump_json()

@@ -366,7 +366,11 @@ def __getattr__(name: str) -> Any:
     if module_name is None:
         msg = f"module 'cluneal' has no attribute {name!r}"
         raise AttributeError(msg)
-    return getattr(importlib.import_module(module_name), name)
+    value = getattr(importlib.import_module(module_name), name)
+    # Bound once: later reads are plain attribute lookups (``cluneal.titration_schedule``
+    # in a loop would otherwise import-resolve on every call).
+    globals()[name] = value
+    return value
 
 
 def __dir__() -> list[str]:

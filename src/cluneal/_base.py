@@ -13,20 +13,44 @@ from __future__ import annotations
 import importlib
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Any, Final, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
 from cluneal.errors import ClunealError
 
-__all__ = ["FrozenModel", "coerce_model", "trusted"]
+if TYPE_CHECKING:
+    from types import ModuleType
 
-# The presentation modules, by name: each defines ``render(model) -> str | None``.
-_PRESENTERS: Final = MappingProxyType({"html": "cluneal.display", "text": "cluneal.report"})
+__all__ = ["FrozenModel", "coerce_model", "presenter", "trusted"]
+
+# The presentation modules, by name. ``html`` and ``text`` define ``render(model) -> str | None``;
+# ``dataframe`` and ``plot`` are the optional extras' modules that models' methods reach.
+Presentation = Literal["html", "text", "dataframe", "plot"]
+_PRESENTERS: Final = MappingProxyType(
+    {
+        "html": "cluneal.display",
+        "text": "cluneal.report",
+        "dataframe": "cluneal.dataframe",
+        "plot": "cluneal.plotting",
+    }
+)
+
+
+def presenter(kind: Presentation) -> ModuleType:
+    """The presentation module of a kind, imported by name on first use (the one hook).
+
+    Args:
+        kind: ``"html"``, ``"text"``, ``"dataframe"`` or ``"plot"``.
+
+    Returns:
+        The module.
+    """
+    return importlib.import_module(_PRESENTERS[kind])
 
 
 def _present(model: object, kind: Literal["html", "text"]) -> str | None:
-    rendered: str | None = importlib.import_module(_PRESENTERS[kind]).render(model)
+    rendered: str | None = presenter(kind).render(model)
     return rendered
 
 
