@@ -35,7 +35,7 @@ import contextlib
 import _floor
 
 import cluneal
-from cluneal.titration import _engine
+from cluneal.titration import _steps
 
 GOAL = 3.0
 HEPATIC = ("none",) * 6 + ("mild", "moderate", "severe")
@@ -132,7 +132,7 @@ def main() -> None:
 
         def run_cold(drug: str = drug) -> None:
             for p in patients:
-                _engine._plan_steps.cache_clear()
+                _steps.plan_steps.cache_clear()
                 with contextlib.suppress(cluneal.ContraindicatedError):
                     cluneal.titration_schedule(drug, p)
 

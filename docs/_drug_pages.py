@@ -11,7 +11,8 @@ from __future__ import annotations
 import pathlib  # noqa: TC003 - used at runtime by callers' type hints too
 
 from cluneal import KNOWLEDGE_BASE_VERSION, ContraindicatedError, Drug, Patient
-from cluneal.knowledge.drugs import KnowledgeRule, ProtocolName, monograph
+from cluneal.knowledge.drugs import KnowledgeRule, ProtocolName, monograph, rule_text
+from cluneal.knowledge.parameters import clinical_parameters
 from cluneal.knowledge.safety_rules import InteractionRule, PatientRule, safety_rules
 from cluneal.titration import titration_schedule
 
@@ -58,6 +59,11 @@ def _example_regimens(drug: Drug) -> list[str]:
 
 def _page(drug: Drug) -> str:
     mono = monograph(drug)
+    params = clinical_parameters()
+
+    def text(rule: KnowledgeRule) -> str:
+        return rule_text(rule, params)
+
     lines = [
         f"# {mono.title}",
         "",
@@ -69,16 +75,17 @@ def _page(drug: Drug) -> str:
     lines += ["## Strengths", ""]
     lines += [f"- {s.mg:g} mg {s.form}" for s in mono.strengths]
     if mono.compounded:
-        lines.append(f"- {mono.compounded.text} — {_mark(mono.compounded)}")
+        lines.append(f"- {text(mono.compounded)} — {_mark(mono.compounded)}")
     if mono.solution:
-        lines.append(f"- {mono.solution.text} — {_mark(mono.solution)}")
+        lines.append(f"- {text(mono.solution)} — {_mark(mono.solution)}")
     lines += ["", "## Protocols", ""]
     for name in ProtocolName:
         p = mono.protocol(name)
-        lines.append(f"- **{name.value.replace('_', ' ')}**: {p.text} — {_mark(p)}")
+        lines.append(f"- **{name.value.replace('_', ' ')}**: {text(p)} — {_mark(p)}")
     lines += ["", "## Caps", ""]
     lines += [
-        f"- {c.max_mg_day:g} mg/day ({c.when.describe()}): {c.text} — {_mark(c)}" for c in mono.caps
+        f"- {c.max_mg_day:g} mg/day ({c.when.describe()}): {text(c)} — {_mark(c)}"
+        for c in mono.caps
     ]
     if mono.renal_bands:
         lines += [
@@ -97,12 +104,12 @@ def _page(drug: Drug) -> str:
     if mono.max_single_dose:
         lines += [
             "",
-            f"Largest single dose: {mono.max_single_dose.text} — {_mark(mono.max_single_dose)}",
+            f"Largest single dose: {text(mono.max_single_dose)} — {_mark(mono.max_single_dose)}",
         ]
     lines += _example_regimens(drug)
     if mono.dialysis_supplements:
         lines += ["", "## After haemodialysis", ""]
-        lines += [f"- {r.text} — {_mark(r)}" for r in mono.dialysis_supplements]
+        lines += [f"- {text(r)} — {_mark(r)}" for r in mono.dialysis_supplements]
     lines += ["", f"Dialysis: {mono.dialysis_note}", "", "## Contraindications and alerts", ""]
     for rule in safety_rules():
         if (isinstance(rule, PatientRule) and drug in rule.drugs) or (
@@ -111,10 +118,10 @@ def _page(drug: Drug) -> str:
             message = rule.message.format(drug=drug.value, partners="…")
             lines.append(f"- **{rule.severity.value}**: {message} — {_mark(rule)}")
     for alert in mono.dose_alerts:
-        lines.append(f"- **{alert.severity.value}**: {alert.text} — {_mark(alert)}")
+        lines.append(f"- **{alert.severity.value}**: {text(alert)} — {_mark(alert)}")
     if mono.monitoring:
         lines += ["", "## Monitoring", ""]
-        lines += [f"- {m.text} — {_mark(m)}" for m in mono.monitoring]
+        lines += [f"- {text(m)} — {_mark(m)}" for m in mono.monitoring]
     return "\n".join(lines) + "\n"
 
 

@@ -39,11 +39,13 @@ from cluneal.knowledge.complementary import (
     parse_complementary,
 )
 from cluneal.knowledge.drugs import (
+    DoseAlertRule,
     KnowledgeRule,
     Monograph,
     all_monographs,
     parse_monograph,
     parse_titration_rules,
+    rule_text,
     titration_rules,
 )
 from cluneal.knowledge.medications import Catalogue, medication_catalogue, parse_medications
@@ -372,6 +374,7 @@ def _check(kb: KnowledgeBase) -> None:
     _check_states(kb.parameters)
     _check_partner_names(kb)
     _check_procedures(kb.outcomes)
+    _check_rule_texts(kb)
     seen: dict[str, str] = {}
     for source, section in _sections(kb):
         for model in _walk(section):
@@ -389,6 +392,25 @@ def _check(kb: KnowledgeBase) -> None:
                 template = getattr(model, name, None)
                 if isinstance(template, str):
                     _check_template(source, model, template)
+
+
+def _check_rule_texts(kb: KnowledgeBase) -> None:
+    """Every monograph and titration rule text fills in (its placeholders name real values)."""
+    sources: list[tuple[str, KnowledgeRule]] = [
+        ("titration.toml", rule) for rule in kb.titration_rules.values()
+    ]
+    for drug, mono in kb.monographs.items():
+        sources.extend((_monograph_path(drug), rule) for rule in mono.rules())
+    for source, rule in sources:
+        templates = [rule.text]
+        if isinstance(rule, DoseAlertRule) and rule.action is not None:
+            templates.append(rule.action)
+        for template in templates:
+            try:
+                rule_text(rule, kb.parameters, template)
+            except (KeyError, IndexError, ValueError, AttributeError) as exc:
+                detail = f"{rule.rule_id!r}: template {template!r} does not fill in ({exc!r})"
+                raise KnowledgeBaseError(source, detail) from exc
 
 
 def _check_template(source: str, model: BaseModel, template: str) -> None:

@@ -30,11 +30,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from cluneal._checks import calendar_date, knowledge_argument
+from cluneal._checks import calendar_date
 from cluneal.errors import ExcludedDrugError, UnknownTermError
+from cluneal.knowledge.base import resolved
 from cluneal.knowledge.drugs import ProtocolName, Timing, parse_drug
 from cluneal.patient import Patient
-from cluneal.renal import WeightBasis, parse_weight_basis
+from cluneal.renal import parse_weight_basis
 from cluneal.safety import screen
 from cluneal.titration._engine import prepare, schedule_for
 from cluneal.titration._models import (
@@ -51,6 +52,7 @@ if TYPE_CHECKING:
 
     from cluneal.drug import Drug
     from cluneal.knowledge.base import KnowledgeBase
+    from cluneal.vocabulary import WeightBasis
 
 __all__ = [
     "Adjustment",
@@ -145,11 +147,11 @@ def titration_schedule(
         >>> [(st.day, st.dose_mg, st.doses_per_day) for st in s.steps][:3]
         [(0, 25.0, 1), (7, 25.0, 2), (14, 25.0, 3)]
     """
-    knowledge = knowledge_argument(knowledge)
+    kb = resolved(knowledge)
     chosen = parse_drug(drug)
-    local = None if knowledge is None else knowledge.protocol
-    if knowledge is not None and local is not None and chosen in local.excluded_drugs:
-        raise ExcludedDrugError(chosen.value, knowledge.version)
+    local = kb.protocol
+    if local is not None and chosen in local.excluded_drugs:
+        raise ExcludedDrugError(chosen.value, kb.version)
     if not isinstance(patient, Patient):
         patient = Patient.model_validate(patient)
     target = (
@@ -162,8 +164,8 @@ def titration_schedule(
     )
     requested = _parse_protocol(protocol)
     day0 = calendar_date(start_date, "start_date")
-    inputs = prepare(patient, knowledge, weight_basis=parse_weight_basis(weight_basis))
-    screened = screen((chosen,), patient, inputs.age, knowledge=knowledge)
+    inputs = prepare(patient, kb, weight_basis=parse_weight_basis(weight_basis))
+    screened = screen((chosen,), patient, inputs.age, knowledge=kb, facts=inputs.facts)
     return schedule_for(
         inputs, chosen, screened, target_mg_day=target, protocol=requested, day0=day0
     )

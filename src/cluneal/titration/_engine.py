@@ -19,37 +19,35 @@ invariants run once (:func:`~cluneal.titration._models.check_invariants`).
 
 from __future__ import annotations
 
-import datetime as dt
-from dataclasses import dataclass, replace
-from functools import lru_cache
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
-from cluneal._compose import ComposedStep, Regimen, compose_steps
+from cluneal._base import trusted
 from cluneal._numbers import clinical_number
 from cluneal._protocol_rules import protocol_limits
 from cluneal.alerts import SafetyAlert, Severity, sort_alerts
 from cluneal.errors import ContraindicatedError, ExcludedDrugError
-from cluneal.knowledge.criteria import PatientFacts, patient_facts
-from cluneal.knowledge.drugs import ProtocolName, Timing
-from cluneal.renal import RenalAssessment, RenalBand, WeightBasis, assess_renal_function
+from cluneal.knowledge.criteria import PatientFacts, facts_for, matches
+from cluneal.knowledge.drugs import ProtocolName
+from cluneal.renal import assess_renal_function
 from cluneal.titration import _text
 from cluneal.titration._models import (
-    SupplementalInstruction,
     TitrationSchedule,
-    TitrationStep,
     check_invariants,
-    trusted,
 )
-from cluneal.titration._tables import DrugTable, Tables, fact_mask, rule_adjustment, tables
-from cluneal.units import quantity_in
+from cluneal.titration._steps import plan_steps
+from cluneal.titration._supplements import supplements
+from cluneal.titration._tables import DrugTable, Tables, rule_adjustment, tables
+from cluneal.vocabulary import RenalBand, WeightBasis
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    import datetime as dt
 
     from cluneal.drug import Drug
     from cluneal.knowledge.base import KnowledgeBase
     from cluneal.knowledge.drugs import CapRule, KnowledgeRule, Protocol, RenalBandRule
     from cluneal.patient import Patient
+    from cluneal.renal import RenalAssessment
     from cluneal.titration._models import Adjustment
 
 __all__ = ["PatientInputs", "prepare", "schedule_for"]
@@ -66,28 +64,29 @@ class PatientInputs:
         patient: The patient (validated).
         renal: The renal assessment (done once).
         age: The age in years.
+        crcl: The CrCl in mL/min, or ``None``.
         default_basis: The caller left the weight basis to the package default.
-        facts: The criteria facts with the assessment's renal band.
-        facts_normal: The facts with the normal band (a drug that is not
-            renally cleared, when renal function is unknown).
-        mask: The yes/no facts as bits (:func:`~cluneal.titration._tables.fact_mask`).
-        mask_normal: Those of ``facts_normal``.
+        facts: The patient's facts in the knowledge base, with the assessment's
+            renal band (:func:`~cluneal.knowledge.criteria.facts_for`).
     """
 
     tables: Tables
     patient: Patient
     renal: RenalAssessment
     age: float
+    crcl: float | None
     default_basis: bool
     facts: PatientFacts
-    facts_normal: PatientFacts
-    mask: int
-    mask_normal: int
+
+    def facts_normal(self) -> PatientFacts:
+        """The facts with the normal band: a drug not renally cleared, renal function unknown."""
+        knowledge = self.tables.knowledge
+        return facts_for(self.patient, knowledge, RenalBand.NORMAL.value, age_years=self.age)
 
 
 def prepare(
     patient: Patient,
-    knowledge: KnowledgeBase | None,
+    knowledge: KnowledgeBase,
     *,
     weight_basis: WeightBasis | None = None,
     renal: RenalAssessment | None = None,
@@ -96,7 +95,7 @@ def prepare(
 
     Args:
         patient: A validated patient.
-        knowledge: The knowledge base (``None``: built-in), already checked.
+        knowledge: The knowledge base (:func:`~cluneal.knowledge.base.resolved`).
         weight_basis: The parsed weight basis (``None``: the package default).
         renal: The renal assessment, when the caller has done it with the same
             patient, weight basis and knowledge base.
@@ -108,16 +107,9 @@ def prepare(
     if renal is None:
         renal = assess_renal_function(patient, weight_basis, knowledge=knowledge)
     age = patient.age_years
-    facts = patient_facts(patient, compiled.params, renal.band.value, age_years=age)
-    if renal.band is RenalBand.NORMAL:
-        normal = facts
-    else:
-        # The same patient with a normal band: only the renal facts differ.
-        restricted = RenalBand.NORMAL.value in compiled.params.renal_restricted.bands
-        normal = replace(facts, renal_restricted=restricted, renal_below_normal=False)
-    mask = fact_mask(facts)
+    facts = facts_for(patient, knowledge, renal.band.value, age_years=age)
     return PatientInputs(
-        compiled, patient, renal, age, weight_basis is None, facts, normal, mask, fact_mask(normal)
+        compiled, patient, renal, age, renal.crcl_ml_min, weight_basis is None, facts
     )
 
 
@@ -131,14 +123,12 @@ def _alert(  # noqa: PLR0917 - one alert, every part named
 ) -> SafetyAlert:
     return trusted(
         SafetyAlert,
-        {
-            "severity": severity,
-            "drugs": (drug,),
-            "message": message,
-            "rule_id": rule.rule_id,
-            "citation": rule.citation if citation is None else citation,
-            "action": action,
-        },
+        severity=severity,
+        drugs=(drug,),
+        message=message,
+        rule_id=rule.rule_id,
+        citation=rule.citation if citation is None else citation,
+        action=action,
     )
 
 
@@ -146,14 +136,13 @@ def _choose_protocol(  # noqa: PLR0917 - private helper, every argument is neede
     table: DrugTable,
     inputs: PatientInputs,
     facts: PatientFacts,
-    mask: int,
     band: RenalBand,
     requested: ProtocolName | None,
     adjustments: list[Adjustment],
     alerts: list[SafetyAlert],
 ) -> Protocol:
     compiled = inputs.tables
-    fired = [rule for rule, when in compiled.triggers if when.holds(mask, facts)]
+    fired = [rule for rule in compiled.triggers if matches(rule.when, facts)]
     if requested is ProtocolName.STANDARD and fired:
         args = _trigger_args(inputs, compiled, band)
         why = "; ".join(rule.reason.format(**args) for rule in fired)
@@ -220,7 +209,7 @@ def _renal_adjustments(
             )
         )
     if band_rule is not None and band_rule.band is not RenalBand.NORMAL:
-        crcl = renal.crcl_ml_min
+        crcl = inputs.crcl
         if renal.on_dialysis:
             where = _text.WHERE_DIALYSIS
         elif crcl is not None:
@@ -236,7 +225,7 @@ def _renal_adjustments(
                     cap=band_rule.cap_mg_day,
                     count=band_rule.max_doses_per_day,
                     normal=table.bands[RenalBand.NORMAL].cap_mg_day,
-                    text=band_rule.text,
+                    text=table.texts[band_rule.rule_id],
                 ),
             )
         )
@@ -255,213 +244,6 @@ def _largest_single_dose(
     if single is not None:
         found.append((single.max_mg, single))
     return min(found, key=lambda item: item[0], default=None)
-
-
-def _raw_steps(proto: Protocol, goal: float) -> list[tuple[int, float]]:
-    """The protocol's (day, daily dose) sequence up to the goal, before rounding."""
-    steps: list[tuple[int, float]] = []
-    day = 0
-    current = 0.0
-    for value in proto.start_mg_day:
-        current = min(value, goal)
-        steps.append((day, current))
-        if current >= goal - _EPS:
-            return steps
-        day += proto.start_interval_days
-    day -= proto.start_interval_days
-    above = proto.increment_above_mg_day
-    larger = proto.increment_above
-    while current < goal - _EPS:
-        step = (
-            larger
-            if above is not None and larger is not None and current >= above - _EPS
-            else proto.increment_mg_day
-        )
-        current = min(current + step, goal)
-        day += proto.interval_days
-        steps.append((day, current))
-    return steps
-
-
-def _timing(count: int, once: Timing, *, spaced: bool) -> Timing:
-    # Two doses under a cap that limits doses a day are evenly spaced (every 12 h).
-    if count == 1:
-        return once
-    if count == 2:
-        return Timing.EVERY_12_H if spaced else Timing.TWICE_DAILY
-    return Timing.THREE_TIMES_DAILY if count == 3 else Timing.FOUR_TIMES_DAILY
-
-
-def _reason(proto: Protocol, index: int, c: ComposedStep) -> str:
-    intended = clinical_number(c.intended_mg_day, down=True)
-    reason = (
-        _text.STEP_START.format(text=proto.text)
-        if index == 0
-        else _text.STEP_INCREASE.format(intended=intended)
-    )
-    daily = c.daily_mg
-    if c.smallest:
-        reason += _text.STEP_SMALLEST.format(intended=intended, dose=c.dose_mg)
-    elif daily < c.intended_mg_day - _EPS:
-        reason += _text.STEP_ROUNDED.format(daily=daily, count=c.doses_per_day)
-    if c.held_days:
-        reason += _text.STEP_HELD.format(days=", ".join(str(d) for d in c.held_days))
-    return reason
-
-
-# The steps depend only on knowledge-base data and these few scalars, never on
-# the patient directly, so they are memoised: a pure function, a bounded LRU
-# (thread-safe), and frozen results that schedules can share. A service sees
-# few distinct keys (drug x protocol x cap x band), so this removes the
-# composing work from most calls without changing any answer.
-@lru_cache(maxsize=2048)
-def _plan_steps(  # noqa: PLR0917 - private, memoised on exactly these arguments
-    table: DrugTable,
-    protocol: ProtocolName,
-    goal: float,
-    cap: float,
-    band: RenalBand | None,
-    max_doses: int | None,
-    max_single: float | None,
-    spaced: bool,  # noqa: FBT001 - a cache key, not a flag argument
-    scale: float,
-    use_solution: bool,  # noqa: FBT001 - a cache key, not a flag argument
-    day0: dt.date | None,
-) -> tuple[tuple[TitrationStep, ...], bool, tuple[ComposedStep, ...]]:
-    proto = table.protocol(protocol)
-    band_rule = None if band is None else table.bands[band]
-    form = table.formulary_solution if use_solution else table.formulary
-    splits = tuple(
-        (None if s.upto_mg_day is None else s.upto_mg_day * scale + _EPS, s.min_doses, s.max_doses)
-        for s in table.mono.dose_splits
-    )
-
-    def counts(intended: float) -> tuple[int, int]:
-        low, high = next((lo, hi) for upto, lo, hi in splits if upto is None or intended <= upto)
-        if max_doses is not None:
-            high = min(high, max_doses)
-        if band_rule is not None:
-            high = min(high, band_rule.max_doses_per_day)
-            if band_rule.min_doses_per_day is not None:
-                low = band_rule.min_doses_per_day
-        return min(low, high), high
-
-    regimen = Regimen(
-        counts=counts,
-        max_single_mg=max_single,
-        ramp_mg=None if proto.ramp_dose_mg is None else proto.ramp_dose_mg * scale,
-        starts_once_daily=proto.starts_once_daily,
-    )
-    intended = [(day, daily * scale) for day, daily in _raw_steps(proto, goal)]
-    composed = compose_steps(intended, form, regimen, cap * scale)
-    steps = tuple(
-        trusted(
-            TitrationStep,
-            {
-                "day": c.day,
-                "dose_mg": c.dose_mg,
-                "doses_per_day": c.doses_per_day,
-                "timing": _timing(c.doses_per_day, proto.once_daily_timing, spaced=spaced),
-                "composition": form.compose(c.dose_mg),
-                "date": None if day0 is None else day0 + dt.timedelta(days=c.day),
-                "reason": _reason(proto, index, c),
-            },
-        )
-        for index, c in enumerate(composed)
-    )
-    used_solution = any("solution" in st.composition for st in steps)
-    return steps, used_solution, composed
-
-
-def _supplements(
-    table: DrugTable,
-    renal: RenalAssessment,
-    steps: tuple[TitrationStep, ...],
-    cap_mg: float,
-    rules: Mapping[str, KnowledgeRule],
-) -> tuple[SupplementalInstruction, ...]:
-    """Post-haemodialysis supplements that follow the maintenance dose, step by step.
-
-    Each step takes the label row with the largest maintenance dose not above
-    its daily dose (decision_dialysis_supplements_follow_maintenance); a new
-    instruction starts on the day the row changes.
-    """
-    if not renal.on_dialysis:
-        return ()
-    mono = table.mono
-    if not mono.dialysis_supplements:
-        rule = rules["titration.renal.dialysis"]
-        return (
-            trusted(
-                SupplementalInstruction,
-                {
-                    "rule_id": rule.rule_id,
-                    "text": mono.dialysis_note,
-                    "citation": mono.citation,
-                    "dose": None,
-                    "composition": None,
-                    "from_day": None,
-                },
-            ),
-        )
-    form = table.formulary_solution
-    out: list[SupplementalInstruction] = []
-    current = None
-    for step in steps:
-        daily = step.daily_dose_mg
-        row = mono.dialysis_supplement_for(daily)
-        if row is None or row is current:
-            continue
-        current = row
-        dose = form.round_down(row.supplement_mg)
-        if dose <= 0:
-            # Never a silent gap: the label's supplement is stated, with who doses it.
-            out.append(
-                trusted(
-                    SupplementalInstruction,
-                    {
-                        "rule_id": row.rule_id,
-                        "text": _text.SUPPLEMENT_UNMADE.format(
-                            day=step.day, daily=daily, mg=row.supplement_mg, text=row.text
-                        ),
-                        "citation": row.citation,
-                        "dose": None,
-                        "composition": None,
-                        "from_day": step.day,
-                    },
-                )
-            )
-            continue
-        alternative = (
-            _text.SUPPLEMENT_ALTERNATIVE.format(
-                mg=row.supplement_mg, alternative=row.alternative_mg
-            )
-            if row.alternative_mg
-            else ""
-        )
-        composition = form.compose(dose)
-        out.append(
-            trusted(
-                SupplementalInstruction,
-                {
-                    "rule_id": row.rule_id,
-                    "text": _text.SUPPLEMENT.format(
-                        day=step.day,
-                        daily=daily,
-                        dose=dose,
-                        composition=composition,
-                        alternative=alternative,
-                        cap=cap_mg,
-                        text=row.text,
-                    ),
-                    "citation": row.citation,
-                    "dose": quantity_in(dose, "mg"),
-                    "composition": composition,
-                    "from_day": step.day,
-                },
-            )
-        )
-    return tuple(out)
 
 
 def _no_dose(table: DrugTable, compiled: Tables, permitted: float) -> ContraindicatedError:
@@ -523,15 +305,15 @@ def schedule_for(  # noqa: PLR0912, PLR0915 - one readable pass over the rules
     # (decision_unknown_renal_function); for the others it neither triggers
     # start low nor a cap.
     if table.renally_cleared or renal.known:
-        band, facts, mask = renal.band, inputs.facts, inputs.mask
+        band, facts = renal.band, inputs.facts
     else:
-        band, facts, mask = RenalBand.NORMAL, inputs.facts_normal, inputs.mask_normal
+        band, facts = RenalBand.NORMAL, inputs.facts_normal()
     band_rule = table.bands.get(band) if table.bands else None
-    proto = _choose_protocol(table, inputs, facts, mask, band, protocol, adjustments, alerts)
+    proto = _choose_protocol(table, inputs, facts, band, protocol, adjustments, alerts)
     _renal_adjustments(table, inputs, band_rule, adjustments, alerts)
 
     # Caps: lowest wins; ties go to the rule listed first (adult cap first).
-    applicable = [c for c in table.caps if c.when.holds(mask, facts)]
+    applicable = [c for c in table.caps if matches(c.when, facts)]
     cap_entry = min(applicable, key=lambda c: c.rule.max_mg_day)
     cap_mg: float = cap_entry.rule.max_mg_day
     cap_rule: KnowledgeRule = cap_entry.rule
@@ -555,7 +337,7 @@ def schedule_for(  # noqa: PLR0912, PLR0915 - one readable pass over the rules
 
     # Below the band's threshold (gabapentin's end-stage band): doses in proportion to CrCl.
     scale = 1.0
-    crcl = renal.crcl_ml_min
+    crcl = inputs.crcl
     below = None if band_rule is None else band_rule.scale_below_ml_min
     if (
         below is not None
@@ -597,7 +379,7 @@ def schedule_for(  # noqa: PLR0912, PLR0915 - one readable pass over the rules
     solution = table.mono.solution
     use_solution = scale < 1.0 and solution is not None and band in solution.bands
     single = _largest_single_dose(table, band_rule, [c.rule for c in applicable])
-    steps, used_solution, composed = _plan_steps(
+    steps, used_solution, composed = plan_steps(
         table,
         proto.name,
         goal,
@@ -619,7 +401,7 @@ def schedule_for(  # noqa: PLR0912, PLR0915 - one readable pass over the rules
         adjustments.append(
             rule_adjustment(
                 single[1],
-                _text.SINGLE_DOSE.format(mg=single[0], text=single[1].text),
+                _text.SINGLE_DOSE.format(mg=single[0], text=table.texts[single[1].rule_id]),
                 citation=table.mono.citation,
             )
         )
@@ -654,44 +436,44 @@ def schedule_for(  # noqa: PLR0912, PLR0915 - one readable pass over the rules
             alerts.append(
                 trusted(
                     SafetyAlert,
-                    {
-                        "severity": Severity.MODERATE,
-                        "drugs": (table.name,),
-                        "message": _text.STOCKED_FIRST.format(
-                            dose=first.dose_mg,
-                            protocol=local.label,
-                            intended=clinical_number(first.intended_mg_day, down=True),
-                        ),
-                        "rule_id": limits_rules.rules.first_dose,
-                        "citation": limits_rules.citation,
-                        "action": _text.STOCKED_FIRST_ACTION,
-                    },
+                    severity=Severity.MODERATE,
+                    drugs=(table.name,),
+                    message=_text.STOCKED_FIRST.format(
+                        dose=first.dose_mg,
+                        protocol=local.label,
+                        intended=clinical_number(first.intended_mg_day, down=True),
+                    ),
+                    rule_id=limits_rules.rules.first_dose,
+                    citation=limits_rules.citation,
+                    action=_text.STOCKED_FIRST_ACTION,
                 )
             )
     alerts.extend(
-        _alert(rule.severity, table.name, rule.text, rule, rule.action)
+        _alert(
+            rule.severity,
+            table.name,
+            table.texts[rule.rule_id],
+            rule,
+            table.actions[rule.rule_id],
+        )
         for rule in table.mono.dose_alerts
         if final > rule.above_mg_day + _EPS
     )
     check_invariants(steps, permitted)
     return trusted(
         TitrationSchedule,
-        {
-            "drug": drug,
-            "protocol": proto.name,
-            "steps": steps,
-            "max_daily_dose_mg": permitted,
-            "max_daily_dose_rule": cap_rule.rule_id,
-            "target_daily_dose_mg": goal * scale,
-            "adjustments": tuple(adjustments),
-            "alerts": sort_alerts(alerts),
-            "renal": renal,
-            "supplemental_instructions": _supplements(
-                table, renal, steps, permitted, compiled.rules
-            ),
-            "monitoring": table.monitoring,
-            "start_date": day0,
-            "knowledge_base_version": compiled.version,
-            "protocol_sha256": compiled.protocol_sha256,
-        },
+        drug=drug,
+        protocol=proto.name,
+        steps=steps,
+        max_daily_dose_mg=permitted,
+        max_daily_dose_rule=cap_rule.rule_id,
+        target_daily_dose_mg=goal * scale,
+        adjustments=tuple(adjustments),
+        alerts=sort_alerts(alerts),
+        renal=renal,
+        supplemental_instructions=supplements(table, renal, steps, permitted, compiled.rules),
+        monitoring=table.monitoring,
+        start_date=day0,
+        knowledge_base_version=compiled.version,
+        protocol_sha256=compiled.protocol_sha256,
     )

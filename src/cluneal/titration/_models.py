@@ -5,7 +5,7 @@ quantities only when read (``.dose``, ``.daily_dose``): Pint stays at the
 boundary. JSON carries quantities as ``{"value": 300, "unit": "mg"}``.
 
 The engine (:mod:`cluneal.titration._engine`) builds these models from values
-it has already checked (``model_construct``) and runs the schedule's
+it has already checked (:func:`cluneal._base.trusted`) and runs the schedule's
 invariants once (:func:`check_invariants`); a caller's mapping or JSON is
 validated in full, invariants included.
 """
@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import TYPE_CHECKING, Annotated, Any, Final, Literal, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Final, Literal
 
-from pydantic import BaseModel, Field, GetJsonSchemaHandler, computed_field, model_validator
+from pydantic import Field, GetJsonSchemaHandler, computed_field, model_validator
 
 from cluneal._base import FrozenModel, presenter
 from cluneal._checks import number
@@ -48,11 +48,7 @@ __all__ = [
     "TitrationSchedule",
     "TitrationStep",
     "check_invariants",
-    "trusted",
 ]
-
-M = TypeVar("M", bound=BaseModel)
-_set = object.__setattr__
 
 _EPS: Final = 1e-9
 
@@ -449,27 +445,3 @@ def check_invariants(steps: Sequence[TitrationStep], max_daily_dose_mg: float) -
     if steps[0].day != 0:
         msg = "the first step must be on day 0"
         raise ValueError(msg)
-
-
-def trusted(cls: type[M], fields: dict[str, Any]) -> M:
-    """Build a model from values the engine has already checked, without validation.
-
-    What ``model_construct`` does, minus its per-field bookkeeping: ``fields``
-    must name every field (defaults included) with a value of the field's
-    type. The engine checks what validation would (the schedule's invariants,
-    :func:`check_invariants`) once per schedule; callers' data always goes
-    through full validation.
-
-    Args:
-        cls: The model class.
-        fields: Every field's value.
-
-    Returns:
-        The model.
-    """
-    model = cls.__new__(cls)
-    _set(model, "__dict__", fields)
-    _set(model, "__pydantic_fields_set__", set(fields))
-    _set(model, "__pydantic_extra__", None)
-    _set(model, "__pydantic_private__", None)
-    return model

@@ -105,8 +105,8 @@ STOCKED_FIRST_ACTION: Final = (
 
 # Post-haemodialysis supplements (decision_dialysis_supplements_follow_maintenance).
 SUPPLEMENT: Final = (
-    "From day {day} (maintenance {daily:g} mg/day): after each 4-hour haemodialysis session, "
-    "give a supplemental dose of {dose:g} mg ({composition}){alternative}. A separate "
+    "From day {day} (maintenance {daily:g} mg/day): after each {hours:g}-hour haemodialysis "
+    "session, give a supplemental dose of {dose:g} mg ({composition}){alternative}. A separate "
     "instruction, not counted against the maximum daily dose of {cap:g} mg/day. {text}."
 )
 SUPPLEMENT_ALTERNATIVE: Final = " (label: {mg:g} or {alternative:g} mg)"
@@ -117,6 +117,6 @@ SUPPLEMENT_UNMADE: Final = (
 )
 
 
-def describe_protocol(proto: Protocol) -> str:
+def describe_protocol(proto: Protocol, text: str) -> str:
     """A protocol in words: its name and its text ("start low (100 mg at bedtime, ...)")."""
-    return f"{proto.name.value.replace('_', ' ')} ({proto.text})"
+    return f"{proto.name.value.replace('_', ' ')} ({text})"
