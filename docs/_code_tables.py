@@ -35,6 +35,19 @@ def _tables() -> str:
         f"{', '.join(f'`{u}`' for u in o.units)} | {_source(o.citation)} |"
         for o in tables.observations
     )
+    hla = tables.hla_b_1502
+    escaped = hla.display.replace("*", "\\*")  # Markdown emphasis
+    lines += [
+        "",
+        "### HLA-B\\*15:02 (LOINC)",
+        "",
+        f"[{hla.loinc}](https://loinc.org/{hla.loinc}) {escaped} sets "
+        "`hla_b_1502`: positive from the LOINC answers "
+        f"{', '.join(hla.positive_answers)} or the words "
+        f"{', '.join(repr(w) for w in hla.positive_words)}; negative from "
+        f"{', '.join(hla.negative_answers)} or {', '.join(repr(w) for w in hla.negative_words)}; "
+        "`valueBoolean` as it is. Sources: " + ", ".join(_source(c) for c in hla.citations) + ".",
+    ]
     lines += [
         "",
         "### Conditions (SNOMED CT, ICD-10-CM)",

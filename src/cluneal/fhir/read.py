@@ -8,6 +8,10 @@ only applies them:
   creatinine (LOINC 2160-0 in mg/dL, 14682-9 in µmol/L), weight (29463-7) and
   height (8302-2), its ``valueQuantity`` read through the package's one strict
   unit parser;
+* final ``Observation`` resources of HLA-B*15:02 presence (LOINC 57979-7):
+  positive or negative from the LOINC answer codes or the words the tables
+  list; one positive result makes the patient a carrier, whatever other
+  results say; any other value leaves the status unknown;
 * active, confirmed ``Condition`` resources (SNOMED CT or ICD-10-CM);
 * active ``MedicationRequest`` and ``MedicationStatement`` resources (RxNorm or
   names), and those stopped within the washout window as recent medications;
@@ -131,6 +135,41 @@ def _observations(
         if entry.field not in latest or (when, order) >= latest[entry.field][:2]:
             latest[entry.field] = (when, order, quantity)
     return {name: item[2] for name, item in latest.items()}
+
+
+def _hla_value(obs: Mapping[str, Any], where: str) -> bool | None:
+    tables = code_tables()
+    if isinstance(obs.get("valueBoolean"), bool):
+        return bool(obs["valueBoolean"])
+    if isinstance(obs.get("valueString"), str):
+        return tables.hla_b_1502_word(obs["valueString"])
+    concept = obs.get("valueCodeableConcept")
+    answers = {
+        tables.hla_b_1502_answer(system, code)
+        for system, code in codings(concept, where, "valueCodeableConcept")
+    } - {None}
+    if not answers:
+        answers = {tables.hla_b_1502_word(t) for t in text_of(concept)} - {None}
+    # Codings that contradict each other say nothing for sure: unknown.
+    return answers.pop() if len(answers) == 1 else None
+
+
+def _hla_b_1502(resources: list[tuple[str, Mapping[str, Any]]]) -> bool | None:
+    loinc = code_tables().hla_b_1502.loinc
+    results: set[bool] = set()
+    for where, obs in resources:
+        if not code_in(obs.get("status"), _FINAL):
+            continue
+        coded = codings(obs.get("code"), where, "code")
+        if (code_tables().systems.loinc, loinc) not in coded:
+            continue
+        value = _hla_value(obs, where)
+        if value is not None:
+            results.add(value)
+    # A genotype does not change: one positive result stands against any negative.
+    if True in results:
+        return True
+    return False if results else None
 
 
 def _conditions(
@@ -300,7 +339,7 @@ def patient_from_fhir(resources: object, *, as_of: object = None) -> Patient:
             18, a weight outside the plausible range).
 
     References:
-        loinc, snomed_ct, icd10cm, rxnorm, cpic_drug_table
+        loinc, loinc_hla_b_1502, snomed_ct, icd10cm, rxnorm, cpic_drug_table
 
     Example:
         >>> import datetime as dt
@@ -336,6 +375,7 @@ def patient_from_fhir(resources: object, *, as_of: object = None) -> Patient:
             f"gender: got {show(gender)}; cluneal's renal equations need 'female' or 'male'",
         )
     observed = _observations(by_type.get("Observation", []))
+    hla_b_1502 = _hla_b_1502(by_type.get("Observation", []))
     conditions, dialysis = _conditions(by_type.get("Condition", []))
     medications = by_type.get("MedicationRequest", []) + by_type.get("MedicationStatement", [])
     current, recent = _medications(medications, today)
@@ -345,6 +385,7 @@ def patient_from_fhir(resources: object, *, as_of: object = None) -> Patient:
         "sex": gender,
         **observed,
         "on_dialysis": dialysis,
+        "hla_b_1502": hla_b_1502,
         "conditions": sorted(conditions | allergy_conditions),
         "medications": sorted(current),
         "recent_medications": sorted(recent),

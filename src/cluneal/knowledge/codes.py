@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CodeTables",
     "ConditionCode",
+    "GenotypeCode",
     "ObservationCode",
     "RxNormGroup",
     "StateCode",
@@ -72,6 +73,28 @@ class ObservationCode(FrozenModel):
     field: Literal["serum_creatinine", "weight", "height"]
     units: tuple[str, ...]
     citation: str
+
+
+class GenotypeCode(FrozenModel):
+    """The LOINC observation of a pharmacogenetic status and the answers that mean yes or no.
+
+    Attributes:
+        loinc: The LOINC code of the observation (57979-7 for HLA-B*15:02).
+        display: Its name.
+        positive_answers: LOINC answer codes that mean a carrier.
+        negative_answers: LOINC answer codes that mean not a carrier.
+        positive_words: Whole values (text, display, valueString) that mean a carrier.
+        negative_words: Whole values that mean not a carrier.
+        citations: The sources.
+    """
+
+    loinc: _Code
+    display: str
+    positive_answers: tuple[_Code, ...] = Field(min_length=1)
+    negative_answers: tuple[_Code, ...] = Field(min_length=1)
+    positive_words: tuple[str, ...]
+    negative_words: tuple[str, ...]
+    citations: tuple[str, ...] = Field(min_length=1)
 
 
 class ConditionCode(FrozenModel):
@@ -128,6 +151,7 @@ class CodeTables(FrozenModel):
         recent_medication_days: A medication stopped this many days ago or
             less counts as recent (the MAOI washout).
         observations: LOINC observations read into the Patient.
+        hla_b_1502: The HLA-B*15:02 observation and its answers.
         conditions: One entry per :class:`~cluneal.Condition`.
         states: Conditions that set a Patient flag.
         rxnorm: RxNorm ingredient codes by source.
@@ -137,6 +161,7 @@ class CodeTables(FrozenModel):
     systems: Systems
     recent_medication_days: int
     observations: tuple[ObservationCode, ...]
+    hla_b_1502: GenotypeCode
     conditions: tuple[ConditionCode, ...]
     states: tuple[StateCode, ...]
     rxnorm: tuple[RxNormGroup, ...]
@@ -184,6 +209,45 @@ class CodeTables(FrozenModel):
                 return meaning
         return None
 
+    def hla_b_1502_answer(self, system: object, code: object) -> bool | None:
+        """Return what a LOINC answer coding says of HLA-B*15:02: carrier, not, or ``None``.
+
+        Args:
+            system: The coding's system.
+            code: The coding's code.
+
+        Returns:
+            ``True`` (positive), ``False`` (negative), or ``None`` for any other answer.
+
+        Example:
+            >>> code_tables().hla_b_1502_answer("http://loinc.org", "LA6577-6")
+            False
+        """
+        hla = self.hla_b_1502
+        if system != self.systems.loinc:
+            return None
+        if code in hla.positive_answers:
+            return True
+        return False if code in hla.negative_answers else None
+
+    def hla_b_1502_word(self, value: str) -> bool | None:
+        """Return what a whole text value says of HLA-B*15:02 (case and spacing ignored).
+
+        Args:
+            value: A text, display or valueString.
+
+        Returns:
+            ``True`` (positive), ``False`` (negative), or ``None`` for anything else.
+
+        Example:
+            >>> code_tables().hla_b_1502_word(" Not  detected ")
+            False
+        """
+        word = " ".join(value.split()).casefold()
+        if word in self.hla_b_1502.positive_words:
+            return True
+        return False if word in self.hla_b_1502.negative_words else None
+
     def medication_name(self, system: object, code: object) -> str | None:
         """Return the generic name of an RxNorm ingredient code, or ``None`` when unknown.
 
@@ -227,12 +291,29 @@ def _icd_matches(code: str, listed: str) -> bool:
     return code == listed or (code.startswith(listed) and len(code) > len(listed))
 
 
+def _check_hla(tables: CodeTables) -> None:
+    hla = tables.hla_b_1502
+    if any(o.loinc == hla.loinc for o in tables.observations):
+        msg = f"LOINC {hla.loinc} is both a quantity observation and the HLA-B*15:02 genotype"
+        raise ValueError(msg)
+    words = [" ".join(w.split()).casefold() for w in (*hla.positive_words, *hla.negative_words)]
+    answers = (*hla.positive_answers, *hla.negative_answers)
+    if len(set(words)) != len(words) or len(set(answers)) != len(answers):
+        msg = "an HLA-B*15:02 answer means both positive and negative, or is listed twice"
+        raise ValueError(msg)
+    if words != [*hla.positive_words, *hla.negative_words]:
+        msg = "HLA-B*15:02 words are written lower case, single-spaced"
+        raise ValueError(msg)
+
+
 def _check(tables: CodeTables) -> None:
     ids = [o.citation for o in tables.observations] + [g.citation for g in tables.rxnorm]
     ids += [c for entry in tables.conditions for c in entry.citations]
+    ids += list(tables.hla_b_1502.citations)
     ids += [c for entry in tables.states for c in entry.citations]
     for cid in ids:
         citation(cid)
+    _check_hla(tables)
     for obs in tables.observations:
         for unit in obs.units:
             quantity_in(1.0, unit)  # raises for a unit cluneal cannot parse
@@ -293,6 +374,7 @@ def parse_code_tables(raw: Mapping[str, Any]) -> CodeTables:
             systems=raw["systems"],
             recent_medication_days=_Record.model_validate(raw["record"]).recent_medication_days,
             observations=raw["observation"],
+            hla_b_1502=raw["hla_b_1502"],
             conditions=raw["condition"],
             states=raw.get("state", ()),
             rxnorm=raw["rxnorm"],

@@ -42,8 +42,9 @@ _PATIENT: Final = "{{context.patientId}}"
 
 
 def _observation_codes() -> str:
-    loinc = code_tables().systems.loinc
-    return ",".join(f"{loinc}|{o.loinc}" for o in code_tables().observations)
+    tables = code_tables()
+    codes = [o.loinc for o in tables.observations] + [tables.hla_b_1502.loinc]
+    return ",".join(f"{tables.systems.loinc}|{code}" for code in codes)
 
 
 def _record_prefetch() -> dict[str, str]:
