@@ -6,7 +6,6 @@ serving FHIR JSON files from a temporary folder.
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import json
 import socket
@@ -21,7 +20,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-import uvicorn
 
 from cluneal.plan import SAFETY_STATEMENT
 from cluneal.service import create_app
@@ -37,38 +35,16 @@ from tests.fhir_records import (
     searchset,
 )
 from tests.fhir_validation import assert_valid_fhir
+from tests.servers import running
 
 if TYPE_CHECKING:
     import pathlib
     from collections.abc import Iterator
 
-    from fastapi import FastAPI
 
 PV = "/cds-services/cluneal-patient-view"
 OS = "/cds-services/cluneal-order-select"
 OSIGN = "/cds-services/cluneal-order-sign"
-
-
-@contextlib.contextmanager
-def running(app: FastAPI) -> Iterator[str]:
-    """Serve an app with uvicorn on 127.0.0.1, on a free port the OS picks."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(20)
-        sock.close()
 
 
 @pytest.fixture(scope="module")

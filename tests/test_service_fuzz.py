@@ -18,7 +18,7 @@ from schemathesis.core.result import Ok
 
 from cluneal.service import create_app
 from tests.hostile import hostile_request
-from tests.test_service import running
+from tests.servers import running
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

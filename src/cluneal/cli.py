@@ -243,8 +243,18 @@ def _port(text: str) -> int:
     return port
 
 
+def _trust(text: str) -> tuple[str, str]:
+    issuer, sep, jwks = text.partition("=")
+    if not sep or not issuer.strip() or not jwks.strip():
+        msg = f"--trust takes ISSUER=JWKS (a JWK Set URL or file), got {text!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return issuer.strip(), jwks.strip()
+
+
 def _cmd_serve(args: argparse.Namespace) -> int:
     """Serve the CDS Hooks service with uvicorn until interrupted."""
+    import json
+
     from cluneal.errors import MissingExtraError
     from cluneal.service import create_app
 
@@ -252,11 +262,57 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         import uvicorn
     except ImportError as exc:
         raise MissingExtraError("service", "cluneal serve") from exc
-    app = create_app(cors_origins=args.cors_origin or None)
+    trusted = dict(args.trust or [])
+    local = args.host in {"127.0.0.1", "::1", "localhost"}
+    if not trusted and not local and not args.allow_unauthenticated:
+        print(
+            f"cluneal serve: listening on {args.host} needs --trust ISSUER=JWKS (the EHRs whose "
+            "signed JWTs the service accepts); --allow-unauthenticated serves without any check",
+            file=sys.stderr,
+        )
+        return 2
+    options = {
+        "cors_origins": args.cors_origin or None,
+        "trusted_issuers": trusted or None,
+        "public_url": args.public_url,
+    }
+    app = create_app(**options)  # checks the options before any worker starts
     where = f"http://{args.host}:{args.port}/cds-services"
     print(f"cluneal: CDS Hooks discovery at {where}. {_SAFETY}", file=sys.stderr)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    if trusted:
+        print(f"cluneal: trusted issuers: {', '.join(trusted)}", file=sys.stderr)
+    else:
+        print(
+            "cluneal: WARNING: no trusted issuers (--trust): requests are NOT authenticated; "
+            "use this only for a local sandbox on 127.0.0.1",
+            file=sys.stderr,
+        )
+    if args.workers > 1:
+        from cluneal.service.app import CONFIG_ENV
+
+        os.environ[CONFIG_ENV] = json.dumps(options)
+        uvicorn.run(
+            "cluneal.service.app:app_from_environment",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            log_level="info",
+        )
+    else:
+        uvicorn.run(app, host=args.host, port=args.port, log_level="info")
     return 0
+
+
+def _workers(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= 64:
+        msg = f"--workers takes a whole number from 1 to 64, got {text!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return value
 
 
 def _cmd_cohort(args: argparse.Namespace) -> int:
@@ -396,6 +452,30 @@ def _parser() -> argparse.ArgumentParser:
         action="append",
         metavar="ORIGIN",
         help="allow browser calls only from this origin (repeatable; default: any origin)",
+    )
+    serve.add_argument(
+        "--trust",
+        action="append",
+        type=_trust,
+        metavar="ISSUER=JWKS",
+        help="accept JWTs signed by this issuer, with its JWK Set at a URL or in a file "
+        "(repeatable); without any, requests are not authenticated (127.0.0.1 only)",
+    )
+    serve.add_argument(
+        "--public-url",
+        metavar="URL",
+        help="the base URL EHRs call (e.g. https://cds.example.org), which a JWT's aud names",
+    )
+    serve.add_argument(
+        "--allow-unauthenticated",
+        action="store_true",
+        help="serve on an address other than 127.0.0.1 without --trust (no checks at all)",
+    )
+    serve.add_argument(
+        "--workers",
+        type=_workers,
+        default=1,
+        help="worker processes (default 1; each keeps its own replay cache)",
     )
     serve.set_defaults(handler=_cmd_serve)
 

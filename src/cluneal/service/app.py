@@ -2,53 +2,107 @@
 
 Endpoints: ``GET /cds-services`` (discovery), ``POST /cds-services/{id}`` (a
 hook call) and ``POST /cds-services/{id}/feedback``. A malformed request gets
-400, a request whose data can be neither sent nor fetched 412, an unknown
-service 404, a body over the size limit 413; every refusal is JSON
-``{"error", "message", "safetyStatement"}``, never a traceback.
+400, a request without a trusted bearer JWT 401 (when trusted issuers are
+configured, :mod:`cluneal.service.auth`), a request whose data can be neither
+sent nor fetched 412, an unknown service 404, a body over the size limit 413;
+every refusal is JSON ``{"error", "message", "safetyStatement"}``, never a
+traceback.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
+import os
 from typing import TYPE_CHECKING, Any, Final
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from cluneal.errors import ClunealError
 from cluneal.plan import SAFETY_STATEMENT
 from cluneal.service._errors import ServiceRequestError
+from cluneal.service.auth import AuthenticationError, TokenVerifier
 from cluneal.service.discovery import SERVICES, discovery
 from cluneal.service.fetch import resolve_prefetch
 from cluneal.service.hooks import answer
 from cluneal.service.models import CdsRequest, CdsResponse, Discovery, ErrorBody, Feedback
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
 
     from starlette.requests import Request
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["MAX_BODY_BYTES", "create_app"]
+__all__ = ["CONFIG_ENV", "MAX_BODY_BYTES", "app_from_environment", "create_app"]
 
 MAX_BODY_BYTES: Final = 10_000_000
 """The largest request body the service reads (bytes); larger gets HTTP 413."""
 
+CONFIG_ENV: Final = "CLUNEAL_SERVICE_CONFIG"
+"""The environment variable :func:`app_from_environment` reads (JSON of create_app's options)."""
+
 _log = logging.getLogger("cluneal.service")
 _REFUSALS: Final[dict[int | str, dict[str, Any]]] = {
     400: {"model": ErrorBody, "description": "Malformed request"},
+    401: {"model": ErrorBody, "description": "No trusted bearer JWT (when issuers are configured)"},
     404: {"model": ErrorBody, "description": "No such service"},
     412: {"model": ErrorBody, "description": "Data neither sent nor fetchable"},
     413: {"model": ErrorBody, "description": "Request body too large"},
 }
 
 
-def _error(status: int, error: str, message: str) -> JSONResponse:
+def _error(
+    status: int, error: str, message: str, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
     body = {"error": error, "message": message, "safetyStatement": SAFETY_STATEMENT}
-    return JSONResponse(body, status_code=status)
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+class _Authenticate:
+    """Refuse ``/cds-services`` requests without a trusted bearer JWT (401), before the body."""
+
+    def __init__(self, app: ASGIApp, verifier: TokenVerifier, public_url: str | None) -> None:
+        self.app = app
+        self.verifier = verifier
+        self.public_url = public_url
+
+    def _audiences(self, scope: Scope) -> list[str]:
+        path = scope.get("root_path", "") + scope["path"]
+        if self.public_url is not None:
+            base = self.public_url
+        else:
+            host = Headers(scope=scope).get("host") or "{}:{}".format(*scope["server"])
+            base = f"{scope['scheme']}://{host}"
+        called = base + path
+        # Feedback belongs to its service: either URL names the endpoint called.
+        return (
+            [called, called.removesuffix("/feedback")] if path.endswith("/feedback") else [called]
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] != "http"
+            or scope["method"] == "OPTIONS"
+            or not scope["path"].startswith("/cds-services")
+        ):
+            await self.app(scope, receive, send)
+            return
+        authorization = Headers(scope=scope).get("authorization")
+        try:
+            claims = await self.verifier.verify(authorization, self._audiences(scope))
+        except AuthenticationError as exc:
+            challenge = 'Bearer error="invalid_token"' if authorization else "Bearer"
+            response = _error(401, exc.error, str(exc), {"WWW-Authenticate": challenge})
+            await response(scope, receive, send)
+            return
+        _log.debug("CDS client %s (sub %s)", claims.get("iss"), claims.get("sub"))
+        await self.app(scope, receive, send)
 
 
 class _BodyLimit:
@@ -95,32 +149,66 @@ def _unknown_service(service_id: str) -> JSONResponse:
     return _error(404, "not_found", f"no service {service_id[:80]!r}; known: {known}")
 
 
-def create_app(*, cors_origins: Sequence[str] | None = None, fetch_timeout: float = 5.0) -> FastAPI:
+def create_app(
+    *,
+    cors_origins: Sequence[str] | None = None,
+    fetch_timeout: float = 5.0,
+    trusted_issuers: Mapping[str, str] | None = None,
+    public_url: str | None = None,
+) -> FastAPI:
     """Build the ASGI app of the CDS Hooks service.
 
     Args:
         cors_origins: Origins a browser may call from; ``None`` allows any
             origin (EHR sandboxes run in browsers). Headers ``authorization``
             and ``content-type`` are always allowed.
-        fetch_timeout: Seconds for each connection to and read from ``fhirServer``.
+        fetch_timeout: Seconds for each connection to and read from
+            ``fhirServer`` and from a JWK Set URL.
+        trusted_issuers: The EHRs the service trusts: issuer (the JWT's
+            ``iss``) → its JWK Set (an https URL, or a local file path). With
+            them, every ``/cds-services`` request needs a bearer JWT they signed
+            (:mod:`cluneal.service.auth`), or gets 401. ``None`` or empty: no
+            request is authenticated, for a local sandbox on 127.0.0.1 only (a
+            warning is logged).
+        public_url: The service's base URL as EHRs call it
+            (``https://cds.example.org``), which a JWT's ``aud`` names; ``None``:
+            the URL of each request as received (scheme and Host header).
 
     Returns:
         The FastAPI app (serve it with uvicorn, or ``cluneal serve``).
+
+    Raises:
+        ClunealError: A trusted issuer, JWK Set or ``public_url`` cannot be used.
     """
     from cluneal import __version__
+
+    verifier = TokenVerifier(trusted_issuers, timeout=fetch_timeout) if trusted_issuers else None
+    if public_url is not None and not public_url.startswith(("https://", "http://")):
+        msg = f"public_url: got {public_url!r:.100}; expected the service's base URL"
+        raise ClunealError(msg)
+    if verifier is None:
+        _log.warning(
+            "no trusted issuers: CDS Hooks requests are NOT authenticated "
+            "(for a local sandbox on 127.0.0.1 only)"
+        )
 
     app = FastAPI(
         title="cluneal CDS Hooks service",
         description=f"CDS Hooks 2.0 services for cluneal neuralgia care. {SAFETY_STATEMENT}",
         version=__version__,
     )
+    # The last added runs first: CORS (so that refusals carry its headers), then
+    # the token check (before the body is read), then the body limit.
+    app.add_middleware(_BodyLimit)
+    if verifier is not None:
+        base = None if public_url is None else public_url.rstrip("/")
+        app.add_middleware(_Authenticate, verifier=verifier, public_url=base)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=list(cors_origins) if cors_origins else ["*"],
         allow_methods=["GET", "POST", "OPTIONS"],
         allow_headers=["authorization", "content-type"],
     )
-    app.add_middleware(_BodyLimit)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -168,3 +256,23 @@ def create_app(*, cors_origins: Sequence[str] | None = None, fetch_timeout: floa
         return {}
 
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """Build the app from :data:`CONFIG_ENV` (how ``cluneal serve --workers`` starts each worker).
+
+    Returns:
+        :func:`create_app` of the options in the variable (none when it is unset).
+
+    Raises:
+        ClunealError: The variable is not a JSON object of create_app's options.
+    """
+    raw = os.environ.get(CONFIG_ENV, "{}")
+    try:
+        options = json.loads(raw)
+        return create_app(**options)
+    except (ValueError, TypeError) as exc:
+        if isinstance(exc, ClunealError):
+            raise
+        msg = f"{CONFIG_ENV}: expected a JSON object of create_app's options ({exc})"
+        raise ClunealError(msg) from None
