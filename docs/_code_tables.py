@@ -62,7 +62,10 @@ def _tables() -> str:
     ]
     for entry in (*tables.conditions, *tables.states):
         name = entry.condition.value if hasattr(entry, "condition") else entry.field
-        snomed = ", ".join(entry.snomed) or "none listed"
+        snomed = (
+            ", ".join(f"{c} (unverified)" if c in entry.unverified else c for c in entry.snomed)
+            or "none listed"
+        )
         lines.append(f"| `{name}` | {snomed} | {', '.join(entry.icd10cm)} | {entry.note or ''} |")
     sources = sorted({c for e in (*tables.conditions, *tables.states) for c in e.citations})
     lines += ["", "Sources: " + ", ".join(_source(c) for c in sources) + ".", ""]

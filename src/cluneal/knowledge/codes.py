@@ -105,6 +105,7 @@ class ConditionCode(FrozenModel):
         snomed: SNOMED CT concepts, matched exactly.
         icd10cm: ICD-10-CM codes; a code matches a listed one or any code below it.
         citations: The sources.
+        unverified: Codes no source checked (they cite general knowledge).
         note: Why a mapping is what it is, where that needs saying.
     """
 
@@ -112,6 +113,7 @@ class ConditionCode(FrozenModel):
     snomed: tuple[_Code, ...]
     icd10cm: tuple[_Code, ...] = Field(min_length=1)
     citations: tuple[str, ...]
+    unverified: tuple[_Code, ...] = ()
     note: str | None = None
 
 
@@ -122,6 +124,7 @@ class StateCode(FrozenModel):
     snomed: tuple[_Code, ...]
     icd10cm: tuple[_Code, ...]
     citations: tuple[str, ...]
+    unverified: tuple[_Code, ...] = ()
     note: str | None = None
 
 
@@ -306,6 +309,18 @@ def _check_hla(tables: CodeTables) -> None:
         raise ValueError(msg)
 
 
+def _check_unverified(tables: CodeTables) -> None:
+    entries: tuple[ConditionCode | StateCode, ...] = (*tables.conditions, *tables.states)
+    for entry in entries:
+        stray = set(entry.unverified) - {*entry.snomed, *entry.icd10cm}
+        if stray:
+            msg = f"unverified codes {sorted(stray)} are not codes of the entry"
+            raise ValueError(msg)
+        if entry.unverified and not any(not citation(c).verified for c in entry.citations):
+            msg = f"unverified codes {list(entry.unverified)} need an unverified source cited"
+            raise ValueError(msg)
+
+
 def _check(tables: CodeTables) -> None:
     ids = [o.citation for o in tables.observations] + [g.citation for g in tables.rxnorm]
     ids += [c for entry in tables.conditions for c in entry.citations]
@@ -317,6 +332,7 @@ def _check(tables: CodeTables) -> None:
     for obs in tables.observations:
         for unit in obs.units:
             quantity_in(1.0, unit)  # raises for a unit cluneal cannot parse
+    _check_unverified(tables)
     listed = [c.condition for c in tables.conditions]
     missing = sorted(set(Condition) - set(listed))
     if missing or len(listed) != len(set(listed)):
