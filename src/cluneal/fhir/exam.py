@@ -65,6 +65,7 @@ __all__ = [
     "exam_questionnaire",
     "findings_from_fhir",
     "history_from_fhir",
+    "read_history",
 ]
 
 _BASE: Final = "https://cluneal.readthedocs.io/fhir"
@@ -527,7 +528,18 @@ def history_from_fhir(resources: object) -> CareHistory:
         ()
     """
     json_data(resources, "resources")
-    found = iter_resources(resources)
+    return read_history(iter_resources(resources))
+
+
+def read_history(found: list[Mapping[str, Any]]) -> CareHistory:
+    """:func:`history_from_fhir` of resources already checked as JSON data and flattened.
+
+    Args:
+        found: The resources, as :func:`cluneal.fhir._json.iter_resources` returns them.
+
+    Returns:
+        The care history, oldest first.
+    """
     observations = [
         (label(r, i), r) for i, r in enumerate(found) if r["resourceType"] == "Observation"
     ]

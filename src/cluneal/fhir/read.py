@@ -59,7 +59,7 @@ from cluneal.knowledge.codes import code_tables
 from cluneal.patient import Condition, Patient, classes_of, is_recognized_medication
 from cluneal.units import parse_quantity, quantity_to_json
 
-__all__ = ["UnreadableResourceError", "medication_names", "patient_from_fhir"]
+__all__ = ["UnreadableResourceError", "medication_names", "patient_from_fhir", "read_patient"]
 
 _FINAL: Final = frozenset({"final", "amended", "corrected"})
 _ACTIVE_CLINICAL: Final = frozenset({"active", "recurrence", "relapse"})
@@ -361,7 +361,22 @@ def patient_from_fhir(resources: object, *, as_of: object = None) -> Patient:
     if not isinstance(today, dt.date):
         msg = f"as_of: got {type(as_of).__name__}; expected a datetime.date or None"
         raise ClunealError(msg)
-    found = iter_resources(resources)
+    return read_patient(iter_resources(resources), today)
+
+
+def read_patient(found: list[Mapping[str, Any]], today: dt.date) -> Patient:
+    """:func:`patient_from_fhir` of resources already checked as JSON data and flattened.
+
+    For callers that read one record several ways (the CDS Hooks service checks
+    it once, then reads the patient, the exam and the history from it).
+
+    Args:
+        found: The resources, as :func:`cluneal.fhir._json.iter_resources` returns them.
+        today: The day the age is computed on.
+
+    Returns:
+        The patient (see :func:`patient_from_fhir`).
+    """
     by_type: dict[str, list[tuple[str, Mapping[str, Any]]]] = {}
     for index, resource in enumerate(found):
         by_type.setdefault(str(resource["resourceType"]), []).append(

@@ -17,10 +17,11 @@ import logging
 import os
 from typing import TYPE_CHECKING, Any, Final
 
+import orjson
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -238,9 +239,11 @@ def create_app(
         try:
             data, fetched = await resolve_prefetch(service, raw, timeout=fetch_timeout)
             today = dt.datetime.now(dt.UTC).date()
-            # A JSONResponse skips FastAPI's re-validation of the cards against the
-            # response model: they are built by our own code, and it halves the time.
-            return JSONResponse(answer(service, raw, data, today=today, fetched=fetched))
+            # A direct response skips FastAPI's re-validation of the cards against the
+            # response model (they are built by our own code, and it halves the time);
+            # orjson writes the same JSON about twenty times faster than the json module.
+            cards = answer(service, raw, data, today=today, fetched=fetched)
+            return Response(orjson.dumps(cards), media_type="application/json")
         except ServiceRequestError as exc:
             return _error(exc.status, exc.error, " ".join(str(exc).split()))
 

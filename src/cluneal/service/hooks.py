@@ -16,18 +16,14 @@ from typing import TYPE_CHECKING, Any, Final
 
 from pydantic import ValidationError
 
+from cluneal._checks import json_data
 from cluneal.diagnosis import Findings
 from cluneal.drug import Drug
 from cluneal.errors import ClunealError, ContraindicatedError
-from cluneal.fhir import (
-    findings_from_fhir,
-    history_from_fhir,
-    medication_request,
-    patient_from_fhir,
-)
+from cluneal.fhir import findings_from_fhir, medication_request
 from cluneal.fhir._json import code_in, iter_resources
-from cluneal.fhir.exam import QUESTIONNAIRE_URL
-from cluneal.fhir.read import medication_names
+from cluneal.fhir.exam import QUESTIONNAIRE_URL, read_history
+from cluneal.fhir.read import medication_names, read_patient
 from cluneal.knowledge import KNOWLEDGE_BASE_VERSION
 from cluneal.pathway import PathwayStep
 from cluneal.patient import Patient
@@ -269,9 +265,11 @@ def _patient_view(
     ctx: CardContext, resources: list[Mapping[str, Any]], patient_id: str, today: dt.date
 ) -> list[dict[str, Any]]:
     try:
-        patient = patient_from_fhir(resources, as_of=today)
+        # One JSON check for the three readers (each public reader checks its own input).
+        json_data(resources, "resources")
+        patient = read_patient(resources, today)
         findings = _findings(resources)
-        history = history_from_fhir(resources)
+        history = read_history(resources)
         plan = care_plan(patient, findings, history)
     except (ClunealError, ValidationError) as exc:
         return [_unusable_card(ctx, exc)]
@@ -462,7 +460,8 @@ def _order_hook(
     everything = _draft_orders(context)
     chosen = _selected(everything, context) if selected_only else everything
     try:
-        base = patient_from_fhir(resources, as_of=today)
+        json_data(resources, "resources")
+        base = read_patient(resources, today)
         named = {id(o): _order_names(o, f"MedicationRequest/{o.get('id')}") for o in everything}
     except (ClunealError, ValidationError) as exc:
         return [_unusable_card(ctx, exc)]
