@@ -9,12 +9,21 @@ import pytest
 import cluneal
 from cluneal.errors import KnowledgeBaseError
 from cluneal.knowledge import read_toml
-from cluneal.knowledge.codes import code_tables, parse_code_tables
+from cluneal.knowledge.codes import (
+    ConditionCode,
+    StateCode,
+    code_tables,
+    parse_code_tables,
+)
 
 
 def test_every_snomed_code_is_verified_or_marked() -> None:
     """A SNOMED CT code is either cited by a checked source or listed as unverified."""
-    for entry in (*code_tables().conditions, *code_tables().states):
+    entries: tuple[ConditionCode | StateCode, ...] = (
+        *code_tables().conditions,
+        *code_tables().states,
+    )
+    for entry in entries:
         checked = [c for c in entry.citations if cluneal.citation(c).verified]
         for code in entry.snomed:
             assert code in entry.unverified or "snomed_ct_checked" in checked, code
