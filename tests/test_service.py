@@ -418,6 +418,25 @@ def test_a_draft_above_the_cap_is_critical_and_the_fix_keeps_the_order(http: htt
     assert resource["dosageInstruction"][-1]["maxDosePerPeriod"]["numerator"]["value"] == 1400
 
 
+def test_an_integer_past_64_bits_in_a_kept_element_is_echoed_not_a_500(
+    http: httpx.Client,
+) -> None:
+    """The replacement keeps the draft's own elements as sent, even a number JSON allows but
+    64-bit encoders do not: the answer is 200 with the value intact, never a server error."""
+    order = draft("gaba", GABAPENTIN, 1200, 3)
+    order["identifier"] = [{"system": "urn:example", "value": "x", "period": {}}]
+    order["priority"] = "routine"
+    order["groupIdentifier"] = {
+        "value": "g",
+        "extension": [{"url": "urn:n", "valueInteger": 10**30}],
+    }
+    request = order_request("order-select", [order], selections=["MedicationRequest/gaba"])
+    response = http.post(OS, json=request)
+    assert response.status_code == 200, response.text
+    action = response.json()["cards"][0]["suggestions"][0]["actions"][0]
+    assert action["resource"]["groupIdentifier"]["extension"][0]["valueInteger"] == 10**30
+
+
 def test_a_draft_within_the_cap_gets_the_titration_as_info(http: httpx.Client) -> None:
     request = order_request("order-select", [draft("gaba", GABAPENTIN, 300, 1)])
     cards = http.post(OS, json=request).json()["cards"]
