@@ -475,3 +475,17 @@ def test_serve_with_workers_and_a_trusted_issuer(tmp_path: pathlib.Path, keys: K
         server.terminate()
         _, err = server.communicate(timeout=30)
     assert f"trusted issuers: {ISSUER}" in err.decode()
+
+
+def test_an_unexpected_failure_in_the_check_is_a_401_not_a_500(
+    keys: Keys, jwks_server: JwksServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Fault injection: whatever breaks inside the token check, the request is refused."""
+    from cluneal.service.auth import TokenVerifier
+
+    async def broken(*_: object) -> dict[str, Any]:
+        raise RuntimeError("a library fault")
+
+    monkeypatch.setattr(TokenVerifier, "verify", broken)
+    with running(create_app(trusted_issuers={ISSUER: jwks_server.url})) as base:
+        refused(call(base, token(keys, f"{base}{PV}")), "could not be verified")

@@ -97,7 +97,10 @@ class _Authenticate:
         authorization = Headers(scope=scope).get("authorization")
         try:
             claims = await self.verifier.verify(authorization, self._audiences(scope))
-        except AuthenticationError as exc:
+        except Exception as exc:  # whatever fails in the check, the request is refused: 401
+            if not isinstance(exc, AuthenticationError):
+                _log.warning("bearer token check failed unexpectedly", exc_info=exc)
+                exc = AuthenticationError("the bearer token could not be verified")
             challenge = 'Bearer error="invalid_token"' if authorization else "Bearer"
             response = _error(401, exc.error, str(exc), {"WWW-Authenticate": challenge})
             await response(scope, receive, send)
