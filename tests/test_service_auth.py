@@ -489,3 +489,22 @@ def test_an_unexpected_failure_in_the_check_is_a_401_not_a_500(
     monkeypatch.setattr(TokenVerifier, "verify", broken)
     with running(create_app(trusted_issuers={ISSUER: jwks_server.url})) as base:
         refused(call(base, token(keys, f"{base}{PV}")), "could not be verified")
+
+
+def test_workers_build_the_app_from_the_environment(
+    tmp_path: pathlib.Path, keys: Keys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What `cluneal serve --workers` hands each worker: create_app's options as JSON."""
+    from cluneal.service.app import CONFIG_ENV, app_from_environment
+
+    jwks = tmp_path / "jwks.json"
+    jwks.write_text(json.dumps(keys.jwks()), encoding="utf-8")
+    options = {"trusted_issuers": {ISSUER: str(jwks)}, "public_url": "https://cds.example.org"}
+    monkeypatch.setenv(CONFIG_ENV, json.dumps(options))
+    with running(app_from_environment()) as base:
+        refused(call(base, None), "Bearer JWT is required")
+        assert call(base, token(keys, f"https://cds.example.org{PV}")).status_code == 200
+    for bad, words in [("[1, 2]", "JSON object"), ("{", "JSON object"), ('{"nope": 1}', "JSON")]:
+        monkeypatch.setenv(CONFIG_ENV, bad)
+        with pytest.raises(ClunealError, match=words):
+            app_from_environment()
