@@ -484,18 +484,21 @@ def _case_from_schema(draw: Draw) -> object:
         raise SchemaDisagreementError(msg) from None
 
 
+def case_data() -> st.SearchStrategy[dict[str, object]]:
+    """Case documents as mappings: a patient, and optionally findings, history, start date."""
+    return st.fixed_dictionaries(
+        {"patient": either(patient_fields())},
+        optional={
+            "findings": either(findings_data()),
+            "history": either(history_data()),
+            "start_date": either(st.sampled_from(["2026-03-02", "2999-12-31"])),
+        },
+    )
+
+
 def _case_against_schema(draw: Draw) -> object:
     """A JSON document the model accepts must be accepted by the published schema."""
-    document = draw(
-        st.fixed_dictionaries(
-            {"patient": either(patient_fields())},
-            optional={
-                "findings": either(findings_data()),
-                "history": either(history_data()),
-                "start_date": either(st.sampled_from(["2026-03-02", "2999-12-31"])),
-            },
-        )
-    )
+    document = draw(case_data())
     case = Case.model_validate(document)
     try:
         text = json.dumps(document, allow_nan=False)
@@ -621,18 +624,7 @@ TARGETS: dict[str, Callable[[Draw], object]] = {
     "CareHistory.model_validate": lambda d: cluneal.CareHistory.model_validate(
         d(st.one_of(history_data(), hostile()))
     ),
-    "Case.model_validate": lambda d: Case.model_validate(
-        d(
-            st.fixed_dictionaries(
-                {"patient": either(patient_fields())},
-                optional={
-                    "findings": either(findings_data()),
-                    "history": either(history_data()),
-                    "start_date": either(st.sampled_from(["2026-03-02", "2999-12-31"])),
-                },
-            )
-        )
-    ),
+    "Case.model_validate": lambda d: Case.model_validate(d(case_data())),
     "Case.model_validate_json": lambda d: Case.model_validate_json(
         d(
             st.one_of(
