@@ -25,7 +25,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
 from cluneal._base import FrozenModel, coerce_model, trusted
+from cluneal._checks import calendar_date
 from cluneal._protocol_rules import protocol_limits
+from cluneal._renal_weight import parse_weight_basis
 from cluneal._vocabulary import Term
 from cluneal.alerts import SafetyAlert, Severity, sort_alerts
 from cluneal.complementary import ComplementaryMeasure, care_for
@@ -49,7 +51,8 @@ from cluneal.knowledge.criteria import (
 from cluneal.pathway import CareHistory, Recommendation, next_step
 from cluneal.patient import Patient
 from cluneal.safety import screen_each
-from cluneal.titration import TitrationSchedule, titration_schedule
+from cluneal.titration import TitrationSchedule
+from cluneal.titration._engine import PatientInputs, prepare, schedule_for
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -299,18 +302,20 @@ def _second_line(
 
 
 def _choose_drug(
-    patient: Patient,
+    inputs: PatientInputs,
     facts: PatientFacts,
     *,
-    start_date: dt.date | str | None,
-    weight_basis: WeightBasis | str | None,
-    knowledge: KnowledgeBase | None,
+    day0: dt.date | None,
+    knowledge: KnowledgeBase,
     table: PharmacotherapyTable,
 ) -> _Choice:
     sel = table.selection
     first_line = ((sel.rule_id, sel.citation),)
-    # Every listed drug screened once, alone, for this patient.
-    screened = screen_each((*sel.first_line, *sel.second_line), patient, facts, knowledge=knowledge)
+    # Every listed drug screened once, alone, for this patient; the renal
+    # assessment was done once, in the inputs every schedule reads.
+    screened = screen_each(
+        (*sel.first_line, *sel.second_line), inputs.patient, facts, knowledge=knowledge
+    )
     choices: list[DrugChoice] = []
     schedule: TitrationSchedule | None = None
     withhold = _withhold_for(facts, table)
@@ -344,9 +349,7 @@ def _choose_drug(
             choices.append(_choice(drug, ChoiceStatus.EXCLUDED, reason, rules, screened[drug]))
             continue
         try:
-            schedule = titration_schedule(
-                drug, patient, start_date=start_date, weight_basis=weight_basis, knowledge=knowledge
-            )
+            schedule = schedule_for(inputs, drug, screened[drug], day0=day0)
         except ContraindicatedError as exc:
             reason = " ".join(a.message for a in exc.alerts) or str(exc)
             rules = [(a.rule_id, a.citation) for a in exc.alerts]
@@ -453,6 +456,9 @@ def care_plan(
     past: CareHistory = coerce_model(
         CareHistory() if history is None else history, CareHistory, "history"
     )
+    # Every argument is checked before any rule runs, whether or not a drug is scheduled.
+    day0 = calendar_date(start_date, "start_date")
+    basis = parse_weight_basis(weight_basis)
     recommendation = next_step(
         found,
         past,
@@ -461,17 +467,11 @@ def care_plan(
         knowledge=knowledge,
     )
     assessment = recommendation.assessment
-    # The patient's facts once, with the assessment's, for every rule of the plan.
-    facts = facts_for(person, kb).with_atoms(_assessment_atoms(assessment))
-    table = kb.pharmacotherapy
-    choice = _choose_drug(
-        person,
-        facts,
-        start_date=start_date,
-        weight_basis=weight_basis,
-        knowledge=knowledge,
-        table=table,
-    )
+    # The renal assessment and the patient's facts once (with the assessment's
+    # facts), for every rule of the plan: screening, choice and schedules alike.
+    inputs = prepare(person, kb, weight_basis=basis)
+    facts = facts_for(person, kb, age_years=inputs.age).with_atoms(_assessment_atoms(assessment))
+    choice = _choose_drug(inputs, facts, day0=day0, knowledge=kb, table=kb.pharmacotherapy)
     measures, complementary_alerts = care_for(facts, kb.complementary)
     medications = () if choice.schedule is None else (choice.schedule,)
     alerts = sort_alerts([*(a for s in medications for a in s.alerts), *complementary_alerts])
