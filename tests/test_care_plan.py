@@ -299,3 +299,17 @@ def test_screening_of_an_option_with_alerts_names_them() -> None:
     assert tramadol.status is ChoiceStatus.SECOND_LINE
     assert tramadol.screening is ScreeningStatus.MAJOR
     assert "interaction.tramadol.ssri_snri" in tramadol.reason
+
+
+@pytest.mark.parametrize(
+    ("arguments", "field"),
+    [({"start_date": "someday"}, "start_date"), ({"weight_basis": "lean"}, "weight_basis")],
+)
+def test_bad_arguments_fail_even_when_no_drug_is_scheduled(
+    arguments: dict[str, Any], field: str
+) -> None:
+    """Fail closed: an argument is checked whether or not a drug is scheduled (an urgent red
+    flag withholds every drug, clinical.md 0.7)."""
+    urgent = Findings(neuro=NeuroExam(bladder_bowel_dysfunction=True))
+    with pytest.raises(ClunealError, match=field):
+        care_plan(Patient(age=30, sex="female", **RENAL_OK), urgent, **arguments)
