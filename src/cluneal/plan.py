@@ -50,6 +50,7 @@ from cluneal.knowledge.criteria import (
 )
 from cluneal.pathway import CareHistory, Recommendation, next_step
 from cluneal.patient import Patient
+from cluneal.renal import assess
 from cluneal.safety import screen_each
 from cluneal.titration import TitrationSchedule
 from cluneal.titration._engine import PatientInputs, prepare, schedule_for
@@ -469,8 +470,10 @@ def care_plan(
     assessment = recommendation.assessment
     # The renal assessment and the patient's facts once (with the assessment's
     # facts), for every rule of the plan: screening, choice and schedules alike.
-    inputs = prepare(person, kb, weight_basis=basis)
-    facts = facts_for(person, kb, age_years=inputs.age).with_atoms(_assessment_atoms(assessment))
+    patient_facts = facts_for(person, kb)
+    renal = assess(person, basis, kb.renal, patient_facts)
+    inputs = prepare(person, kb, weight_basis=basis, renal=renal)
+    facts = patient_facts.with_atoms(_assessment_atoms(assessment))
     choice = _choose_drug(inputs, facts, day0=day0, knowledge=kb, table=kb.pharmacotherapy)
     measures, complementary_alerts = care_for(facts, kb.complementary)
     medications = () if choice.schedule is None else (choice.schedule,)
