@@ -22,6 +22,7 @@ Example:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Final
 
 from cluneal._base import FrozenModel, coerce_model, trusted
@@ -213,8 +214,20 @@ def _choice(
     """One candidate's outcome; ``rules`` are (rule id, citation id) pairs.
 
     ``alerts`` are the drug's screening for the patient, most serious first; a
-    contraindicated drug is shown as contraindicated.
+    contraindicated drug is shown as contraindicated. The outcome depends on
+    these values only: the same ones (most patients' are) give the same frozen value.
     """
+    return _choice_of(drug, status, reason, tuple(rules), alerts)
+
+
+@lru_cache(maxsize=4096)
+def _choice_of(
+    drug: Drug,
+    status: ChoiceStatus,
+    reason: str,
+    rules: tuple[tuple[str, str], ...],
+    alerts: tuple[SafetyAlert, ...],
+) -> DrugChoice:
     pairs = list(rules)
     if not alerts:
         screening = ScreeningStatus.NO_ALERTS
