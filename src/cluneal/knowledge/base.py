@@ -356,14 +356,25 @@ def _walk(value: object) -> Iterator[BaseModel]:
             yield from _walk(item)
 
 
-def _cited(model: BaseModel) -> Iterator[str]:
-    for name in type(model).model_fields:
-        if name in _CITATION_FIELDS or name.endswith(_CITATION_SUFFIXES):
-            value = getattr(model, name)
-            if isinstance(value, str):
-                yield value
-            elif isinstance(value, tuple):
-                yield from (v for v in value if isinstance(v, str))
+_TEMPLATE_FIELDS = ("message", "text", "action", "rationale")
+
+
+@cache
+def _layout(model: type[BaseModel]) -> tuple[tuple[str, ...], bool, tuple[str, ...]]:
+    """Per model class: its citation fields, whether it has a rule id, its template fields."""
+    names = tuple(model.model_fields)
+    cited = tuple(n for n in names if n in _CITATION_FIELDS or n.endswith(_CITATION_SUFFIXES))
+    templates = tuple(n for n in _TEMPLATE_FIELDS if n in names)
+    return cited, "rule_id" in names, templates
+
+
+def _cited(model: BaseModel, fields: tuple[str, ...]) -> Iterator[str]:
+    for name in fields:
+        value = getattr(model, name)
+        if isinstance(value, str):
+            yield value
+        elif isinstance(value, tuple):
+            yield from (v for v in value if isinstance(v, str))
 
 
 def _check(kb: KnowledgeBase) -> None:
@@ -378,18 +389,19 @@ def _check(kb: KnowledgeBase) -> None:
     seen: dict[str, str] = {}
     for source, section in _sections(kb):
         for model in _walk(section):
-            for cited in _cited(model):
+            cited_fields, has_rule_id, template_fields = _layout(type(model))
+            rule_id = model.rule_id if has_rule_id else None  # type: ignore[attr-defined]
+            for cited in _cited(model, cited_fields):
                 if cited not in kb.citations:
-                    where = getattr(model, "rule_id", None) or type(model).__name__
+                    where = rule_id or type(model).__name__
                     unknown = UnknownTermError("citation", cited, sorted(kb.citations))
                     raise KnowledgeBaseError(source, f"{where!r}: {unknown}")
-            rule_id = getattr(model, "rule_id", None)
             if isinstance(rule_id, str):
                 if rule_id in seen and seen[rule_id] != f"{source}:{id(model)}":
                     raise KnowledgeBaseError(source, f"duplicate rule id {rule_id!r}")
                 seen[rule_id] = f"{source}:{id(model)}"
-            for name in ("message", "text", "action", "rationale"):
-                template = getattr(model, name, None)
+            for name in template_fields:
+                template = getattr(model, name)
                 if isinstance(template, str):
                     _check_template(source, model, template)
 
