@@ -86,21 +86,27 @@ class FrozenModel(BaseModel):
 M = TypeVar("M", bound=FrozenModel)
 
 _set = object.__setattr__
-# Per model class: (field names in order, the defaults of the optional fields).
-_LAYOUTS: dict[type[BaseModel], tuple[tuple[str, ...], dict[str, Any]]] = {}
+_REQUIRED: Final = object()
 
 
-def _layout(model: type[BaseModel]) -> tuple[tuple[str, ...], dict[str, Any]]:
-    layout = _LAYOUTS.get(model)
-    if layout is None:
+class _Layout:
+    """A model class's fields in order, as a dict to copy (required ones marked), once."""
+
+    __slots__ = ("fields", "required", "template")
+
+    def __init__(self, model: type[BaseModel]) -> None:
         fields = model.__pydantic_fields__
-        defaults = {
+        self.template = {
             name: field.default
-            for name, field in fields.items()
             if not field.is_required() and field.default_factory is None
+            else _REQUIRED
+            for name, field in fields.items()
         }
-        layout = _LAYOUTS[model] = (tuple(fields), defaults)
-    return layout
+        self.required = frozenset(n for n, v in self.template.items() if v is _REQUIRED)
+        self.fields = frozenset(fields)
+
+
+_LAYOUTS: dict[type[BaseModel], _Layout] = {}
 
 
 def trusted(model: type[M], /, **values: Any) -> M:
@@ -129,16 +135,17 @@ def trusted(model: type[M], /, **values: Any) -> M:
         >>> a == SafetyAlert(severity="info", message="m", rule_id="r", citation="c")
         True
     """
-    names, defaults = _layout(model)
-    try:
-        ordered = {name: values[name] if name in values else defaults[name] for name in names}
-    except KeyError as exc:
-        msg = f"{model.__name__}: required field {exc.args[0]!r} missing"
-        raise TypeError(msg) from None
-    if not values.keys() <= ordered.keys():
-        unknown = sorted(set(values) - set(ordered))
-        msg = f"{model.__name__}: unknown fields {unknown}"
+    layout = _LAYOUTS.get(model)
+    if layout is None:
+        layout = _LAYOUTS[model] = _Layout(model)
+    if not (layout.required <= values.keys() <= layout.fields):
+        missing = sorted(layout.required - values.keys())
+        unknown = sorted(values.keys() - layout.fields)
+        msg = f"{model.__name__}: required fields missing {missing}, unknown fields {unknown}"
         raise TypeError(msg)
+    # A copy of the ordered defaults, updated in place: fields keep their order.
+    ordered = layout.template.copy()
+    ordered.update(values)
     instance = model.__new__(model)
     _set(instance, "__dict__", ordered)
     _set(instance, "__pydantic_fields_set__", set(values))
