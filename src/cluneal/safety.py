@@ -264,22 +264,21 @@ def _regimen(planned: tuple[Drug, ...], on_six: tuple[Drug, ...], kb: KnowledgeB
     )
 
 
-def _no_partner(
-    rule: InteractionRule,
-    regimen: tuple[Drug, ...],
-    pool: _Pool,
-    planned_classes: frozenset[MedicationClass],
-    planned_names: frozenset[str],
-) -> bool:
+@dataclass(frozen=True, slots=True)
+class _Present:
+    """Everything a partner can be for one regimen: names, and classes with and without recent."""
+
+    names: frozenset[str]
+    current: frozenset[MedicationClass]
+    with_recent: frozenset[MedicationClass]
+
+
+def _no_partner(rule: InteractionRule, regimen: tuple[Drug, ...], present: _Present) -> bool:
     """A cheap test that a rule cannot find a partner (``False``: look properly)."""
-    if any(d in regimen or d in pool.names for d in rule.partner_drugs):
+    if any(d in regimen or d in present.names for d in rule.partner_drugs):
         return False
-    present = pool.all_classes if rule.include_recent else pool.current_classes
-    if not (present | planned_classes).isdisjoint(rule.partner_classes):
-        return False
-    return pool.names.isdisjoint(rule.partner_names) and planned_names.isdisjoint(
-        rule.partner_names
-    )
+    classes = present.with_recent if rule.include_recent else present.current
+    return classes.isdisjoint(rule.partner_classes) and present.names.isdisjoint(rule.partner_names)
 
 
 def _partners(
@@ -325,6 +324,11 @@ def _co_alerts(
     regimen = combination.drugs
     planned_names = combination.names
     planned_classes = combination.classes
+    present = _Present(
+        names=pool.names | planned_names,
+        current=pool.current_classes | planned_classes,
+        with_recent=pool.all_classes | planned_classes,
+    )
     # A lone planned drug with no co-medication has no partner to interact with.
     alone = len(regimen) == 1 and not meds and not pool.recent
     alerts: list[SafetyAlert] = []
@@ -333,7 +337,7 @@ def _co_alerts(
             if (
                 alone
                 or rule.drug not in regimen
-                or _no_partner(rule, regimen, pool, planned_classes, planned_names)
+                or _no_partner(rule, regimen, present)
                 or not matches(rule.when, facts)
             ):
                 continue
