@@ -6,14 +6,12 @@ Rules and numbers come from clinical.md Part 0.7 (the decisions), Part A1-A2
 
 from __future__ import annotations
 
-import tomllib
-from importlib import resources
 from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
-from cluneal import ClunealError, KnowledgeBaseError
+from cluneal import ClunealError
 from cluneal.diagnosis import (
     BlockResult,
     CriterionId,
@@ -25,9 +23,6 @@ from cluneal.diagnosis import (
     PainPattern,
     RedFlagKind,
     TenderPoint,
-    _check_table,
-    _DiagnosisTable,
-    _parse_table,
     assess_diagnosis,
     criterion_definitions,
     landmark,
@@ -615,90 +610,6 @@ def test_models_are_frozen() -> None:
     f = Findings()
     with pytest.raises(ValidationError):
         f.pain = PainPattern(low_back_pain=True, deep_aching_poorly_localized=True)  # type: ignore[misc]
-
-
-# --- The knowledge base itself ---------------------------------------------------------------
-
-
-def _raw_table() -> dict[str, Any]:
-    path = resources.files("cluneal.knowledge") / "diagnosis.toml"
-    return tomllib.loads(path.read_text(encoding="utf-8"))
-
-
-def test_knowledge_base_citations_resolve() -> None:
-    """STYLE: a test loads the knowledge base and checks every citation id resolves."""
-    raw = _raw_table()
-    ids = [
-        c
-        for section in ("criterion", "landmark", "red_flag", "classification")
-        for entry in raw[section]
-        for c in entry["citations"]
-    ]
-    ids += [entry["citation"] for entry in raw["block_threshold"]]
-    for citation_id in ids:
-        assert citation(citation_id).id == citation_id
-    assert raw["default_block_threshold_percent"] == 50.0
-
-
-def _broken(change: dict[str, Any]) -> _DiagnosisTable:
-    return _DiagnosisTable.model_validate({**_raw_table(), **change})
-
-
-@pytest.mark.parametrize(
-    ("change", "problem"),
-    [
-        pytest.param(
-            {"criterion": list(reversed(_raw_table()["criterion"]))}, "in order", id="order"
-        ),
-        pytest.param(
-            {"criterion": [{**c, "number": 1} for c in _raw_table()["criterion"]]},
-            "numbered",
-            id="numbers",
-        ),
-        pytest.param(
-            {"criterion": [{**c, "examine_text": None} for c in _raw_table()["criterion"]]},
-            "examine_text",
-            id="examine-text",
-        ),
-        pytest.param({"landmark": _raw_table()["landmark"][:1]}, "landmark", id="landmark"),
-        pytest.param(
-            {"landmark": [{**m, "site": "other"} for m in _raw_table()["landmark"]]},
-            "'other'",
-            id="other-site",
-        ),
-        pytest.param({"red_flag": _raw_table()["red_flag"][:2]}, "red flags", id="red-flags"),
-        pytest.param(
-            {"classification": _raw_table()["classification"][:2]},
-            "classification",
-            id="classes",
-        ),
-        pytest.param(
-            {"classification": [{**c, "action": "{nope}"} for c in _raw_table()["classification"]]},
-            "unknown placeholders",
-            id="placeholder",
-        ),
-        pytest.param(
-            {"classification": [{**c, "action": "{"} for c in _raw_table()["classification"]]},
-            "template",
-            id="bad-template",
-        ),
-        pytest.param(
-            {"block_threshold": [{"study": "x", "threshold": "y", "citation": "nobody_2099"}]},
-            "nobody_2099",
-            id="citation",
-        ),
-    ],
-)
-def test_broken_knowledge_base_is_refused(change: dict[str, Any], problem: str) -> None:
-    """STYLE: the knowledge base is validated when loaded, with a KnowledgeBaseError."""
-    with pytest.raises(KnowledgeBaseError, match=problem):
-        _check_table(_broken(change))
-
-
-def test_unreadable_knowledge_base_is_refused() -> None:
-    """STYLE: a file that is not the right shape is a KnowledgeBaseError naming it."""
-    with pytest.raises(KnowledgeBaseError, match=r"diagnosis\.toml"):
-        _parse_table({"criterion": 3})
 
 
 def test_assessment_refuses_criteria_out_of_order() -> None:

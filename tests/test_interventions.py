@@ -23,11 +23,10 @@ from cluneal.interventions import (
     Procedure,
     RadiofrequencyAblation,
     SurgicalDecompression,
-    _evidence_table,
-    _parse_evidence,
     evidence_for,
     parse_procedure,
 )
+from cluneal.knowledge.interventions import intervention_evidence, parse_intervention_evidence
 
 RECORDS: list[tuple[dict[str, Any], type[BaseModel]]] = [
     (
@@ -233,7 +232,7 @@ def test_knowledge_base_has_one_entry_per_intervention() -> None:
     """STYLE: the knowledge base is complete and every citation resolves."""
     raw = _raw()
     assert sorted(e["intervention"] for e in raw["evidence"]) == sorted(Intervention)
-    assert set(_evidence_table()) == set(Intervention)
+    assert set(intervention_evidence()) == set(Intervention)
 
 
 def _text() -> str:
@@ -261,4 +260,4 @@ def test_broken_evidence_table_is_refused(text: str, problem: str) -> None:
     """STYLE: the knowledge base is validated when loaded (KnowledgeBaseError): every
     intervention needs one entry and every citation id must resolve."""
     with pytest.raises(KnowledgeBaseError, match=problem):
-        _parse_evidence(tomllib.loads(text))
+        parse_intervention_evidence(tomllib.loads(text))

@@ -26,14 +26,12 @@ Example:
 
 from __future__ import annotations
 
-import string
-from functools import cache
-from typing import TYPE_CHECKING, Annotated, Any, Final, Literal
+import warnings
+from typing import TYPE_CHECKING, Annotated, Any, Final
 
 from pydantic import (
     Field,
     TypeAdapter,
-    ValidationError,
     model_validator,
 )
 
@@ -41,14 +39,19 @@ from cluneal._base import FrozenModel
 from cluneal._checks import knowledge_argument, number
 from cluneal._protocol_rules import refuse_looser
 from cluneal.errors import (
-    ClunealError,
     InvalidArgumentError,
     InvalidQuantityError,
-    KnowledgeBaseError,
 )
-from cluneal.evidence import citation
 from cluneal.findings import BlockResult, Findings, NeuroExam, PainPattern, TenderPoint
-from cluneal.knowledge import KNOWLEDGE_BASE_VERSION, read_toml
+from cluneal.knowledge import KNOWLEDGE_BASE_VERSION
+from cluneal.knowledge.diagnosis import (
+    BlockThresholdStudy,
+    ClassRuleId,
+    CriterionRule,
+    DiagnosisTable,
+    Landmark,
+    diagnosis_table,
+)
 from cluneal.vocabulary import (
     BranchSet,
     CriterionId,
@@ -69,7 +72,6 @@ if TYPE_CHECKING:
     from cluneal.units import Quantity
 
 __all__ = [
-    "DEFAULT_BLOCK_THRESHOLD_PERCENT",
     "BlockResult",
     "BlockThresholdStudy",
     "Criterion",
@@ -93,243 +95,36 @@ __all__ = [
     "literature_block_thresholds",
 ]
 
-_KNOWLEDGE_FILE: Final = "diagnosis.toml"
-
-
 _BRANCH_ADAPTER: Final = TypeAdapter(NerveBranch)
 _CRITERION_ADAPTER: Final = TypeAdapter(CriterionId)
 
-# --- Knowledge-base tables ----------------------------------------------------------
+
+def _tables(knowledge: KnowledgeBase | None) -> DiagnosisTable:
+    # The built-in table is the one the built-in knowledge base holds.
+    knowledge = knowledge_argument(knowledge)
+    return diagnosis_table() if knowledge is None else knowledge.diagnosis
 
 
-class _CriterionRule(FrozenModel):
-    id: CriterionId
-    number: Annotated[int, Field(ge=1, le=3)]
-    name: str
-    definition: str
-    rule_id: str
-    citations: Annotated[tuple[str, ...], Field(min_length=1)]
-    unknown_text: str
-    examine_text: str | None = None
+def __getattr__(name: str) -> object:
+    # Deprecated module constant: the threshold is the knowledge base's, per call.
+    if name == "DEFAULT_BLOCK_THRESHOLD_PERCENT":
+        warnings.warn(
+            "cluneal.diagnosis.DEFAULT_BLOCK_THRESHOLD_PERCENT is deprecated; read "
+            "knowledge_base().diagnosis.default_block_threshold_percent",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return diagnosis_table().default_block_threshold_percent
+    msg = f"module {__name__!r} has no attribute {name!r}"
+    raise AttributeError(msg)
 
 
-class Landmark(FrozenModel):
-    """Where a branch's tender point is palpated (Kuniya 2014, Isu 2018, Konno 2017).
-
-    Distances are plain floats in millimetres (the unit is in the name): they are
-    reference figures for people, never inputs to a calculation.
-
-    Attributes:
-        branch: The branch.
-        site: The matching :class:`TenderPointSite`.
-        nerve: The nerve in words.
-        location: Where to palpate, in words.
-        site_text: A short phrase for the site, used in reports.
-        from_midline_mm: Distance from the midline, when the landmark is defined by it.
-        caudal_to_psis_mm: Typical distance caudal to the PSIS.
-        caudal_to_psis_max_mm: Largest distance caudal to the PSIS that still counts.
-        anatomy: The anatomical figures behind the landmark.
-        rule_id: The rule that maps this site to this branch.
-        citations: Citation ids.
-
-    Example:
-        >>> landmark(NerveBranch.SUPERIOR).from_midline_mm
-        70.0
-    """
-
-    branch: NerveBranch
-    site: TenderPointSite
-    nerve: str
-    location: str
-    site_text: str
-    from_midline_mm: float | None = None
-    caudal_to_psis_mm: float | None = None
-    caudal_to_psis_max_mm: float | None = None
-    anatomy: str
-    rule_id: str
-    citations: Annotated[tuple[str, ...], Field(min_length=1)]
-
-
-class BlockThresholdStudy(FrozenModel):
-    """A block-positive threshold used in the literature (one published series).
-
-    Attributes:
-        study: The study.
-        threshold: Its definition of a positive block, in words.
-        relief_percent: The relief percentage, when the study gives one.
-        guidance: How its blocks were guided, when known.
-        citation: Citation id.
-
-    Example:
-        >>> [s.relief_percent for s in literature_block_thresholds()]
-        [50.0, 70.0, 50.0, None]
-    """
-
-    study: str
-    threshold: str
-    relief_percent: float | None = None
-    guidance: Guidance | None = None
-    citation: str
-
-
-class _RedFlagRule(FrozenModel):
-    id: RedFlagKind
-    exam: str
-    name: str
-    points_to: str
-    urgent: bool
-    absent_text: str
-    action: str
-    rule_id: str
-    citations: Annotated[tuple[str, ...], Field(min_length=1)]
-
-
-_ClassRuleId = Literal[
-    "unlikely", "confirmed", "probable_red_flag", "probable_block_pending", "possible"
-]
-
-
-class _ClassRule(FrozenModel):
-    id: _ClassRuleId
-    classification: DiagnosticClass
-    rule_id: str
-    text: str
-    action: str
-    citations: Annotated[tuple[str, ...], Field(min_length=1)]
-
-
-class _Notes(FrozenModel):
-    block_other_branch: str
-    branch_mismatch: str
-    branch_mismatch_rule_id: str
-    branch_mismatch_citations: Annotated[tuple[str, ...], Field(min_length=1)]
-    neuro_incomplete: str
-    relief_duration_unknown: str
-
-
-class _DiagnosisTable(FrozenModel):
-    default_block_threshold_percent: float
-    criterion: tuple[_CriterionRule, _CriterionRule, _CriterionRule]
-    landmark: tuple[Landmark, ...]
-    block_threshold: tuple[BlockThresholdStudy, ...]
-    red_flag: tuple[_RedFlagRule, ...]
-    classification: tuple[_ClassRule, ...]
-    notes: _Notes
-
-    def class_rule(self, rule: _ClassRuleId) -> _ClassRule:
-        return next(r for r in self.classification if r.id == rule)
-
-    def landmark_for_site(self, site: TenderPointSite) -> Landmark | None:
-        return next((m for m in self.landmark if m.site is site), None)
-
-
-# The placeholders each template may use; the loader refuses any other.
-_PLACEHOLDERS: Final = {
-    "unlikely": {"failed"},
-    "confirmed": {"branches"},
-    "probable_red_flag": {"red_flags"},
-    "probable_block_pending": {"branches", "threshold"},
-    "possible": {"unknown"},
-    "block_other_branch": {"branches"},
-    "branch_mismatch": {"blocked", "tender"},
-    "neuro_incomplete": {"missing"},
-    "relief_duration_unknown": set(),
-}
-
-
-def _placeholders(template: str) -> set[str]:
-    return {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
-
-
-def _check_table(table: _DiagnosisTable) -> None:
-    problems = [*_structure_problems(table), *_reference_problems(table)]
-    if problems:
-        raise KnowledgeBaseError(_KNOWLEDGE_FILE, "; ".join(problems))
-
-
-def _structure_problems(table: _DiagnosisTable) -> list[str]:
-    problems: list[str] = []
-    if tuple(c.id for c in table.criterion) != tuple(CriterionId):
-        problems.append("criteria must be pain_pattern, tender_point, block_response in order")
-    if tuple(c.number for c in table.criterion) != (1, 2, 3):
-        problems.append("criteria must be numbered 1, 2, 3")
-    if any(c.examine_text is None for c in table.criterion[:2]):
-        problems.append("criteria 1 and 2 need an examine_text")
-    if sorted(m.branch for m in table.landmark) != sorted(NerveBranch):
-        problems.append("every nerve branch needs exactly one landmark")
-    if any(m.site is TenderPointSite.OTHER for m in table.landmark):
-        problems.append("'other' is not a landmark site")
-    if tuple(r.id for r in table.red_flag) != tuple(RedFlagKind):
-        problems.append("red flags must be listed once each, in NeuroExam order")
-    class_ids = [r.id for r in table.classification]
-    if len(class_ids) != len(_CLASS_IDS) or set(class_ids) != _CLASS_IDS:
-        problems.append(f"classification rules must be exactly {sorted(_CLASS_IDS)}, once each")
-    return problems
-
-
-def _reference_problems(table: _DiagnosisTable) -> list[str]:
-    problems: list[str] = []
-    templates: dict[str, str] = {r.id: r.action for r in table.classification}
-    templates.update({k: getattr(table.notes, k) for k in _NOTE_TEMPLATES})
-    for name, template in templates.items():
-        try:
-            unexpected = _placeholders(template) - _PLACEHOLDERS[name]
-        except ValueError as exc:
-            problems.append(f"template {name!r}: {exc}")
-            continue
-        if unexpected:
-            problems.append(f"template {name!r} uses unknown placeholders {sorted(unexpected)}")
-    cited = [
-        *(c for rule in table.criterion for c in rule.citations),
-        *(c for rule in table.landmark for c in rule.citations),
-        *(rule.citation for rule in table.block_threshold),
-        *(c for rule in table.red_flag for c in rule.citations),
-        *(c for rule in table.classification for c in rule.citations),
-        *table.notes.branch_mismatch_citations,
-    ]
-    for citation_id in dict.fromkeys(cited):
-        try:
-            citation(citation_id)
-        except ClunealError:
-            problems.append(f"unknown citation id {citation_id!r}")
-    return problems
-
-
-_CLASS_IDS: Final = frozenset(
-    {"unlikely", "confirmed", "probable_red_flag", "probable_block_pending", "possible"}
-)
-_NOTE_TEMPLATES: Final = (
-    "block_other_branch",
-    "branch_mismatch",
-    "neuro_incomplete",
-    "relief_duration_unknown",
-)
-
-
-def _parse_table(raw: Mapping[str, Any]) -> _DiagnosisTable:
-    try:
-        table = _DiagnosisTable.model_validate(raw)
-    except ValidationError as exc:
-        raise KnowledgeBaseError(_KNOWLEDGE_FILE, str(exc)) from exc
-    _check_table(table)
-    return table
-
-
-@cache
-def _table() -> _DiagnosisTable:
-    return _parse_table(read_toml(_KNOWLEDGE_FILE))
-
-
-DEFAULT_BLOCK_THRESHOLD_PERCENT: Final = _table().default_block_threshold_percent
-"""Relief (%) from which a diagnostic block counts as positive, read from ``diagnosis.toml``
-(``default_block_threshold_percent``; a package decision)."""
-
-
-def landmark(branch: NerveBranch | str) -> Landmark:
+def landmark(branch: NerveBranch | str, *, knowledge: KnowledgeBase | None = None) -> Landmark:
     """Return where a branch's tender point is palpated.
 
     Args:
         branch: A :class:`NerveBranch` or its value.
+        knowledge: The knowledge base; ``None`` for the built-in one.
 
     Returns:
         The landmark.
@@ -346,11 +141,16 @@ def landmark(branch: NerveBranch | str) -> Landmark:
         (35.0, 40.0)
     """
     wanted = _BRANCH_ADAPTER.validate_python(branch)
-    return next(m for m in _table().landmark if m.branch is wanted)
+    return next(m for m in _tables(knowledge).landmark if m.branch is wanted)
 
 
-def literature_block_thresholds() -> tuple[BlockThresholdStudy, ...]:
+def literature_block_thresholds(
+    *, knowledge: KnowledgeBase | None = None
+) -> tuple[BlockThresholdStudy, ...]:
     """Return the block-positive thresholds used in the literature.
+
+    Args:
+        knowledge: The knowledge base; ``None`` for the built-in one.
 
     Returns:
         One entry per published series, from the knowledge base.
@@ -362,7 +162,7 @@ def literature_block_thresholds() -> tuple[BlockThresholdStudy, ...]:
         >>> literature_block_thresholds()[1].study
         'Kiral 2024'
     """
-    return _table().block_threshold
+    return _tables(knowledge).block_threshold
 
 
 class Criterion(FrozenModel):
@@ -491,8 +291,13 @@ class DiagnosticAssessment(FrozenModel):
         return self
 
 
-def criterion_definitions() -> tuple[tuple[int, str, str], ...]:
+def criterion_definitions(
+    *, knowledge: KnowledgeBase | None = None
+) -> tuple[tuple[int, str, str], ...]:
     """Return the three criteria as (number, name, definition).
+
+    Args:
+        knowledge: The knowledge base; ``None`` for the built-in one.
 
     Returns:
         The definitions of decision_diagnostic_classification, from the knowledge base.
@@ -504,7 +309,7 @@ def criterion_definitions() -> tuple[tuple[int, str, str], ...]:
         >>> [name for _, name, _ in criterion_definitions()]
         ['Pain pattern', 'Tender point', 'Block response']
     """
-    return tuple((c.number, c.name, c.definition) for c in _table().criterion)
+    return tuple((c.number, c.name, c.definition) for c in _tables(knowledge).criterion)
 
 
 # --- The assessment ---------------------------------------------------------------
@@ -574,7 +379,7 @@ def _judge_pain(pain: PainPattern | None, book: _Notebook) -> bool | None:
     return pain.low_back_pain and pain.deep_aching_poorly_localized
 
 
-def _pain_reason(pain: PainPattern | None, *, met: bool | None, rule: _CriterionRule) -> str:
+def _pain_reason(pain: PainPattern | None, *, met: bool | None, rule: CriterionRule) -> str:
     if pain is None:
         return rule.unknown_text
     if met:
@@ -590,7 +395,7 @@ def _pain_reason(pain: PainPattern | None, *, met: bool | None, rule: _Criterion
 
 
 def _judge_tender_points(
-    points: tuple[TenderPoint, ...] | None, table: _DiagnosisTable, book: _Notebook
+    points: tuple[TenderPoint, ...] | None, table: DiagnosisTable, book: _Notebook
 ) -> tuple[bool | None, str, frozenset[NerveBranch]]:
     rule = table.criterion[1]
     if points is None:
@@ -631,7 +436,7 @@ def _judge_tender_points(
 
 
 def _judge_block(
-    block: BlockResult | None, threshold: float, rule: _CriterionRule, book: _Notebook
+    block: BlockResult | None, threshold: float, rule: CriterionRule, book: _Notebook
 ) -> tuple[bool | None, str]:
     if block is None:
         return None, rule.unknown_text
@@ -654,7 +459,7 @@ def _judge_block(
 
 
 def _judge_red_flags(
-    neuro: NeuroExam | None, table: _DiagnosisTable, book: _Notebook
+    neuro: NeuroExam | None, table: DiagnosisTable, book: _Notebook
 ) -> tuple[tuple[RedFlag, ...], tuple[str, ...]]:
     flags: list[RedFlag] = []
     unexamined: list[str] = []
@@ -683,7 +488,7 @@ def _judge_red_flags(
     return tuple(flags), tuple(unexamined)
 
 
-def _criterion(rule: _CriterionRule, *, met: bool | None, reason: str) -> Criterion:
+def _criterion(rule: CriterionRule, *, met: bool | None, reason: str) -> Criterion:
     return Criterion(
         id=rule.id,
         number=rule.number,
@@ -698,7 +503,7 @@ def _criterion(rule: _CriterionRule, *, met: bool | None, reason: str) -> Criter
 
 def _classify(
     met: tuple[bool | None, bool | None, bool | None], *, has_red_flag: bool
-) -> _ClassRuleId:
+) -> ClassRuleId:
     if False in met:
         return "unlikely"
     if met == (True, True, True):
@@ -772,7 +577,7 @@ def assess_diagnosis(
         'unlikely'
     """
     knowledge = knowledge_argument(knowledge)
-    table = _table() if knowledge is None else knowledge.diagnosis
+    table = _tables(knowledge)
     threshold = _check_threshold(
         table.default_block_threshold_percent if block_threshold is None else block_threshold
     )

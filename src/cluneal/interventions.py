@@ -20,16 +20,13 @@ Example:
 
 from __future__ import annotations
 
-from functools import cache
-from types import MappingProxyType
-from typing import TYPE_CHECKING, Annotated, Any, Final, Literal, TypeAlias
+from typing import TYPE_CHECKING, Annotated, Final, Literal, TypeAlias
 
-from pydantic import Field, TypeAdapter, ValidationError
+from pydantic import Field, TypeAdapter
 
 from cluneal._base import FrozenModel
-from cluneal.errors import ClunealError, KnowledgeBaseError
-from cluneal.evidence import EvidenceLevel, citation
-from cluneal.knowledge import read_toml
+from cluneal._checks import knowledge_argument
+from cluneal.knowledge.interventions import InterventionEvidence, intervention_evidence
 from cluneal.vocabulary import (
     BranchSet,
     Corticosteroid,
@@ -45,7 +42,7 @@ from cluneal.vocabulary import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from cluneal.knowledge.base import KnowledgeBase
 
 __all__ = [
     "Corticosteroid",
@@ -67,71 +64,17 @@ __all__ = [
     "parse_procedure",
 ]
 
-_KNOWLEDGE_FILE: Final = "interventions.toml"
-
-
-class InterventionEvidence(FrozenModel):
-    """The published evidence for one intervention.
-
-    Attributes:
-        intervention: The intervention.
-        summary: One sentence on what the evidence is.
-        key_figures: The figures, as the sources report them.
-        caveats: What the figures do not show.
-        level: The strength of the evidence.
-        rule_id: The knowledge-base entry.
-        citations: Citation ids.
-
-    Example:
-        >>> e = evidence_for("radiofrequency_ablation")
-        >>> figures = e.key_figures[0]
-        >>> "36 of 46 (78.3%)" in figures, "mean follow-up of 92.1 days" in figures
-        (True, True)
-    """
-
-    intervention: Intervention
-    summary: str
-    key_figures: Annotated[tuple[str, ...], Field(min_length=1)]
-    caveats: Annotated[tuple[str, ...], Field(min_length=1)]
-    level: EvidenceLevel
-    rule_id: str
-    citations: Annotated[tuple[str, ...], Field(min_length=1)]
-
-
-class _EvidenceTable(FrozenModel):
-    evidence: tuple[InterventionEvidence, ...]
-
-
-def _parse_evidence(raw: Mapping[str, Any]) -> Mapping[Intervention, InterventionEvidence]:
-    try:
-        table = _EvidenceTable.model_validate(raw)
-    except ValidationError as exc:
-        raise KnowledgeBaseError(_KNOWLEDGE_FILE, str(exc)) from exc
-    listed = [e.intervention for e in table.evidence]
-    if sorted(listed) != sorted(Intervention):
-        raise KnowledgeBaseError(_KNOWLEDGE_FILE, "every intervention needs exactly one entry")
-    for entry in table.evidence:
-        for citation_id in entry.citations:
-            try:
-                citation(citation_id)
-            except ClunealError as exc:
-                raise KnowledgeBaseError(_KNOWLEDGE_FILE, str(exc)) from exc
-    return MappingProxyType({e.intervention: e for e in table.evidence})
-
-
-@cache
-def _evidence_table() -> Mapping[Intervention, InterventionEvidence]:
-    return _parse_evidence(read_toml(_KNOWLEDGE_FILE))
-
-
 _INTERVENTION_ADAPTER: Final = TypeAdapter(Intervention)
 
 
-def evidence_for(intervention: Intervention | str) -> InterventionEvidence:
+def evidence_for(
+    intervention: Intervention | str, *, knowledge: KnowledgeBase | None = None
+) -> InterventionEvidence:
     """Return the evidence behind an intervention.
 
     Args:
         intervention: An :class:`Intervention` or its value.
+        knowledge: The knowledge base; ``None`` for the built-in one.
 
     Returns:
         Summary, key figures, caveats, evidence level and citations.
@@ -146,7 +89,10 @@ def evidence_for(intervention: Intervention | str) -> InterventionEvidence:
         >>> evidence_for(Intervention.PERIPHERAL_NERVE_STIMULATION).key_figures[0][:40]
         "Mas D'Alessandro 2025 (temporary SPRINT "
     """
-    return _evidence_table()[_INTERVENTION_ADAPTER.validate_python(intervention)]
+    knowledge = knowledge_argument(knowledge)
+    # The built-in table is the one the built-in knowledge base holds.
+    table = intervention_evidence() if knowledge is None else knowledge.interventions
+    return table[_INTERVENTION_ADAPTER.validate_python(intervention)]
 
 
 class _ProcedureBase(FrozenModel):

@@ -20,20 +20,20 @@ Example:
 
 from __future__ import annotations
 
-from functools import cache
-from typing import TYPE_CHECKING, Annotated, Any, Final, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Final
 
-from pydantic import Field, ValidationError
+from pydantic import Field
 
 from cluneal._base import FrozenModel, coerce_model
 from cluneal._checks import knowledge_argument
 from cluneal._protocol_rules import refuse_looser
 from cluneal.diagnosis import DiagnosticAssessment, assess_diagnosis
-from cluneal.diagnosis import _table as diagnosis_table
-from cluneal.errors import InvalidQuantityError, KnowledgeBaseError
+from cluneal.errors import InvalidQuantityError
 from cluneal.evidence import EvidenceLevel
 from cluneal.findings import Findings
-from cluneal.knowledge import KNOWLEDGE_BASE_VERSION, read_toml
+from cluneal.knowledge import KNOWLEDGE_BASE_VERSION
+from cluneal.knowledge.diagnosis import DiagnosisTable, diagnosis_table
+from cluneal.knowledge.pathway import PathwayTable, Transition, pathway_table
 from cluneal.units import Duration, Kind, Quantity, magnitude_in, parse_quantity, ureg
 from cluneal.vocabulary import (
     BranchSet,
@@ -138,136 +138,11 @@ class Alternative(FrozenModel):
     citations: tuple[str, ...] = ()
 
 
-class _AlternativeRule(FrozenModel):
-    step: PathwayStep
-    text: str
-    when: Literal["other_branch", "blocks_left"] | None = None
-    citations: tuple[str, ...] = ()
-
-
-class Transition(FrozenModel):
-    """One transition of the pathway, as the knowledge base states it.
-
-    Attributes:
-        rule_id: Stable id.
-        source: Where it starts: a step, ``nerve_block`` (a repeat block),
-            ``any`` (any visit) or ``any_treatment``.
-        condition: What fires it, in words.
-        step: Where it leads.
-        urgent: Whether the step is urgent.
-        follow_up: Whether the step is to wait and learn more.
-        rationale: What a clinician reads.
-        citations: Citation ids.
-        evidence_level: The evidence behind it.
-        alternatives: The alternatives it offers.
-    """
-
-    rule_id: str
-    source: str
-    condition: str
-    step: PathwayStep
-    urgent: bool = False
-    follow_up: bool = False
-    rationale: str
-    citations: Annotated[tuple[str, ...], Field(min_length=1)]
-    evidence_level: EvidenceLevel
-    alternatives: tuple[_AlternativeRule, ...] = ()
-
-
-class _Modifier(FrozenModel):
-    rule_id: str
-    text: str
-    citations: tuple[str, ...]
-
-
-class _Parameters(FrozenModel):
-    lasting_relief_weeks: Annotated[float, Field(gt=0)]
-    max_blocks: Annotated[int, Field(ge=1)]
-    ladder: tuple[PathwayStep, ...]
-
-
-class _After(FrozenModel):
-    intervention: Intervention
-    step: PathwayStep | None = None
-    lasting: str
-    temporary: str
-    failed: str
-
-
-class _FirstBlock(FrozenModel):
-    lasting: str
-    temporary: str
-    duration_unknown: str
-
-
-class _Routing(FrozenModel):
-    """Which transition answers which situation (pathway.toml's [routing])."""
-
-    exhausted: str
-    leads_to: dict[PathwayStep, str]
-    first_block: _FirstBlock
-    after: tuple[_After, ...]
-
-    def after_for(self, intervention: Intervention) -> _After:
-        return next(a for a in self.after if a.intervention is intervention)
-
-    def step_of(self, intervention: Intervention) -> PathwayStep | None:
-        return self.after_for(intervention).step
-
-    def targets(self) -> list[str]:
-        """Every transition id the routing names."""
-        found = [self.exhausted, *self.leads_to.values(), *self.first_block.model_dump().values()]
-        for entry in self.after:
-            found += [entry.lasting, entry.temporary, entry.failed]
-        return found
-
-
-class _PathwayTable(FrozenModel):
-    parameters: _Parameters
-    transitions: tuple[Transition, ...]
-    modifiers: tuple[_Modifier, ...]
-    routing: _Routing
-
-    def transition(self, rule_id: str) -> Transition:
-        return next(t for t in self.transitions if t.rule_id == rule_id)
-
-    def modifier(self, rule_id: str) -> _Modifier:
-        return next(m for m in self.modifiers if m.rule_id == rule_id)
-
-
-@cache
-def _table() -> _PathwayTable:
-    return _parse_table(read_toml("pathway.toml"))
-
-
-def _parse_table(raw: Mapping[str, Any]) -> _PathwayTable:
-    try:
-        params = dict(raw["parameters"])
-        params["ladder"] = raw["ladder"] if "ladder" in raw else params.pop("ladder", ())
-        table = _PathwayTable(
-            parameters=params,
-            transitions=raw["transition"],
-            modifiers=raw["modifier"],
-            routing=raw["routing"],
-        )
-    except (KeyError, ValidationError) as exc:
-        raise KnowledgeBaseError("pathway.toml", str(exc)) from exc
-    ids = [t.rule_id for t in table.transitions] + [m.rule_id for m in table.modifiers]
-    if len(ids) != len(set(ids)):
-        raise KnowledgeBaseError("pathway.toml", "duplicate rule ids")
-    known = {t.rule_id for t in table.transitions}
-    unknown = sorted(set(table.routing.targets()) - known)
-    if unknown:
-        raise KnowledgeBaseError("pathway.toml", f"routing names unknown transitions {unknown}")
-    if sorted(a.intervention for a in table.routing.after) != sorted(Intervention):
-        raise KnowledgeBaseError("pathway.toml", "routing.after needs every intervention once")
-    if set(table.routing.leads_to) != set(table.parameters.ladder):
-        raise KnowledgeBaseError("pathway.toml", "routing.leads_to needs every rung of the ladder")
-    return table
-
-
-def pathway_transitions() -> tuple[Transition, ...]:
+def pathway_transitions(*, knowledge: KnowledgeBase | None = None) -> tuple[Transition, ...]:
     """Return every transition of the pathway, as data.
+
+    Args:
+        knowledge: The knowledge base; ``None`` for the built-in one.
 
     Returns:
         The transitions in the order of the knowledge base.
@@ -276,7 +151,16 @@ def pathway_transitions() -> tuple[Transition, ...]:
         >>> [t.rule_id for t in pathway_transitions()][:2]
         ['pathway.urgent_red_flag', 'pathway.red_flag']
     """
-    return _table().transitions
+    return _tables(knowledge_argument(knowledge)).transitions
+
+
+def _tables(knowledge: KnowledgeBase | None) -> PathwayTable:
+    # The built-in table is the one the built-in knowledge base holds.
+    return pathway_table() if knowledge is None else knowledge.pathway
+
+
+def _diagnosis_tables(knowledge: KnowledgeBase | None) -> DiagnosisTable:
+    return diagnosis_table() if knowledge is None else knowledge.diagnosis
 
 
 class Recommendation(FrozenModel):
@@ -356,8 +240,8 @@ def classify_outcome(
         'lasting'
     """
     knowledge = knowledge_argument(knowledge)
-    table = _table() if knowledge is None else knowledge.pathway
-    diagnosis = diagnosis_table() if knowledge is None else knowledge.diagnosis
+    table = _tables(knowledge)
+    diagnosis = _diagnosis_tables(knowledge)
     threshold = (
         diagnosis.default_block_threshold_percent
         if threshold_percent is None
@@ -387,7 +271,7 @@ def _outcome_class(
     return OutcomeClass.LASTING if days >= lasting_days else OutcomeClass.TEMPORARY
 
 
-def _lasting_days(value: object, table: _PathwayTable, knowledge: KnowledgeBase | None) -> float:
+def _lasting_days(value: object, table: PathwayTable, knowledge: KnowledgeBase | None) -> float:
     if value is None:
         return table.parameters.lasting_relief_weeks * _DAYS_PER_WEEK
     quantity = parse_quantity(value, "lasting_relief", Kind.DURATION)
@@ -415,7 +299,7 @@ class _Context(FrozenModel):
     assessment: DiagnosticAssessment
     threshold: float
     lasting_days: float
-    table: _PathwayTable
+    table: PathwayTable
     # Where each branch's tender point is palpated (diagnosis.toml's landmarks).
     branch_sites: tuple[tuple[NerveBranch, TenderPointSite], ...]
 
@@ -579,10 +463,10 @@ def next_step(
     past: CareHistory = coerce_model(
         CareHistory() if history is None else history, CareHistory, "history"
     )
-    table = _table() if knowledge is None else knowledge.pathway
+    table = _tables(knowledge)
     lasting_days = _lasting_days(lasting_relief, table, knowledge)
     assessment = assess_diagnosis(found, block_threshold=block_threshold, knowledge=knowledge)
-    landmarks = (diagnosis_table() if knowledge is None else knowledge.diagnosis).landmark
+    landmarks = _diagnosis_tables(knowledge).landmark
     ctx = _Context(
         findings=found,
         history=past,

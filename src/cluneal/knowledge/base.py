@@ -26,7 +26,6 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from cluneal import diagnosis, interventions, pathway
 from cluneal._checks import KnowledgeMarker, knowledge_argument
 from cluneal.drug import Drug
 from cluneal.errors import InvalidArgumentError, KnowledgeBaseError, UnknownTermError
@@ -38,6 +37,7 @@ from cluneal.knowledge.complementary import (
     complementary_table,
     parse_complementary,
 )
+from cluneal.knowledge.diagnosis import DiagnosisTable, diagnosis_table, parse_diagnosis_table
 from cluneal.knowledge.drugs import (
     DoseAlertRule,
     KnowledgeRule,
@@ -47,6 +47,11 @@ from cluneal.knowledge.drugs import (
     parse_titration_rules,
     rule_text,
     titration_rules,
+)
+from cluneal.knowledge.interventions import (
+    InterventionEvidence,
+    intervention_evidence,
+    parse_intervention_evidence,
 )
 from cluneal.knowledge.medications import Catalogue, medication_catalogue, parse_medications
 from cluneal.knowledge.outcomes import (
@@ -60,6 +65,7 @@ from cluneal.knowledge.parameters import (
     clinical_parameters,
     parse_parameters,
 )
+from cluneal.knowledge.pathway import PathwayTable, parse_pathway_table, pathway_table
 from cluneal.knowledge.pharmacotherapy import (
     PharmacotherapyTable,
     parse_pharmacotherapy,
@@ -67,7 +73,7 @@ from cluneal.knowledge.pharmacotherapy import (
 )
 from cluneal.knowledge.renal import RenalTable, parse_renal, renal_table
 from cluneal.knowledge.safety_rules import SafetyRule, parse_safety_rules, safety_rules
-from cluneal.vocabulary import Condition, HepaticImpairment, RenalBand
+from cluneal.vocabulary import Condition, HepaticImpairment, Intervention, PathwayStep, RenalBand
 
 if TYPE_CHECKING:
     from cluneal.protocol import LocalProtocol
@@ -126,11 +132,11 @@ class KnowledgeBase(KnowledgeMarker):
     titration_rules: Mapping[str, KnowledgeRule]
     monographs: Mapping[Drug, Monograph]
     safety_rules: tuple[SafetyRule, ...]
-    diagnosis: diagnosis._DiagnosisTable
-    pathway: pathway._PathwayTable
+    diagnosis: DiagnosisTable
+    pathway: PathwayTable
     pharmacotherapy: PharmacotherapyTable
     complementary: ComplementaryTable
-    interventions: Mapping[interventions.Intervention, interventions.InterventionEvidence]
+    interventions: Mapping[Intervention, InterventionEvidence]
     codes: CodeTables
     outcomes: OutcomeParameters
     protocol: LocalProtocol | None = None
@@ -273,11 +279,11 @@ def knowledge_base() -> KnowledgeBase:
         titration_rules=titration_rules(),
         monographs=all_monographs(),
         safety_rules=safety_rules(),
-        diagnosis=diagnosis._table(),
-        pathway=pathway._table(),
+        diagnosis=diagnosis_table(),
+        pathway=pathway_table(),
         pharmacotherapy=pharmacotherapy_table(),
         complementary=complementary_table(),
-        interventions=interventions._evidence_table(),
+        interventions=intervention_evidence(),
         codes=code_tables(),
         outcomes=outcome_parameters(),
     )
@@ -315,11 +321,11 @@ _PARSERS: Mapping[str, tuple[str, Callable[[Mapping[str, Any]], object]]] = Mapp
         "renal.toml": ("renal", parse_renal),
         "titration.toml": ("titration_rules", parse_titration_rules),
         "safety.toml": ("safety_rules", parse_safety_rules),
-        "diagnosis.toml": ("diagnosis", diagnosis._parse_table),
-        "pathway.toml": ("pathway", pathway._parse_table),
+        "diagnosis.toml": ("diagnosis", parse_diagnosis_table),
+        "pathway.toml": ("pathway", parse_pathway_table),
         "pharmacotherapy.toml": ("pharmacotherapy", parse_pharmacotherapy),
         "complementary.toml": ("complementary", parse_complementary),
-        "interventions.toml": ("interventions", interventions._parse_evidence),
+        "interventions.toml": ("interventions", parse_intervention_evidence),
         "codes.toml": ("codes", parse_code_tables),
         "outcomes.toml": ("outcomes", parse_outcome_parameters),
     }
@@ -460,7 +466,7 @@ def _check_states(parameters: ClinicalParameters) -> None:
 
 
 def _check_procedures(outcomes: OutcomeParameters) -> None:
-    steps = frozenset(pathway.PathwayStep)
+    steps = frozenset(PathwayStep)
     for count in (*outcomes.response, *outcomes.relapse):
         if count.procedure not in steps:
             unknown = UnknownTermError("procedure", count.procedure, sorted(steps))

@@ -1,0 +1,217 @@
+"""Loader for ``pathway.toml``: the transitions, modifiers, ladder and routing of the pathway.
+
+:func:`cluneal.pathway.next_step` reads these tables from a knowledge base
+(``knowledge.pathway``) and only decides which transition fires; this module
+validates them (every rule id once, every routing target a known transition,
+every intervention and every rung routed) and reads the built-in file once.
+
+Example:
+    >>> from cluneal.knowledge.pathway import pathway_table
+    >>> [s.value for s in pathway_table().parameters.ladder][:1]
+    ['radiofrequency_ablation']
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+from pydantic import Field, ValidationError
+
+from cluneal._base import FrozenModel
+from cluneal.errors import KnowledgeBaseError
+from cluneal.evidence import EvidenceLevel
+from cluneal.knowledge import read_toml
+from cluneal.vocabulary import Intervention, PathwayStep
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+__all__ = [
+    "AfterTreatment",
+    "AlternativeRule",
+    "FirstBlock",
+    "Modifier",
+    "PathwayParameters",
+    "PathwayTable",
+    "Routing",
+    "Transition",
+    "parse_pathway_table",
+    "pathway_table",
+]
+
+
+class AlternativeRule(FrozenModel):
+    """An alternative a transition offers, and when (``alternatives = [...]``)."""
+
+    step: PathwayStep
+    text: str
+    when: Literal["other_branch", "blocks_left"] | None = None
+    citations: tuple[str, ...] = ()
+
+
+class Transition(FrozenModel):
+    """One transition of the pathway, as the knowledge base states it.
+
+    Attributes:
+        rule_id: Stable id.
+        source: Where it starts: a step, ``nerve_block`` (a repeat block),
+            ``any`` (any visit) or ``any_treatment``.
+        condition: What fires it, in words.
+        step: Where it leads.
+        urgent: Whether the step is urgent.
+        follow_up: Whether the step is to wait and learn more.
+        rationale: What a clinician reads.
+        citations: Citation ids.
+        evidence_level: The evidence behind it.
+        alternatives: The alternatives it offers.
+    """
+
+    rule_id: str
+    source: str
+    condition: str
+    step: PathwayStep
+    urgent: bool = False
+    follow_up: bool = False
+    rationale: str
+    citations: Annotated[tuple[str, ...], Field(min_length=1)]
+    evidence_level: EvidenceLevel
+    alternatives: tuple[AlternativeRule, ...] = ()
+
+
+class Modifier(FrozenModel):
+    """A rule that changes what a transition proposes (``[[modifier]]``)."""
+
+    rule_id: str
+    text: str
+    citations: tuple[str, ...]
+
+
+class PathwayParameters(FrozenModel):
+    """The pathway's numbers and its ladder (``[parameters]``)."""
+
+    lasting_relief_weeks: Annotated[float, Field(gt=0)]
+    max_blocks: Annotated[int, Field(ge=1)]
+    ladder: tuple[PathwayStep, ...]
+
+
+class AfterTreatment(FrozenModel):
+    """The transitions after one treatment, by its outcome (``[[routing.after]]``)."""
+
+    intervention: Intervention
+    step: PathwayStep | None = None
+    lasting: str
+    temporary: str
+    failed: str
+
+
+class FirstBlock(FrozenModel):
+    """The transitions after a positive diagnostic block, by its outcome."""
+
+    lasting: str
+    temporary: str
+    duration_unknown: str
+
+
+class Routing(FrozenModel):
+    """Which transition answers which situation (pathway.toml's [routing])."""
+
+    exhausted: str
+    leads_to: dict[PathwayStep, str]
+    first_block: FirstBlock
+    after: tuple[AfterTreatment, ...]
+
+    def after_for(self, intervention: Intervention) -> AfterTreatment:
+        """The routing after this treatment."""
+        return next(a for a in self.after if a.intervention is intervention)
+
+    def step_of(self, intervention: Intervention) -> PathwayStep | None:
+        """The rung of the ladder this treatment is, or ``None``."""
+        return self.after_for(intervention).step
+
+    def targets(self) -> list[str]:
+        """Every transition id the routing names."""
+        found = [self.exhausted, *self.leads_to.values(), *self.first_block.model_dump().values()]
+        for entry in self.after:
+            found += [entry.lasting, entry.temporary, entry.failed]
+        return found
+
+
+class PathwayTable(FrozenModel):
+    """The whole of ``pathway.toml``, validated and cross-checked.
+
+    Example:
+        >>> table = pathway_table()
+        >>> table.parameters.max_blocks, table.transition("pathway.block_temporary").step.value
+        (3, 'radiofrequency_ablation')
+    """
+
+    parameters: PathwayParameters
+    transitions: tuple[Transition, ...]
+    modifiers: tuple[Modifier, ...]
+    routing: Routing
+
+    def transition(self, rule_id: str) -> Transition:
+        """The transition with this rule id."""
+        return next(t for t in self.transitions if t.rule_id == rule_id)
+
+    def modifier(self, rule_id: str) -> Modifier:
+        """The modifier with this rule id."""
+        return next(m for m in self.modifiers if m.rule_id == rule_id)
+
+
+@cache
+def pathway_table() -> PathwayTable:
+    """The built-in ``pathway.toml`` (read and validated once).
+
+    Returns:
+        The table the built-in knowledge base holds as ``pathway``.
+
+    Example:
+        >>> pathway_table().parameters.lasting_relief_weeks
+        12.0
+    """
+    return parse_pathway_table(read_toml("pathway.toml"))
+
+
+def parse_pathway_table(raw: Mapping[str, Any]) -> PathwayTable:
+    """Validate a parsed ``pathway.toml``.
+
+    Args:
+        raw: The parsed TOML.
+
+    Returns:
+        The table.
+
+    Raises:
+        KnowledgeBaseError: The file is malformed: a repeated rule id, routing that
+            names an unknown transition, an intervention or a rung without routing.
+
+    Example:
+        >>> from cluneal.knowledge import read_toml
+        >>> len(parse_pathway_table(read_toml("pathway.toml")).modifiers)
+        3
+    """
+    try:
+        params = dict(raw["parameters"])
+        params["ladder"] = raw["ladder"] if "ladder" in raw else params.pop("ladder", ())
+        table = PathwayTable(
+            parameters=params,
+            transitions=raw["transition"],
+            modifiers=raw["modifier"],
+            routing=raw["routing"],
+        )
+    except (KeyError, ValidationError) as exc:
+        raise KnowledgeBaseError("pathway.toml", str(exc)) from exc
+    ids = [t.rule_id for t in table.transitions] + [m.rule_id for m in table.modifiers]
+    if len(ids) != len(set(ids)):
+        raise KnowledgeBaseError("pathway.toml", "duplicate rule ids")
+    known = {t.rule_id for t in table.transitions}
+    unknown = sorted(set(table.routing.targets()) - known)
+    if unknown:
+        raise KnowledgeBaseError("pathway.toml", f"routing names unknown transitions {unknown}")
+    if sorted(a.intervention for a in table.routing.after) != sorted(Intervention):
+        raise KnowledgeBaseError("pathway.toml", "routing.after needs every intervention once")
+    if set(table.routing.leads_to) != set(table.parameters.ladder):
+        raise KnowledgeBaseError("pathway.toml", "routing.leads_to needs every rung of the ladder")
+    return table
