@@ -12,8 +12,8 @@ import pytest
 from pydantic import BaseModel, ValidationError
 
 import cluneal
-from cluneal import Q_, ureg
-from cluneal.errors import InvalidQuantityError
+from cluneal import Q_, knowledge_base, ureg
+from cluneal.errors import InvalidQuantityError, KnowledgeBaseError
 from cluneal.units import (
     CREATININE_UMOL_L_PER_MG_DL,
     KINDS,
@@ -22,6 +22,7 @@ from cluneal.units import (
     magnitude_in,
     parse_quantity,
     quantity_json_schema,
+    quantity_kinds,
     quantity_to_json,
 )
 
@@ -340,3 +341,125 @@ def test_fast_quantity_equals_pint_construction() -> None:
         assert hash(fast) == hash(slow)
     with pytest.raises(InvalidQuantityError):
         quantity_in(1.0, "furlong")
+
+
+# decision_units_and_plausible_ranges (clinical.md 0.1): serum creatinine 0.1-25 mg/dL, and
+# 1 mg/dL = 88.4 umol/L (C3), so the range is 8.84-2210 umol/L and 0.00884-2.21 mmol/L.
+@pytest.mark.parametrize(
+    ("text", "accepted"),
+    [
+        ("0.1 mg/dL", True),
+        ("8.84 umol/L", True),  # exactly 0.1 mg/dL: refused before (float rounding)
+        ("8.84 µmol/L", True),
+        ("0.00884 mmol/L", True),
+        ("1 mg/L", True),
+        ("8.83 umol/L", False),
+        ("0.099 mg/dL", False),
+        ("25 mg/dL", True),
+        ("2210 umol/L", True),
+        ("2210.01 umol/L", False),
+        ("2.21 mmol/L", True),
+        ("2.2101 mmol/L", False),
+    ],
+)
+def test_creatinine_bounds_hold_in_every_unit(text: str, accepted: bool) -> None:
+    """A value equal to a bound in another unit is at the bound: compared in the caller's unit
+    against the bound converted exactly, never after rounding the caller's value."""
+    if accepted:
+        assert parse_quantity(text, "serum_creatinine").magnitude == float(
+            text.split(maxsplit=1)[0]
+        )
+        assert cluneal.Patient(age=50, sex="male", serum_creatinine=text).serum_creatinine
+    else:
+        with pytest.raises(InvalidQuantityError, match=r"between 0\.1 and 25 mg/dL"):
+            parse_quantity(text, "serum_creatinine")
+
+
+@pytest.mark.parametrize(
+    ("text", "field", "accepted"),
+    [
+        # clinical.md 0.1: weight 20-400 kg (1 lb = 0.45359237 kg), height 100-250 cm.
+        ("20 kg", "weight", True),
+        ("20000 g", "weight", True),
+        ("19.999 kg", "weight", False),
+        ("400 kg", "weight", True),
+        ("400000 g", "weight", True),
+        ("400001 g", "weight", False),
+        ("1 m", "height", True),
+        ("1000 mm", "height", True),
+        ("2.5 m", "height", True),
+        ("2.5001 m", "height", False),
+        # age 18-120 years (216-1440 months)
+        ("216 months", "age", True),
+        ("215 months", "age", False),
+        ("1440 months", "age", True),
+    ],
+)
+def test_bounds_hold_in_every_unit(text: str, field: str, accepted: bool) -> None:
+    """Every range of decision_units_and_plausible_ranges holds exactly in every unit."""
+    if accepted:
+        parse_quantity(text, field)
+    else:
+        with pytest.raises(InvalidQuantityError):
+            parse_quantity(text, field)
+
+
+def test_the_schema_bound_is_the_parsers_bound() -> None:
+    """The JSON Schema's bound in umol/L is 8.84, the value the parser accepts."""
+    schema = quantity_json_schema(KINDS[Kind.SERUM_CREATININE])
+    by_title = {option.get("title"): option for option in schema["anyOf"]}
+    value = by_title["SerumCreatinineInMicromolePerLiter"]["properties"]["value"]
+    assert value == {"type": "number", "minimum": 8.84, "maximum": 2210}
+
+
+def test_the_ranges_are_the_knowledge_bases() -> None:
+    """The ranges and the creatinine factor are read from parameters.toml (with their rule ids);
+    quantity_kinds() builds the field types from a set of parameters."""
+    parameters = knowledge_base().parameters
+    assert parameters.plausible["serum_creatinine"].rule_id == "plausible.serum_creatinine"
+    assert quantity_kinds(parameters) == dict(KINDS)
+    wider = parameters.plausible["body_weight"].model_copy(update={"maximum": 500.0})
+    changed = parameters.model_copy(
+        update={"plausible": {**parameters.plausible, "body_weight": wider}}
+    )
+    kinds = quantity_kinds(changed)
+    assert kinds[Kind.BODY_WEIGHT].bounds_in("kg") == (20.0, 500.0)
+    parse_quantity("450 kg", "weight", kinds[Kind.BODY_WEIGHT])
+    with pytest.raises(InvalidQuantityError, match="between 20 and 400 kg"):
+        parse_quantity("450 kg", "weight")  # the built-in field types are unchanged
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        ({"unit": "[lb_av]"}, "expected a range in 'kg'"),
+        (None, "found none"),
+    ],
+)
+def test_a_range_in_another_unit_is_refused(change: dict[str, Any] | None, problem: str) -> None:
+    """A range must be written in its kind's canonical unit, and every kind needs one."""
+    parameters = knowledge_base().parameters
+    ranges = dict(parameters.plausible)
+    if change is None:
+        del ranges["body_weight"]
+    else:
+        ranges["body_weight"] = ranges["body_weight"].model_copy(update=change)
+    with pytest.raises(KnowledgeBaseError, match=problem):
+        quantity_kinds(parameters.model_copy(update={"plausible": ranges}))
+
+
+def test_a_cohort_column_at_a_bound_is_accepted() -> None:
+    """The cohort's vectorised check agrees with the scalar parser at a bound in umol/L."""
+    pandas = pytest.importorskip("pandas")
+    from cluneal.cohort import schedules
+
+    frame = pandas.DataFrame(
+        {
+            "age": [50, 50],
+            "sex": ["male", "male"],
+            "weight_kg": [70.0, 70.0],
+            "serum_creatinine_umol_l": [8.84, 8.83],
+        }
+    )
+    out = schedules(frame, "gabapentin")
+    assert out["error"].isna().tolist() == [True, False]

@@ -33,6 +33,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from fractions import Fraction
 from importlib import resources
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Annotated, Any, Final, TypeAlias
@@ -42,7 +43,8 @@ from pydantic_core import core_schema
 
 from cluneal._patterns import WHITESPACE, decimal_range, spelling_pattern
 from cluneal._vocabulary import Term
-from cluneal.errors import InvalidQuantityError
+from cluneal.errors import InvalidQuantityError, KnowledgeBaseError
+from cluneal.knowledge.parameters import clinical_parameters
 
 if TYPE_CHECKING:
     from pint.facets.plain import PlainQuantity
@@ -50,8 +52,11 @@ if TYPE_CHECKING:
     from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
     from pydantic.json_schema import JsonSchemaValue
 
+    from cluneal.knowledge.parameters import ClinicalParameters
+
 __all__ = [
     "CREATININE_UMOL_L_PER_MG_DL",
+    "KINDS",
     "Q_",
     "UCUM_SYSTEM",
     "Age",
@@ -71,6 +76,7 @@ __all__ = [
     "magnitude_in",
     "parse_quantity",
     "quantity_in",
+    "quantity_kinds",
     "quantity_to_json",
     "ureg",
 ]
@@ -95,8 +101,11 @@ model fields themselves are :data:`Quantity`."""
 AgeInput: TypeAlias = "QuantityInput | int | float"
 """What ``age`` accepts: a quantity input or a bare number of years."""
 
-CREATININE_UMOL_L_PER_MG_DL: Final = 88.4
-"""1 mg/dL of creatinine is 88.4 µmol/L (molar mass of creatinine, 113.12 g/mol)."""
+_PARAMETERS: Final = clinical_parameters()
+
+CREATININE_UMOL_L_PER_MG_DL: Final = _PARAMETERS.creatinine.umol_l_per_mg_dl
+"""Micromoles per litre of creatinine in 1 mg/dL (88.4: molar mass 113.12 g/mol), from
+``parameters.toml`` (``units.creatinine_umol_l_per_mg_dl``)."""
 
 _MAX_TEXT: Final = 64
 # One number as people write it (no sign but "+", no exponent: a negative or
@@ -211,6 +220,19 @@ class QuantityKind:
     bare_number_unit: str | None = None
     below_minimum_hint: str | None = None
     factors: Mapping[str, float] = field(default_factory=dict, compare=False)
+    bounds: Mapping[str, tuple[float | None, float | None]] = field(
+        default_factory=dict, compare=False
+    )
+
+    def bounds_in(self, code: str) -> tuple[float | None, float | None]:
+        """The plausible range in one accepted unit: (minimum, maximum), ``None`` for open.
+
+        Each bound is converted exactly from the unit it is written in and
+        rounded once, so a value typed in another unit that equals a bound is
+        at the bound (8.84 µmol/L is 0.1 mg/dL). Comparing after converting the
+        caller's value instead would round twice, and refuse it.
+        """
+        return self.bounds[code]
 
     @property
     def canonical_unit(self) -> pint.Unit:
@@ -272,33 +294,68 @@ def _display(code: str) -> str:
     return code  # pragma: no cover - every code comes from the table
 
 
-def _kind(
+def _exact_factors(
+    parameters: ClinicalParameters, kind: Kind, canonical: str, accepted: tuple[str, ...]
+) -> dict[str, Fraction]:
+    target = _UNITS_BY_UCUM[canonical]
+    factors: dict[str, Fraction] = {}
+    for code in accepted:
+        unit = _UNITS_BY_UCUM[code]
+        if unit.dimensionality == target.dimensionality:
+            # Pint's factors between these units are short decimals (0.45359237, 2.54, ...).
+            factors[code] = Fraction(repr(float(ureg.Quantity(1.0, unit).m_as(target))))
+    if kind is Kind.SERUM_CREATININE:
+        # Amount concentration converts through creatinine's molar mass (parameters.toml),
+        # not a Pint context.
+        per_mg_dl = Fraction(repr(parameters.creatinine.umol_l_per_mg_dl))
+        factors["umol/L"] = 1 / per_mg_dl
+        factors["mmol/L"] = 1000 / per_mg_dl
+    return factors
+
+
+def _bound(limit: float | None, factor: Fraction) -> float | None:
+    return None if limit is None else float(Fraction(repr(limit)) / factor)
+
+
+def _kind(  # noqa: PLR0917 - one row of the table of kinds, read across
+    parameters: ClinicalParameters,
     kind: Kind,
     description: str,
     example: str,
     canonical: str,
     accepted: tuple[str, ...],
-    **limits: Any,
+    *,
+    bare_number_unit: str | None = None,
+    below_minimum_hint: str | None = None,
 ) -> QuantityKind:
-    target = _UNITS_BY_UCUM[canonical]
-    factors: dict[str, float] = {}
-    for code in accepted:
-        unit = _UNITS_BY_UCUM[code]
-        if unit.dimensionality == target.dimensionality:
-            factors[code] = float(ureg.Quantity(1.0, unit).m_as(target))
-    if kind is Kind.SERUM_CREATININE:
-        # Amount concentration converts through creatinine's molar mass: the
-        # clinical constant 88.4, not a Pint context.
-        factors["umol/L"] = 1.0 / CREATININE_UMOL_L_PER_MG_DL
-        factors["mmol/L"] = 1000.0 / CREATININE_UMOL_L_PER_MG_DL
+    plausible = parameters.plausible.get(kind.value)
+    if plausible is None or plausible.unit != canonical:
+        found = "none" if plausible is None else repr(plausible.unit)
+        problem = f"plausible.{kind.value}: expected a range in {canonical!r}, found {found}"
+        raise KnowledgeBaseError("parameters.toml", problem)
+    exact = _exact_factors(parameters, kind, canonical, accepted)
     return QuantityKind(
         kind=kind,
         description=description,
         example=example,
         canonical=canonical,
         accepted=accepted,
-        factors=MappingProxyType(factors),
-        **limits,
+        minimum=plausible.minimum,
+        maximum=plausible.maximum,
+        minimum_inclusive=plausible.minimum_inclusive,
+        bare_number_unit=bare_number_unit,
+        below_minimum_hint=(
+            None
+            if below_minimum_hint is None or plausible.minimum is None
+            else below_minimum_hint.format(minimum=plausible.minimum)
+        ),
+        factors=MappingProxyType({code: float(f) for code, f in exact.items()}),
+        bounds=MappingProxyType(
+            {
+                code: (_bound(plausible.minimum, f), _bound(plausible.maximum, f))
+                for code, f in exact.items()
+            }
+        ),
     )
 
 
@@ -306,89 +363,111 @@ _MASS = ("mg", "g", "ug")
 _DAILY = ("mg/d", "g/d", "ug/d")
 _DURATIONS = ("min", "h", "d", "wk", "mo", "a")
 
-KINDS: Final[Mapping[Kind, QuantityKind]] = MappingProxyType(
-    {
-        k.kind: k
-        for k in (
-            _kind(
-                Kind.AGE,
-                "an age",
-                "70 years",
-                "a",
-                ("a", "mo"),
-                minimum=18.0,
-                maximum=120.0,
-                bare_number_unit="years",
-                below_minimum_hint="an age of at least 18 years (cluneal is for adults only)",
-            ),
-            _kind(
-                Kind.BODY_WEIGHT,
-                "a body weight",
-                "70 kg",
-                "kg",
-                ("kg", "[lb_av]", "g"),
-                minimum=20.0,
-                maximum=400.0,
-            ),
-            _kind(
-                Kind.HEIGHT,
-                "a height",
-                "175 cm",
-                "cm",
-                ("cm", "m", "mm", "[in_i]"),
-                minimum=100.0,
-                maximum=250.0,
-            ),
-            _kind(
-                Kind.SERUM_CREATININE,
-                "a serum creatinine",
-                "1.1 mg/dL",
-                "mg/dL",
-                ("mg/dL", "mg/L", "umol/L", "mmol/L"),
-                minimum=0.1,
-                maximum=25.0,
-            ),
-            _kind(
-                Kind.DOSE,
-                "a dose",
-                "25 mg",
-                "mg",
-                _MASS,
-                minimum=0.0,
-                maximum=100_000.0,
-                minimum_inclusive=False,
-            ),
-            _kind(
-                Kind.DAILY_DOSE,
-                "a daily dose",
-                "300 mg/d",
-                "mg/d",
-                _DAILY,
-                minimum=0.0,
-                maximum=100_000.0,
-                minimum_inclusive=False,
-            ),
-            _kind(Kind.CLEARANCE, "a clearance", "60 mL/min", "mL/min", ("mL/min",), minimum=0.0),
-            _kind(
-                Kind.GFR,
-                "an eGFR",
-                "60 mL/min/1.73m2",
-                "mL/min/{1.73_m2}",
-                ("mL/min/{1.73_m2}",),
-                minimum=0.0,
-            ),
-            _kind(
-                Kind.DURATION,
-                "a duration",
-                "2 weeks",
-                "d",
-                _DURATIONS,
-                minimum=0.0,
-                maximum=36_525.0,
-            ),
-        )
-    }
-)
+
+def quantity_kinds(parameters: ClinicalParameters) -> Mapping[Kind, QuantityKind]:
+    """Build every kind of quantity from the plausible ranges of a set of parameters.
+
+    The package's field types use :data:`KINDS`, built once from the built-in
+    ``parameters.toml``; this function is how they are built, and how a test
+    shows that every range of the file is the one the parser applies.
+
+    Args:
+        parameters: The clinical parameters (``plausible`` and ``creatinine``).
+
+    Returns:
+        Every kind, by :class:`Kind`.
+
+    Raises:
+        KnowledgeBaseError: A kind has no range, or a range in another unit.
+
+    Example:
+        >>> from cluneal.knowledge.parameters import clinical_parameters
+        >>> quantity_kinds(clinical_parameters())[Kind.BODY_WEIGHT].bounds_in("kg")
+        (20.0, 400.0)
+    """
+    return MappingProxyType(
+        {
+            k.kind: k
+            for k in (
+                _kind(
+                    parameters,
+                    Kind.AGE,
+                    "an age",
+                    "70 years",
+                    "a",
+                    ("a", "mo"),
+                    bare_number_unit="years",
+                    below_minimum_hint=(
+                        "an age of at least {minimum:g} years (cluneal is for adults only)"
+                    ),
+                ),
+                _kind(
+                    parameters,
+                    Kind.BODY_WEIGHT,
+                    "a body weight",
+                    "70 kg",
+                    "kg",
+                    ("kg", "[lb_av]", "g"),
+                ),
+                _kind(
+                    parameters,
+                    Kind.HEIGHT,
+                    "a height",
+                    "175 cm",
+                    "cm",
+                    ("cm", "m", "mm", "[in_i]"),
+                ),
+                _kind(
+                    parameters,
+                    Kind.SERUM_CREATININE,
+                    "a serum creatinine",
+                    "1.1 mg/dL",
+                    "mg/dL",
+                    ("mg/dL", "mg/L", "umol/L", "mmol/L"),
+                ),
+                _kind(
+                    parameters,
+                    Kind.DOSE,
+                    "a dose",
+                    "25 mg",
+                    "mg",
+                    _MASS,
+                ),
+                _kind(
+                    parameters,
+                    Kind.DAILY_DOSE,
+                    "a daily dose",
+                    "300 mg/d",
+                    "mg/d",
+                    _DAILY,
+                ),
+                _kind(
+                    parameters, Kind.CLEARANCE, "a clearance", "60 mL/min", "mL/min", ("mL/min",)
+                ),
+                _kind(
+                    parameters,
+                    Kind.GFR,
+                    "an eGFR",
+                    "60 mL/min/1.73m2",
+                    "mL/min/{1.73_m2}",
+                    ("mL/min/{1.73_m2}",),
+                ),
+                _kind(
+                    parameters,
+                    Kind.DURATION,
+                    "a duration",
+                    "2 weeks",
+                    "d",
+                    _DURATIONS,
+                ),
+            )
+        }
+    )
+
+
+KINDS: Final[Mapping[Kind, QuantityKind]] = quantity_kinds(_PARAMETERS)
+"""Every kind of quantity the package accepts, with the built-in plausible ranges."""
+
 
 # (kind, UnitsContainer) -> factor to the kind's canonical unit: the one dict
 # lookup behind magnitude_in, which the calculations call many times per result.
@@ -480,7 +559,7 @@ def parse_quantity(
         raise InvalidQuantityError(field_name, value, spec.expected())
     if code is None:
         raise InvalidQuantityError(field_name, value, spec.expected())
-    _check_range(magnitude * spec.factors[code], value, field_name, spec)
+    _check_range(magnitude, code, value, field_name, spec)
     return _new_quantity(magnitude, _CONTAINER_BY_UCUM[code])
 
 
@@ -643,14 +722,17 @@ def _from_fhir_quantity(
     return magnitude, (code if code in spec.factors else None)
 
 
-def _check_range(canonical: float, value: object, field_name: str, spec: QuantityKind) -> None:
-    low, high = spec.minimum, spec.maximum
+def _check_range(
+    magnitude: float, code: str, value: object, field_name: str, spec: QuantityKind
+) -> None:
+    # In the caller's unit, against the bound converted exactly (QuantityKind.bounds_in).
+    low, high = spec.bounds[code]
     too_low = low is not None and (
-        canonical < low or (not spec.minimum_inclusive and canonical == low)
+        magnitude < low or (not spec.minimum_inclusive and magnitude == low)
     )
-    if too_low and spec.below_minimum_hint is not None and canonical >= 0:
+    if too_low and spec.below_minimum_hint is not None and magnitude >= 0:
         raise InvalidQuantityError(field_name, value, spec.below_minimum_hint)
-    if too_low or (high is not None and canonical > high):
+    if too_low or (high is not None and magnitude > high):
         raise InvalidQuantityError(field_name, value, spec.range_text())
 
 
@@ -716,21 +798,21 @@ _BOUND_STEP: Final = Decimal("0.000001")
 def _bounds_in(spec: QuantityKind, code: str) -> tuple[Decimal, Decimal | None]:
     """The plausible range in one unit, to six decimals, such that the parser accepts both ends.
 
-    The parser compares ``magnitude * factor`` with the canonical bounds in
-    floating point; each bound is rounded to six decimals and nudged inwards
-    until that comparison passes, so nothing the schema accepts is refused
-    (the schema may refuse a value within a millionth of a bound that the model
-    accepts).
+    The parser compares the caller's number with the bounds in the caller's
+    unit (:meth:`QuantityKind.bounds_in`); each bound is rounded to six
+    decimals and nudged inwards until that comparison passes, so nothing the
+    schema accepts is refused (the schema may refuse a value within a millionth
+    of a bound that the model accepts).
     """
-    factor = spec.factors[code]
-    low_canonical = spec.minimum if spec.minimum is not None else 0.0
-    low = (Decimal(repr(low_canonical)) / Decimal(repr(factor))).quantize(_BOUND_STEP)
-    while spec.minimum_inclusive and float(low) * factor < low_canonical:
+    low_float, high_float = spec.bounds_in(code)
+    low_limit = 0.0 if low_float is None else low_float
+    low = Decimal(repr(low_limit)).quantize(_BOUND_STEP)
+    while spec.minimum_inclusive and float(low) < low_limit:
         low += _BOUND_STEP
-    if spec.maximum is None:
+    if high_float is None:
         return low.normalize(), None
-    high = (Decimal(repr(spec.maximum)) / Decimal(repr(factor))).quantize(_BOUND_STEP)
-    while float(high) * factor > spec.maximum:
+    high = Decimal(repr(high_float)).quantize(_BOUND_STEP)
+    while float(high) > high_float:
         high -= _BOUND_STEP
     return low.normalize(), high.normalize()
 
@@ -888,13 +970,13 @@ def quantity_json_schema(spec: QuantityKind, mode: str = "validation") -> dict[s
 
 
 Age: TypeAlias = Annotated[Quantity, KINDS[Kind.AGE]]
-"""An adult's age, 18–120 years; a bare number means years."""
+"""An adult's age (range: ``plausible.age`` of ``parameters.toml``); a bare number means years."""
 BodyWeight: TypeAlias = Annotated[Quantity, KINDS[Kind.BODY_WEIGHT]]
-"""A body weight, 20–400 kg, in kg, lb or g."""
+"""A body weight in kg, lb or g (range: ``plausible.body_weight``)."""
 Height: TypeAlias = Annotated[Quantity, KINDS[Kind.HEIGHT]]
-"""A height, 100–250 cm, in cm, m, mm or in."""
+"""A height in cm, m, mm or in (range: ``plausible.height``)."""
 SerumCreatinine: TypeAlias = Annotated[Quantity, KINDS[Kind.SERUM_CREATININE]]
-"""A serum creatinine, 0.1–25 mg/dL, in mg/dL, mg/L, µmol/L or mmol/L."""
+"""A serum creatinine in mg/dL, mg/L, µmol/L or mmol/L (range: ``plausible.serum_creatinine``)."""
 Dose: TypeAlias = Annotated[Quantity, KINDS[Kind.DOSE]]
 """A dose per administration (a mass), in mg, g or µg."""
 DailyDose: TypeAlias = Annotated[Quantity, KINDS[Kind.DAILY_DOSE]]

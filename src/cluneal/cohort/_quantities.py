@@ -59,15 +59,18 @@ class Quantities:
             present = columns.present[name]
             spec = KINDS[kind]
             if name in columns.numeric:
-                values = columns.numeric[name] * spec.factors[code]
+                given = columns.numeric[name]
+                values = given * spec.factors[code]
+                # The range in the column's unit, as the scalar parser checks it.
+                low, high = spec.bounds_in(code)
                 with np.errstate(invalid="ignore"):
                     ok = np.isfinite(values)
-                    if spec.minimum is not None:
-                        ok &= values >= spec.minimum
+                    if low is not None:
+                        ok &= given >= low
                         if not spec.minimum_inclusive:
-                            ok &= values != spec.minimum
-                    if spec.maximum is not None:
-                        ok &= values <= spec.maximum
+                            ok &= given != low
+                    if high is not None:
+                        ok &= given <= high
             else:
                 values, ok = self._parse_text(listed, _FIELD[name], kind)
             self.canonical[name] = values

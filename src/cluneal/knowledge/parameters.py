@@ -14,22 +14,22 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cache
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, model_validator
 
 from cluneal._base import FrozenModel
 from cluneal.errors import KnowledgeBaseError
 from cluneal.knowledge import read_toml
 
-if TYPE_CHECKING:
-    from collections.abc import Mapping
-
 __all__ = [
     "AgeAbove",
     "AgeAtLeast",
     "ClinicalParameters",
+    "CreatinineConversion",
+    "PlausibleRange",
     "States",
     "clinical_parameters",
     "parse_parameters",
@@ -85,6 +85,39 @@ class States(_Parameter):
     conditions: tuple[str, ...] = ()
 
 
+class PlausibleRange(_Parameter):
+    """The values of one kind of quantity the package accepts (decision_units_and_plausible_ranges).
+
+    Attributes:
+        unit: The UCUM code the bounds are written in (the kind's canonical unit).
+        minimum: The lowest value, or ``None``.
+        minimum_inclusive: Whether the minimum itself is accepted.
+        maximum: The highest value accepted, or ``None``.
+    """
+
+    unit: Annotated[str, Field(min_length=1)]
+    minimum: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
+    minimum_inclusive: bool = True
+    maximum: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> PlausibleRange:
+        if self.minimum is not None and self.maximum is not None and self.minimum >= self.maximum:
+            msg = f"{self.rule_id}: minimum {self.minimum} is not below maximum {self.maximum}"
+            raise ValueError(msg)
+        return self
+
+
+class CreatinineConversion(_Parameter):
+    """How mass and amount concentrations of creatinine convert.
+
+    Attributes:
+        umol_l_per_mg_dl: Micromoles per litre in one milligram per decilitre.
+    """
+
+    umol_l_per_mg_dl: Annotated[float, Field(gt=0, allow_inf_nan=False)]
+
+
 class ClinicalParameters(FrozenModel):
     """The clinical parameters the rules act on.
 
@@ -94,6 +127,10 @@ class ClinicalParameters(FrozenModel):
         renal_restricted: The renal bands read as "CrCl < 30 mL/min".
         hepatic_significant: The hepatic states behind tramadol's hepatic cap.
         hepatic_start_low: The hepatic states that start a schedule low.
+        creatinine: The creatinine unit conversion (cluneal.units).
+        plausible: The plausible range of each kind of quantity, by kind
+            (``"age"``, ``"body_weight"``, ...; cluneal.units builds its field
+            types from them).
     """
 
     older_adult: AgeAtLeast
@@ -101,6 +138,8 @@ class ClinicalParameters(FrozenModel):
     renal_restricted: States
     hepatic_significant: States
     hepatic_start_low: States
+    creatinine: CreatinineConversion
+    plausible: Mapping[str, PlausibleRange]
 
 
 @cache
