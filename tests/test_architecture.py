@@ -87,4 +87,6 @@ def test_vocabulary_and_findings_sit_at_the_bottom() -> None:
     """Principle 6: the vocabulary and the findings import no rule, knowledge or presentation."""
     graph = _generator().import_graph()
     assert graph["cluneal.vocabulary"] == {"cluneal._vocabulary"}
-    assert graph["cluneal.findings"] == {"cluneal._base", "cluneal.units", "cluneal.vocabulary"}
+    inputs = {"cluneal._base", "cluneal.units", "cluneal.vocabulary"}
+    assert graph["cluneal.findings"] == inputs
+    assert graph["cluneal.history"] == inputs

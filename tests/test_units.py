@@ -327,7 +327,8 @@ def test_registry_is_safe_from_many_threads() -> None:
 
 def test_fast_quantity_equals_pint_construction() -> None:
     """quantity_in bypasses Pint's constructor; it must build the same quantity for every unit."""
-    from cluneal.units import _UNITS_BY_UCUM, quantity_in
+    from cluneal._unit_table import UNITS_BY_UCUM as _UNITS_BY_UCUM
+    from cluneal.units import quantity_in
 
     for code, unit in _UNITS_BY_UCUM.items():
         fast = quantity_in(2.5, code)

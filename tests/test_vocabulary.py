@@ -42,6 +42,7 @@ OLD_PATHS = [
         )
     ],
     *[("cluneal.pathway", n) for n in ("PathwayStep", "OutcomeClass")],
+    ("cluneal.units", "Kind"),
 ]
 
 
@@ -65,7 +66,7 @@ def test_every_vocabulary_is_a_guarded_term() -> None:
         for n in vocabulary.__all__
         if isinstance(getattr(vocabulary, n), type) and n != "Term"
     ]
-    assert len(enums) == 24
+    assert len(enums) == 25
     for enum in enums:
         assert issubclass(enum, vocabulary.Term)
         with pytest.raises(ValueError, match="is not a valid"):
@@ -78,3 +79,11 @@ def test_vocabulary_ranks_keep_their_order() -> None:
     assert ranks == sorted(ranks, reverse=True)
     assert [c.rank for c in vocabulary.DiagnosticClass] == [3, 2, 1, 0]
     assert [b.severity for b in vocabulary.RenalBand] == [0, 1, 2, 3]
+
+
+@pytest.mark.parametrize("name", ["CareHistory", "InterventionOutcome"])
+def test_the_history_is_an_input(name: str) -> None:
+    """The care history moved out of pathway; cluneal.pathway and cluneal export the same class."""
+    history = importlib.import_module("cluneal.history")
+    pathway = importlib.import_module("cluneal.pathway")
+    assert getattr(pathway, name) is getattr(history, name) is getattr(cluneal, name)

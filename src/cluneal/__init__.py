@@ -63,6 +63,10 @@ if TYPE_CHECKING:
         PainPattern,
         TenderPoint,
     )
+    from cluneal.history import (
+        CareHistory,
+        InterventionOutcome,
+    )
     from cluneal.interventions import (
         InterventionEvidence,
         NerveBlock,
@@ -82,8 +86,6 @@ if TYPE_CHECKING:
     )
     from cluneal.pathway import (
         Alternative,
-        CareHistory,
-        InterventionOutcome,
         Recommendation,
         next_step,
     )
@@ -228,8 +230,8 @@ _EXPORTS: dict[str, str] = {
     "evidence_for": "cluneal.interventions",
     "parse_procedure": "cluneal.interventions",
     "Alternative": "cluneal.pathway",
-    "CareHistory": "cluneal.pathway",
-    "InterventionOutcome": "cluneal.pathway",
+    "CareHistory": "cluneal.history",
+    "InterventionOutcome": "cluneal.history",
     "OutcomeClass": "cluneal.vocabulary",
     "PathwayStep": "cluneal.vocabulary",
     "Recommendation": "cluneal.pathway",

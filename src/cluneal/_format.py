@@ -20,10 +20,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Final
 
 from cluneal._numbers import clinical_number
+from cluneal._unit_table import display_unit as _display
 from cluneal.errors import UnknownTermError
 from cluneal.evidence import citation
 from cluneal.renal import WeightBasis
-from cluneal.units import _display, quantity_to_json
+from cluneal.units import quantity_to_json
 
 if TYPE_CHECKING:
     from collections.abc import Iterable

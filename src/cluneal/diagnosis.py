@@ -38,6 +38,15 @@ from pydantic import (
 from cluneal._base import FrozenModel
 from cluneal._checks import knowledge_argument, number
 from cluneal._protocol_rules import refuse_looser
+from cluneal._triad import (
+    Notebook,
+    branch_phrase,
+    judge_block,
+    judge_pain,
+    judge_red_flags,
+    judge_tender_points,
+    pain_reason,
+)
 from cluneal.errors import (
     InvalidArgumentError,
     InvalidQuantityError,
@@ -66,10 +75,9 @@ from cluneal.vocabulary import Flag as Flag  # noqa: PLC0414 (old import path, k
 from cluneal.vocabulary import ReliefPercent as ReliefPercent  # noqa: PLC0414 (old import path, kept)
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Mapping
 
     from cluneal.knowledge.base import KnowledgeBase
-    from cluneal.units import Quantity
 
 __all__ = [
     "BlockResult",
@@ -323,171 +331,6 @@ def _check_threshold(value: object) -> float:
         raise InvalidQuantityError("block_threshold", value, expected) from None
 
 
-def _branch_phrase(branches: Iterable[NerveBranch]) -> str:
-    names = [b.value for b in NerveBranch if b in set(branches)]
-    if len(names) == 1:
-        return f"{names[0]} cluneal nerve"
-    return f"{' and '.join(names)} cluneal nerves"
-
-
-def _side_text(side: Side | None) -> str:
-    return "" if side is None else f" ({side.value})"
-
-
-def _duration_text(duration: Quantity) -> str:
-    # Every duration unit cluneal accepts (minute ... year) takes a plain "s" plural.
-    magnitude = float(duration.magnitude)
-    unit = str(duration.units)
-    return f"{magnitude:g} {unit}{'' if magnitude == 1 else 's'}"
-
-
-def _percent(value: float) -> str:
-    return f"{value:g}%"
-
-
-class _Notebook:
-    """Collects the pertinent findings and rules while the criteria are judged."""
-
-    def __init__(self) -> None:
-        self.positives: list[str] = []
-        self.negatives: list[str] = []
-        self.rules: list[str] = []
-        self.citations: list[str] = []
-
-    def fire(self, rule_id: str, citations: Iterable[str]) -> None:
-        self.rules.append(rule_id)
-        self.citations.extend(citations)
-
-
-def _judge_pain(pain: PainPattern | None, book: _Notebook) -> bool | None:
-    if pain is None:
-        return None
-    if pain.low_back_pain:
-        book.positives.append("low back pain")
-    else:
-        book.negatives.append("no low back pain")
-    if pain.deep_aching_poorly_localized:
-        book.positives.append("pain deep, aching or poorly localised")
-    else:
-        book.negatives.append("pain not deep, aching or poorly localised")
-    if pain.buttock:
-        book.positives.append("buttock involvement (supports criterion 1)")
-    if pain.leg:
-        book.positives.append(
-            "leg symptoms (supports criterion 1; common in SCN and MCN entrapment)"
-        )
-    return pain.low_back_pain and pain.deep_aching_poorly_localized
-
-
-def _pain_reason(pain: PainPattern | None, *, met: bool | None, rule: CriterionRule) -> str:
-    if pain is None:
-        return rule.unknown_text
-    if met:
-        support = [name for name, flag in (("buttock", pain.buttock), ("leg", pain.leg)) if flag]
-        extra = f", with {' and '.join(support)} involvement" if support else ""
-        return f"low back pain that is deep, aching or poorly localised{extra}"
-    missing = []
-    if not pain.low_back_pain:
-        missing.append("no low back pain")
-    if not pain.deep_aching_poorly_localized:
-        missing.append("the pain is not deep, aching or poorly localised")
-    return "examined: " + " and ".join(missing)
-
-
-def _judge_tender_points(
-    points: tuple[TenderPoint, ...] | None, table: DiagnosisTable, book: _Notebook
-) -> tuple[bool | None, str, frozenset[NerveBranch]]:
-    rule = table.criterion[1]
-    if points is None:
-        return None, rule.unknown_text, frozenset()
-    if not points:
-        book.negatives.append("no tender point on palpation")
-        return False, "examined: no tender point found", frozenset()
-    branches: set[NerveBranch] = set()
-    reproducing: list[str] = []
-    for point in points:
-        mark = table.landmark_for_site(point.site)
-        where = "at a site that is not a cluneal landmark" if mark is None else mark.site_text
-        if point.reproduces_pain and mark is not None:
-            branches.add(mark.branch)
-            text = (
-                f"tender point{_side_text(point.side)} reproducing the pain {where}: {mark.nerve}"
-            )
-            reproducing.append(text)
-            book.positives.append(text)
-        elif point.reproduces_pain:
-            book.positives.append(
-                f"tender point{_side_text(point.side)} reproducing the pain {where}"
-            )
-        else:
-            book.negatives.append(
-                f"tender point{_side_text(point.side)} {where} does not reproduce the pain"
-            )
-    if branches:
-        return True, "; ".join(reproducing), frozenset(branches)
-    return (
-        False,
-        (
-            "examined: no tender point on the posterior iliac crest or caudal to the PSIS "
-            "reproduces the pain"
-        ),
-        frozenset(),
-    )
-
-
-def _judge_block(
-    block: BlockResult | None, threshold: float, rule: CriterionRule, book: _Notebook
-) -> tuple[bool | None, str]:
-    if block is None:
-        return None, rule.unknown_text
-    lasting = (
-        ""
-        if block.relief_duration is None
-        else f", lasting {_duration_text(block.relief_duration)}"
-    )
-    what = f"block of the {_branch_phrase(block.branches)}"
-    if block.relief_percent >= threshold:
-        text = f"{what} gave {_percent(block.relief_percent)} relief{lasting}"
-        book.positives.append(text)
-        return True, f"{text} (threshold {_percent(threshold)})"
-    text = (
-        f"{what} gave only {_percent(block.relief_percent)} relief{lasting}, "
-        f"below the threshold of {_percent(threshold)}"
-    )
-    book.negatives.append(text)
-    return False, text
-
-
-def _judge_red_flags(
-    neuro: NeuroExam | None, table: DiagnosisTable, book: _Notebook
-) -> tuple[tuple[RedFlag, ...], tuple[str, ...]]:
-    flags: list[RedFlag] = []
-    unexamined: list[str] = []
-    for rule in table.red_flag:
-        present = None if neuro is None else getattr(neuro, rule.id.value)
-        if present is None:
-            unexamined.append(rule.exam)
-        elif present:
-            flags.append(
-                RedFlag(
-                    kind=rule.id,
-                    name=rule.name,
-                    points_to=rule.points_to,
-                    urgent=rule.urgent,
-                    action=rule.action,
-                    rule_id=rule.rule_id,
-                    citations=rule.citations,
-                )
-            )
-            book.positives.append(f"{rule.name.lower()}: points to {rule.points_to}")
-            book.fire(rule.rule_id, rule.citations)
-        else:
-            book.negatives.append(rule.absent_text)
-    # Urgent flags first, so that a caller showing only the first one shows the emergency.
-    flags.sort(key=lambda flag: not flag.urgent)
-    return tuple(flags), tuple(unexamined)
-
-
 def _criterion(rule: CriterionRule, *, met: bool | None, reason: str) -> Criterion:
     return Criterion(
         id=rule.id,
@@ -590,12 +433,12 @@ def assess_diagnosis(
         "%",
     )
     found = findings if isinstance(findings, Findings) else Findings.model_validate(findings)
-    book = _Notebook()
+    book = Notebook()
     pain_rule, point_rule, block_rule = table.criterion
 
-    pain_met = _judge_pain(found.pain, book)
-    point_met, point_reason, point_branches = _judge_tender_points(found.tender_points, table, book)
-    block_met, block_reason = _judge_block(found.block, threshold, block_rule, book)
+    pain_met = judge_pain(found.pain, book)
+    point_met, point_reason, point_branches = judge_tender_points(found.tender_points, table, book)
+    block_met, block_reason = judge_block(found.block, threshold, block_rule, book)
     for rule in table.criterion:
         book.fire(rule.rule_id, rule.citations)
 
@@ -609,18 +452,30 @@ def assess_diagnosis(
     notes = table.notes
     if found.block is not None and point_branches and not (found.block.branches & point_branches):
         block_reason += ". " + notes.branch_mismatch.format(
-            blocked=_branch_phrase(found.block.branches), tender=_branch_phrase(point_branches)
+            blocked=branch_phrase(found.block.branches), tender=branch_phrase(point_branches)
         )
         book.fire(notes.branch_mismatch_rule_id, notes.branch_mismatch_citations)
 
-    red_flags, unexamined = _judge_red_flags(found.neuro, table, book)
+    flag_rules, unexamined = judge_red_flags(found.neuro, table, book)
+    red_flags = tuple(
+        RedFlag(
+            kind=rule.id,
+            name=rule.name,
+            points_to=rule.points_to,
+            urgent=rule.urgent,
+            action=rule.action,
+            rule_id=rule.rule_id,
+            citations=rule.citations,
+        )
+        for rule in flag_rules
+    )
     met = (pain_met, point_met, block_met)
     class_rule = table.class_rule(_classify(met, has_red_flag=bool(red_flags)))
     book.fire(class_rule.rule_id, class_rule.citations)
 
     criteria = (
         _criterion(
-            pain_rule, met=pain_met, reason=_pain_reason(found.pain, met=pain_met, rule=pain_rule)
+            pain_rule, met=pain_met, reason=pain_reason(found.pain, met=pain_met, rule=pain_rule)
         ),
         _criterion(point_rule, met=point_met, reason=point_reason),
         _criterion(block_rule, met=block_met, reason=block_reason),
@@ -632,7 +487,7 @@ def assess_diagnosis(
     actions.append(
         class_rule.action.format(
             failed="not met: " + ", ".join(c.name.lower() for c in criteria if c.met is False),
-            branches=_branch_phrase(branches),
+            branches=branch_phrase(branches),
             threshold=f"{threshold:g}",
             red_flags=", ".join(flag.name.lower() for flag in red_flags),
             unknown="; and ".join(
@@ -646,7 +501,7 @@ def assess_diagnosis(
     if found.block is not None and block_met is False:
         unblocked = point_branches - found.block.branches
         if unblocked:
-            actions.append(notes.block_other_branch.format(branches=_branch_phrase(unblocked)))
+            actions.append(notes.block_other_branch.format(branches=branch_phrase(unblocked)))
     if (
         class_rule.id == "confirmed"
         and found.block is not None

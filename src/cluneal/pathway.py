@@ -31,6 +31,7 @@ from cluneal.diagnosis import DiagnosticAssessment, assess_diagnosis
 from cluneal.errors import InvalidQuantityError
 from cluneal.evidence import EvidenceLevel
 from cluneal.findings import Findings
+from cluneal.history import CareHistory, InterventionOutcome
 from cluneal.knowledge import KNOWLEDGE_BASE_VERSION
 from cluneal.knowledge.diagnosis import DiagnosisTable, diagnosis_table
 from cluneal.knowledge.pathway import PathwayTable, Transition, pathway_table
@@ -41,15 +42,13 @@ from cluneal.vocabulary import (
     NerveBranch,
     OutcomeClass,
     PathwayStep,
-    ReliefPercent,
     TenderPointSite,
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Mapping
 
     from cluneal.knowledge.base import KnowledgeBase
-    from cluneal.units import QuantityInput
 
 __all__ = [
     "Alternative",
@@ -66,62 +65,6 @@ __all__ = [
 
 _WEEK: Final = ureg.Unit("week")
 _DAYS_PER_WEEK: Final = 7.0
-
-
-class InterventionOutcome(FrozenModel):
-    """The result of one treatment given after the diagnostic block.
-
-    Attributes:
-        intervention: What was done (a repeat block is ``nerve_block``).
-        relief_percent: Pain relief, 0-100 %.
-        relief_duration: How long relief lasted; ``None`` when not known yet.
-
-    Example:
-        >>> InterventionOutcome(
-        ...     intervention="radiofrequency_ablation",
-        ...     relief_percent=90,
-        ...     relief_duration="20 weeks",
-        ... ).intervention
-        <Intervention.RADIOFREQUENCY_ABLATION: 'radiofrequency_ablation'>
-    """
-
-    intervention: Intervention
-    relief_percent: ReliefPercent
-    relief_duration: Duration | None = None
-
-    if TYPE_CHECKING:
-
-        def __init__(
-            self,
-            *,
-            intervention: Intervention | str,
-            relief_percent: float,
-            relief_duration: QuantityInput | None = None,
-        ) -> None:
-            """Validate an outcome (see the class docstring)."""
-
-
-class CareHistory(FrozenModel):
-    """The treatments given after the diagnostic block, in the order they happened.
-
-    The diagnostic block itself lives in :attr:`cluneal.diagnosis.Findings.block`.
-
-    Attributes:
-        outcomes: The outcomes, oldest first.
-
-    Example:
-        >>> CareHistory().outcomes
-        ()
-    """
-
-    outcomes: tuple[InterventionOutcome, ...] = ()
-
-    if TYPE_CHECKING:
-
-        def __init__(
-            self, *, outcomes: Iterable[InterventionOutcome | Mapping[str, object]] = ()
-        ) -> None:
-            """Validate a history (see the class docstring)."""
 
 
 class Alternative(FrozenModel):

@@ -27,24 +27,35 @@ Example:
 
 from __future__ import annotations
 
-import math
-import numbers
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
 from fractions import Fraction
-from importlib import resources
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Annotated, Any, Final, TypeAlias
 
 import pint
 from pydantic_core import core_schema
 
-from cluneal._patterns import WHITESPACE, decimal_range, spelling_pattern
-from cluneal._vocabulary import Term
+from cluneal._quantity_readers import (
+    finite,
+    from_foreign_quantity,
+    from_mapping,
+    from_own_quantity,
+    from_text,
+    is_number,
+)
+from cluneal._quantity_schema import quantity_json_schema
+from cluneal._unit_table import (
+    CONTAINER_BY_UCUM,
+    UCUM_BY_UNIT,
+    UCUM_SYSTEM,
+    UNITS_BY_UCUM,
+    display_unit,
+)
+from cluneal._unit_table import ureg as _registry
 from cluneal.errors import InvalidQuantityError, KnowledgeBaseError
 from cluneal.knowledge.parameters import clinical_parameters
+from cluneal.vocabulary import Kind
 
 if TYPE_CHECKING:
     from pint.facets.plain import PlainQuantity
@@ -76,16 +87,14 @@ __all__ = [
     "magnitude_in",
     "parse_quantity",
     "quantity_in",
+    "quantity_json_schema",
     "quantity_kinds",
     "quantity_to_json",
     "ureg",
 ]
 
-with resources.as_file(resources.files("cluneal") / "_units.txt") as _definitions:
-    ureg: Final[pint.UnitRegistry[Any]] = pint.UnitRegistry(
-        str(_definitions), cache_folder=None, on_redefinition="raise"
-    )
-    """The package's one unit registry. Use it (or :data:`Q_`) for every quantity."""
+ureg: Final[pint.UnitRegistry[Any]] = _registry
+"""The package's one unit registry. Use it (or :data:`Q_`) for every quantity."""
 
 Q_: Final = ureg.Quantity
 """The quantity class of :data:`ureg`: ``Q_(25, "mg")``."""
@@ -106,98 +115,6 @@ _PARAMETERS: Final = clinical_parameters()
 CREATININE_UMOL_L_PER_MG_DL: Final = _PARAMETERS.creatinine.umol_l_per_mg_dl
 """Micromoles per litre of creatinine in 1 mg/dL (88.4: molar mass 113.12 g/mol), from
 ``parameters.toml`` (``units.creatinine_umol_l_per_mg_dl``)."""
-
-_MAX_TEXT: Final = 64
-# One number as people write it (no sign but "+", no exponent: a negative or
-# "1e2 mg" is never a clinical value), then one unit. Whitespace is ASCII only.
-# The JSON Schema patterns (cluneal._patterns) describe exactly this grammar.
-_NUMBER_AND_UNIT: Final = re.compile(
-    rf"{WHITESPACE}*(\+?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)){WHITESPACE}*(\S.*?){WHITESPACE}*",
-    re.ASCII | re.DOTALL,
-)
-# The characters of every spelling in the table: anything else (a Kelvin sign
-# that case-folds to "k", a full-width letter) is not a unit cluneal reads.
-_UNIT_CHARACTERS: Final = re.compile(r"[A-Za-z0-9/\[\]{}_.µμ²]+")
-_SPACES: Final = re.compile(f"{WHITESPACE}+")
-
-
-@dataclass(frozen=True, slots=True)
-class _UnitEntry:
-    """A unit cluneal accepts: its UCUM code, Pint unit and spellings."""
-
-    ucum: str
-    pint_name: str
-    spellings: tuple[str, ...]
-
-
-# Every unit a caller may write. The first spelling is the display form; all
-# spellings are matched without case and without spaces ("mg / dL" = "mg/dl").
-_UNIT_TABLE: Final = (
-    _UnitEntry("mg", "milligram", ("mg", "milligram", "milligrams")),
-    _UnitEntry("g", "gram", ("g", "gram", "grams", "gm")),
-    _UnitEntry("ug", "microgram", ("µg", "ug", "μg", "mcg", "microgram", "micrograms")),
-    _UnitEntry("kg", "kilogram", ("kg", "kgs", "kilogram", "kilograms")),
-    _UnitEntry("[lb_av]", "pound", ("lb", "lbs", "[lb_av]", "pound", "pounds")),
-    _UnitEntry(
-        "cm", "centimeter", ("cm", "centimeter", "centimeters", "centimetre", "centimetres")
-    ),
-    _UnitEntry("m", "meter", ("m", "meter", "meters", "metre", "metres")),
-    _UnitEntry(
-        "mm", "millimeter", ("mm", "millimeter", "millimeters", "millimetre", "millimetres")
-    ),
-    _UnitEntry("[in_i]", "inch", ("in", "[in_i]", "inch", "inches")),
-    _UnitEntry("mg/dL", "milligram / deciliter", ("mg/dL", "mg/100mL")),
-    _UnitEntry("mg/L", "milligram / liter", ("mg/L",)),
-    _UnitEntry("umol/L", "micromole / liter", ("µmol/L", "umol/L", "μmol/L", "micromol/L")),
-    _UnitEntry("mmol/L", "millimole / liter", ("mmol/L",)),
-    _UnitEntry("mg/d", "milligram / day", ("mg/d", "mg/day", "mg/24h")),
-    _UnitEntry("g/d", "gram / day", ("g/d", "g/day")),
-    _UnitEntry("ug/d", "microgram / day", ("µg/d", "ug/d", "μg/d", "mcg/d", "mcg/day", "ug/day")),
-    _UnitEntry("mL/min", "milliliter / minute", ("mL/min", "ml/minute")),
-    _UnitEntry(
-        "mL/min/{1.73_m2}",
-        "milliliter / minute / standard_body_surface_area",
-        ("mL/min/1.73m2", "mL/min/{1.73_m2}", "mL/min/1.73m²"),
-    ),
-    _UnitEntry("min", "minute", ("min", "minute", "minutes", "mins")),
-    _UnitEntry("h", "hour", ("hours", "h", "hr", "hrs", "hour")),
-    _UnitEntry("d", "day", ("days", "d", "day")),
-    _UnitEntry("wk", "week", ("weeks", "wk", "wks", "week")),
-    _UnitEntry("mo", "month", ("months", "mo", "month")),
-    _UnitEntry("a", "year", ("years", "a", "y", "yr", "yrs", "year")),
-)
-
-
-def _spelling_key(text: str) -> str:
-    compact = _SPACES.sub("", text)
-    return compact.casefold() if _UNIT_CHARACTERS.fullmatch(compact) else ""
-
-
-_UNITS_BY_UCUM: Final = MappingProxyType({e.ucum: ureg.Unit(e.pint_name) for e in _UNIT_TABLE})
-_CONTAINER_BY_UCUM: Final = MappingProxyType({c: u._units for c, u in _UNITS_BY_UCUM.items()})
-_UCUM_BY_SPELLING: Final = MappingProxyType(
-    {_spelling_key(s): e.ucum for e in _UNIT_TABLE for s in (*e.spellings, e.ucum)}
-)
-# Keyed by Pint's UnitsContainer (``quantity._units``): it hashes in ~0.1 µs,
-# where building a ``quantity.units`` Unit and comparing it costs ~2 µs. This
-# lookup is on every hot path (validation, magnitude_in, JSON).
-_UCUM_BY_UNIT: Final[Mapping[object, str]] = MappingProxyType(
-    {unit._units: code for code, unit in _UNITS_BY_UCUM.items()}
-)
-
-
-class Kind(Term):
-    """The kinds of quantity cluneal accepts, each with its own units and range."""
-
-    AGE = "age"
-    BODY_WEIGHT = "body_weight"
-    HEIGHT = "height"
-    SERUM_CREATININE = "serum_creatinine"
-    DOSE = "dose"
-    DAILY_DOSE = "daily_dose"
-    CLEARANCE = "clearance"
-    GFR = "gfr"
-    DURATION = "duration"
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,11 +154,11 @@ class QuantityKind:
     @property
     def canonical_unit(self) -> pint.Unit:
         """The Pint unit of the canonical form."""
-        return _UNITS_BY_UCUM[self.canonical]
+        return UNITS_BY_UCUM[self.canonical]
 
     def expected(self) -> str:
         """Describe, for an error message, what this kind accepts."""
-        units = ", ".join(_display(code) for code in self.accepted)
+        units = ", ".join(display_unit(code) for code in self.accepted)
         bare = f" or a bare number of {self.bare_number_unit}" if self.bare_number_unit else ""
         return (
             f"{self.description} as one number and one unit ({units}){bare}, e.g. {self.example!r}"
@@ -249,7 +166,7 @@ class QuantityKind:
 
     def range_text(self) -> str:
         """Describe the plausible range, for an error message."""
-        unit = _display(self.canonical)
+        unit = display_unit(self.canonical)
         if self.maximum is None:
             op = "at least" if self.minimum_inclusive else "greater than"
             return f"{self.description} {op} {self.minimum:g} {unit}"
@@ -287,20 +204,13 @@ class QuantityKind:
         return value
 
 
-def _display(code: str) -> str:
-    for entry in _UNIT_TABLE:
-        if entry.ucum == code:
-            return entry.spellings[0]
-    return code  # pragma: no cover - every code comes from the table
-
-
 def _exact_factors(
     parameters: ClinicalParameters, kind: Kind, canonical: str, accepted: tuple[str, ...]
 ) -> dict[str, Fraction]:
-    target = _UNITS_BY_UCUM[canonical]
+    target = UNITS_BY_UCUM[canonical]
     factors: dict[str, Fraction] = {}
     for code in accepted:
-        unit = _UNITS_BY_UCUM[code]
+        unit = UNITS_BY_UCUM[code]
         if unit.dimensionality == target.dimensionality:
             # Pint's factors between these units are short decimals (0.45359237, 2.54, ...).
             factors[code] = Fraction(repr(float(ureg.Quantity(1.0, unit).m_as(target))))
@@ -367,9 +277,7 @@ _DURATIONS = ("min", "h", "d", "wk", "mo", "a")
 def quantity_kinds(parameters: ClinicalParameters) -> Mapping[Kind, QuantityKind]:
     """Build every kind of quantity from the plausible ranges of a set of parameters.
 
-    The package's field types use :data:`KINDS`, built once from the built-in
-    ``parameters.toml``; this function is how they are built, and how a test
-    shows that every range of the file is the one the parser applies.
+    The field types use :data:`KINDS`, built by it once from the built-in ``parameters.toml``.
 
     Args:
         parameters: The clinical parameters (``plausible`` and ``creatinine``).
@@ -472,7 +380,7 @@ KINDS: Final[Mapping[Kind, QuantityKind]] = quantity_kinds(_PARAMETERS)
 # (kind, UnitsContainer) -> factor to the kind's canonical unit: the one dict
 # lookup behind magnitude_in, which the calculations call many times per result.
 _FACTORS: Final[dict[tuple[Kind, object], float]] = {
-    (kind, _CONTAINER_BY_UCUM[code]): factor
+    (kind, CONTAINER_BY_UCUM[code]): factor
     for kind, spec in KINDS.items()
     for code, factor in spec.factors.items()
 }
@@ -504,10 +412,6 @@ def _resolve_kind(field_name: str, kind: QuantityKind | Kind | None) -> Quantity
     except KeyError:
         msg = f"no quantity kind is known for field {field_name!r}; pass kind="
         raise TypeError(msg) from None
-
-
-def _is_number(value: object) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
 def parse_quantity(
@@ -545,22 +449,22 @@ def parse_quantity(
     magnitude: float
     code: str | None
     if isinstance(value, ureg.Quantity):
-        magnitude, code = _from_own_quantity(value, field_name, spec)
+        magnitude, code = from_own_quantity(value, field_name, spec)
     elif isinstance(value, pint.Quantity):
-        magnitude, code = _from_foreign_quantity(value, field_name, spec)
+        magnitude, code = from_foreign_quantity(value, field_name, spec)
     elif isinstance(value, str):
-        magnitude, code = _from_text(value, field_name, spec)
+        magnitude, code = from_text(value, field_name, spec)
     elif isinstance(value, Mapping):
-        magnitude, code = _from_mapping(value, field_name, spec)
-    elif _is_number(value) and spec.bare_number_unit is not None:
+        magnitude, code = from_mapping(value, field_name, spec)
+    elif is_number(value) and spec.bare_number_unit is not None:
         # NaN passes every range comparison: an unknown age must never read as young.
-        magnitude, code = _finite(value, value, field_name, spec), spec.canonical
+        magnitude, code = finite(value, value, field_name, spec), spec.canonical
     else:
         raise InvalidQuantityError(field_name, value, spec.expected())
     if code is None:
         raise InvalidQuantityError(field_name, value, spec.expected())
     _check_range(magnitude, code, value, field_name, spec)
-    return _new_quantity(magnitude, _CONTAINER_BY_UCUM[code])
+    return _new_quantity(magnitude, CONTAINER_BY_UCUM[code])
 
 
 _QUANTITY_CLASS: Final = ureg.Quantity
@@ -601,125 +505,10 @@ def quantity_in(magnitude: float, ucum: str) -> Quantity:
         <Quantity(300.0, 'milligram / day')>
     """
     try:
-        container = _CONTAINER_BY_UCUM[ucum]
+        container = CONTAINER_BY_UCUM[ucum]
     except KeyError:
         raise InvalidQuantityError("unit", ucum, "a UCUM code from cluneal's unit table") from None
     return _new_quantity(magnitude, container)
-
-
-def _finite(magnitude: object, value: object, field_name: str, spec: QuantityKind) -> float:
-    expected = f"a finite number: {spec.expected()}"
-    if not _is_number(magnitude):
-        raise InvalidQuantityError(field_name, value, expected)
-    try:
-        # An int beyond the float range overflows here, before any arithmetic.
-        result = float(magnitude)  # type: ignore[arg-type]
-    except (OverflowError, ValueError, TypeError):
-        raise InvalidQuantityError(field_name, value, expected) from None
-    if not math.isfinite(result):
-        raise InvalidQuantityError(field_name, value, expected)
-    # Keep an int as an int (78 years stays 78 in JSON); other real types become floats.
-    return magnitude if type(magnitude) in (int, float) else result  # type: ignore[return-value]
-
-
-def _code_for_unit(unit: object, spec: QuantityKind) -> str | None:
-    code = _UCUM_BY_UNIT.get(unit)
-    return code if code in spec.factors else None
-
-
-def _from_own_quantity(
-    value: Quantity, field_name: str, spec: QuantityKind
-) -> tuple[float, str | None]:
-    magnitude = _finite(value.magnitude, value, field_name, spec)
-    code = _code_for_unit(value._units, spec)
-    if code is not None:
-        return magnitude, code
-    # A unit outside the table (the result of arithmetic, say): convert it to
-    # the canonical unit when the dimension fits.
-    for candidate in spec.accepted:
-        unit = _UNITS_BY_UCUM[candidate]
-        if candidate in spec.factors and value.dimensionality == unit.dimensionality:
-            return float(value.m_as(unit)), candidate
-    return magnitude, None
-
-
-def _from_foreign_quantity(
-    value: Quantity, field_name: str, spec: QuantityKind
-) -> tuple[float, str | None]:
-    _finite(value.magnitude, value, field_name, spec)
-    # Convert inside the caller's registry, to a unit every Pint registry knows.
-    for candidate in spec.accepted:
-        if candidate not in spec.factors:
-            continue
-        entry_name = next(e.pint_name for e in _UNIT_TABLE if e.ucum == candidate)
-        try:
-            converted = value.m_as(entry_name)
-        except (pint.errors.PintError, AttributeError, TypeError, ValueError):
-            continue
-        return _finite(converted, value, field_name, spec), candidate
-    return 0.0, None
-
-
-def _from_text(value: str, field_name: str, spec: QuantityKind) -> tuple[float, str | None]:
-    if len(value) > _MAX_TEXT:
-        raise InvalidQuantityError(
-            field_name, value, f"at most {_MAX_TEXT} characters: {spec.expected()}"
-        )
-    match = _NUMBER_AND_UNIT.fullmatch(value)
-    if match is None:
-        raise InvalidQuantityError(field_name, value, spec.expected())
-    magnitude = _finite(float(match.group(1)), value, field_name, spec)
-    code = _UCUM_BY_SPELLING.get(_spelling_key(match.group(2)))
-    return magnitude, (code if code in spec.factors else None)
-
-
-def _from_mapping(
-    value: Mapping[Any, Any], field_name: str, spec: QuantityKind
-) -> tuple[float, str | None]:
-    if "system" in value or "code" in value:
-        return _from_fhir_quantity(value, field_name, spec)
-    if set(value) != {"value", "unit"} or not isinstance(value["unit"], str):
-        raise InvalidQuantityError(
-            field_name, value, f'a mapping {{"value": <number>, "unit": <text>}}: {spec.expected()}'
-        )
-    magnitude = _finite(value["value"], value, field_name, spec)
-    unit_text: str = value["unit"]
-    if len(unit_text) > _MAX_TEXT:
-        raise InvalidQuantityError(field_name, value, spec.expected())
-    code = _UCUM_BY_SPELLING.get(_spelling_key(unit_text))
-    return magnitude, (code if code in spec.factors else None)
-
-
-UCUM_SYSTEM: Final = "http://unitsofmeasure.org"
-"""The UCUM code system URI, the ``system`` of every FHIR Quantity cluneal reads or writes."""
-
-_FHIR_QUANTITY_KEYS: Final = frozenset({"value", "unit", "system", "code"})
-
-
-def _from_fhir_quantity(
-    value: Mapping[Any, Any], field_name: str, spec: QuantityKind
-) -> tuple[float, str | None]:
-    # A FHIR Quantity: the UCUM `code` is what counts, `unit` is display text.
-    # A comparator ("<"), another code system or a display unit that names a
-    # different unit than the code makes the value unusable, so it is refused.
-    expected = (
-        'a FHIR Quantity {"value": <number>, "unit": <text>, '
-        f'"system": "{UCUM_SYSTEM}", "code": <UCUM code>}}: {spec.expected()}'
-    )
-    code = value.get("code")
-    if (
-        not set(value) <= _FHIR_QUANTITY_KEYS
-        or value.get("system") != UCUM_SYSTEM
-        or not isinstance(code, str)
-        or code not in _UNITS_BY_UCUM
-    ):
-        raise InvalidQuantityError(field_name, value, expected)
-    unit = value.get("unit", code)
-    named = _UCUM_BY_SPELLING.get(_spelling_key(unit)) if isinstance(unit, str) else None
-    if not isinstance(unit, str) or named not in {None, code}:
-        raise InvalidQuantityError(field_name, value, expected)
-    magnitude = _finite(value.get("value"), value, field_name, spec)
-    return magnitude, (code if code in spec.factors else None)
 
 
 def _check_range(
@@ -780,7 +569,7 @@ def quantity_to_json(
         >>> quantity_to_json(Q_(154, "lb"))
         {'value': 154, 'unit': '[lb_av]'}
     """
-    code = _UCUM_BY_UNIT.get(quantity._units)
+    code = UCUM_BY_UNIT.get(quantity._units)
     magnitude = quantity.magnitude
     if code is None:
         if kind is None:
@@ -788,185 +577,8 @@ def quantity_to_json(
             raise InvalidQuantityError("quantity", quantity, msg)
         spec = kind if isinstance(kind, QuantityKind) else KINDS[kind]
         code = spec.canonical
-        magnitude = quantity.m_as(_UNITS_BY_UCUM[code])
+        magnitude = quantity.m_as(UNITS_BY_UCUM[code])
     return {"value": magnitude, "unit": code}
-
-
-_BOUND_STEP: Final = Decimal("0.000001")
-
-
-def _bounds_in(spec: QuantityKind, code: str) -> tuple[Decimal, Decimal | None]:
-    """The plausible range in one unit, to six decimals, such that the parser accepts both ends.
-
-    The parser compares the caller's number with the bounds in the caller's
-    unit (:meth:`QuantityKind.bounds_in`); each bound is rounded to six
-    decimals and nudged inwards until that comparison passes, so nothing the
-    schema accepts is refused (the schema may refuse a value within a millionth
-    of a bound that the model accepts).
-    """
-    low_float, high_float = spec.bounds_in(code)
-    low_limit = 0.0 if low_float is None else low_float
-    low = Decimal(repr(low_limit)).quantize(_BOUND_STEP)
-    while spec.minimum_inclusive and float(low) < low_limit:
-        low += _BOUND_STEP
-    if high_float is None:
-        return low.normalize(), None
-    high = Decimal(repr(high_float)).quantize(_BOUND_STEP)
-    while float(high) > high_float:
-        high -= _BOUND_STEP
-    return low.normalize(), high.normalize()
-
-
-def _unit_title(code: str) -> str:
-    entry = next(e for e in _UNIT_TABLE if e.ucum == code)
-    words = entry.pint_name.replace("/", " per ").replace("_", " ").split()
-    return "".join(word.capitalize() for word in words)
-
-
-def _other_units_pattern(code: str) -> str:
-    """Every spelling of every unit in the table but ``code``'s."""
-    spellings = dict.fromkeys(
-        spelling
-        for entry in _UNIT_TABLE
-        if entry.ucum != code
-        for spelling in (*entry.spellings, entry.ucum)
-    )
-    return "(?:" + "|".join(spelling_pattern(s) for s in spellings) + ")"
-
-
-def _unit_pattern(code: str) -> str:
-    entry = next(e for e in _UNIT_TABLE if e.ucum == code)
-    spellings = dict.fromkeys((*entry.spellings, entry.ucum))
-    return "(?:" + "|".join(spelling_pattern(s) for s in spellings) + ")"
-
-
-def _number_schema(low: Decimal, high: Decimal | None, spec: QuantityKind) -> dict[str, Any]:
-    schema: dict[str, Any] = {"type": "number"}
-    bound = int(low) if low == low.to_integral_value() else float(low)
-    schema["minimum" if spec.minimum_inclusive else "exclusiveMinimum"] = bound
-    if high is not None:
-        schema["maximum"] = int(high) if high == high.to_integral_value() else float(high)
-    return schema
-
-
-def quantity_json_schema(spec: QuantityKind, mode: str = "validation") -> dict[str, Any]:
-    """Return the JSON Schema of one kind of quantity: what the parser accepts, as far as it can.
-
-    In validation mode: one object form per accepted unit (the unit as a
-    pattern of its spellings, the value within the plausible range in that
-    unit), the text form as a pattern that encodes each unit's range (so
-    ``"900 kg"`` and ``"70 furlongs"`` are refused), a FHIR Quantity (UCUM
-    ``system`` and ``code``, the value within range), and for age a bare number
-    of years. What JSON Schema cannot say: the parser's arithmetic at the last
-    digits of a bound (the schema's bounds are rounded inwards to a millionth), and a FHIR
-    Quantity whose display ``unit`` names another unit than its ``code``.
-
-    Args:
-        spec: The kind.
-        mode: ``"validation"`` (what the package accepts) or ``"serialization"``
-            (what it writes).
-
-    Returns:
-        A JSON Schema object.
-
-    Example:
-        >>> from cluneal.units import KINDS, Kind, quantity_json_schema
-        >>> schema = quantity_json_schema(KINDS[Kind.BODY_WEIGHT])
-        >>> [option.get("title") for option in schema["anyOf"]]
-        ['BodyWeightInKilogram', 'BodyWeightInPound', 'BodyWeightInGram', 'BodyWeightText',
-         'BodyWeightFhirQuantity']
-        >>> schema["anyOf"][1]["properties"]["value"]
-        {'type': 'number', 'minimum': 44.092453, 'maximum': 881.849048}
-    """
-    codes = [c for c in spec.accepted if c in spec.factors]
-    description = f"{spec.description[0].upper()}{spec.description[1:]}: {spec.expected()}."
-    name = "".join(part.capitalize() for part in spec.kind.value.split("_"))
-    if spec.kind is Kind.GFR:
-        name = "Gfr"
-    if mode == "serialization":
-        return {
-            "title": f"{name}Quantity",
-            "type": "object",
-            "properties": {
-                "value": {"type": "number"},
-                "unit": {"type": "string", "enum": codes, "description": "UCUM code"},
-            },
-            "required": ["value", "unit"],
-            "additionalProperties": False,
-            "description": description,
-        }
-    options: list[dict[str, Any]] = []
-    fhir: list[dict[str, Any]] = []
-    texts = []
-    for code in codes:
-        low, high = _bounds_in(spec, code)
-        unit = _unit_pattern(code)
-        options.append(
-            {
-                "title": f"{name}In{_unit_title(code)}",
-                "type": "object",
-                "properties": {
-                    "value": _number_schema(low, high, spec),
-                    "unit": {
-                        "type": "string",
-                        "maxLength": _MAX_TEXT,
-                        "pattern": f"^{WHITESPACE}*{unit}{WHITESPACE}*$",
-                        "description": f"{_display(code)} (UCUM {code!r}) or another spelling",
-                    },
-                },
-                "required": ["value", "unit"],
-                "additionalProperties": False,
-            }
-        )
-        number = decimal_range(low, high, minimum_inclusive=spec.minimum_inclusive)
-        texts.append(f"{number}{WHITESPACE}*{unit}")
-        fhir.append(
-            {
-                "title": f"{name}FhirIn{_unit_title(code)}",
-                "type": "object",
-                "properties": {
-                    "value": _number_schema(low, high, spec),
-                    "unit": {
-                        "type": "string",
-                        "maxLength": _MAX_TEXT,
-                        # Display text, but never the name of another unit.
-                        "not": {
-                            "pattern": f"^{WHITESPACE}*{_other_units_pattern(code)}{WHITESPACE}*$"
-                        },
-                    },
-                    "system": {"const": UCUM_SYSTEM},
-                    "code": {"const": code},
-                },
-                "required": ["value", "system", "code"],
-                "additionalProperties": False,
-            }
-        )
-    options.append(
-        {
-            "title": f"{name}Text",
-            "type": "string",
-            "maxLength": _MAX_TEXT,
-            "pattern": f"^{WHITESPACE}*(?:{'|'.join(texts)}){WHITESPACE}*$",
-            "description": "One number and one unit, e.g. " + repr(spec.example),
-        }
-    )
-    options.append(
-        {
-            "title": f"{name}FhirQuantity",
-            "anyOf": fhir,
-            "description": "A FHIR Quantity: the UCUM code counts, the unit is display text",
-        }
-    )
-    if spec.bare_number_unit is not None:
-        low, high = _bounds_in(spec, spec.canonical)
-        options.append(
-            {
-                "title": f"{name}Number",
-                **_number_schema(low, high, spec),
-                "description": f"A bare number of {spec.bare_number_unit}",
-            }
-        )
-    return {"anyOf": options, "description": description}
 
 
 Age: TypeAlias = Annotated[Quantity, KINDS[Kind.AGE]]

@@ -34,6 +34,7 @@ __all__ = [
     "Guidance",
     "HepaticImpairment",
     "Intervention",
+    "Kind",
     "LocalAnaesthetic",
     "MedicationClass",
     "NerveBranch",
@@ -475,6 +476,23 @@ class OutcomeClass(Term):
     """Relief at or above the threshold; how long it lasts is not known yet."""
     FAILED = "failed"
     """Relief below the threshold."""
+
+
+# --- Quantities -----------------------------------------------------------------------
+
+
+class Kind(Term):
+    """The kinds of quantity cluneal accepts, each with its own units and range."""
+
+    AGE = "age"
+    BODY_WEIGHT = "body_weight"
+    HEIGHT = "height"
+    SERUM_CREATININE = "serum_creatinine"
+    DOSE = "dose"
+    DAILY_DOSE = "daily_dose"
+    CLEARANCE = "clearance"
+    GFR = "gfr"
+    DURATION = "duration"
 
 
 # --- Field types ----------------------------------------------------------------------

@@ -1,0 +1,145 @@
+"""The units cluneal accepts: the package's one registry and the table of UCUM codes and spellings.
+
+Private to :mod:`cluneal.units` (and its JSON Schema, :mod:`cluneal._quantity_schema`):
+every unit a caller may write, with its UCUM code, its Pint unit and the
+spellings matched without case and without spaces, and the lookups built from
+them once.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from importlib import resources
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Final
+
+import pint
+
+from cluneal._patterns import WHITESPACE, spelling_pattern
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+__all__ = [
+    "CONTAINER_BY_UCUM",
+    "MAX_TEXT",
+    "UCUM_BY_SPELLING",
+    "UCUM_BY_UNIT",
+    "UCUM_SYSTEM",
+    "UNITS_BY_UCUM",
+    "UNIT_TABLE",
+    "UnitEntry",
+    "display_unit",
+    "other_units_pattern",
+    "spelling_key",
+    "unit_pattern",
+    "unit_title",
+    "ureg",
+]
+
+with resources.as_file(resources.files("cluneal") / "_units.txt") as _definitions:
+    ureg: Final[pint.UnitRegistry[Any]] = pint.UnitRegistry(
+        str(_definitions), cache_folder=None, on_redefinition="raise"
+    )
+    """The package's one unit registry. Use it (or :data:`Q_`) for every quantity."""
+
+MAX_TEXT: Final = 64
+"""The longest quantity text (or unit text) read at all."""
+UCUM_SYSTEM: Final = "http://unitsofmeasure.org"
+"""The UCUM code system URI, the ``system`` of every FHIR Quantity cluneal reads or writes."""
+# The characters of every spelling in the table: anything else (a Kelvin sign
+# that case-folds to "k", a full-width letter) is not a unit cluneal reads.
+UNIT_CHARACTERS: Final = re.compile(r"[A-Za-z0-9/\[\]{}_.µμ²]+")
+SPACES: Final = re.compile(f"{WHITESPACE}+")
+
+
+@dataclass(frozen=True, slots=True)
+class UnitEntry:
+    """A unit cluneal accepts: its UCUM code, Pint unit and spellings."""
+
+    ucum: str
+    pint_name: str
+    spellings: tuple[str, ...]
+
+
+# Every unit a caller may write. The first spelling is the display form; all
+# spellings are matched without case and without spaces ("mg / dL" = "mg/dl").
+UNIT_TABLE: Final = (
+    UnitEntry("mg", "milligram", ("mg", "milligram", "milligrams")),
+    UnitEntry("g", "gram", ("g", "gram", "grams", "gm")),
+    UnitEntry("ug", "microgram", ("µg", "ug", "μg", "mcg", "microgram", "micrograms")),
+    UnitEntry("kg", "kilogram", ("kg", "kgs", "kilogram", "kilograms")),
+    UnitEntry("[lb_av]", "pound", ("lb", "lbs", "[lb_av]", "pound", "pounds")),
+    UnitEntry("cm", "centimeter", ("cm", "centimeter", "centimeters", "centimetre", "centimetres")),
+    UnitEntry("m", "meter", ("m", "meter", "meters", "metre", "metres")),
+    UnitEntry("mm", "millimeter", ("mm", "millimeter", "millimeters", "millimetre", "millimetres")),
+    UnitEntry("[in_i]", "inch", ("in", "[in_i]", "inch", "inches")),
+    UnitEntry("mg/dL", "milligram / deciliter", ("mg/dL", "mg/100mL")),
+    UnitEntry("mg/L", "milligram / liter", ("mg/L",)),
+    UnitEntry("umol/L", "micromole / liter", ("µmol/L", "umol/L", "μmol/L", "micromol/L")),
+    UnitEntry("mmol/L", "millimole / liter", ("mmol/L",)),
+    UnitEntry("mg/d", "milligram / day", ("mg/d", "mg/day", "mg/24h")),
+    UnitEntry("g/d", "gram / day", ("g/d", "g/day")),
+    UnitEntry("ug/d", "microgram / day", ("µg/d", "ug/d", "μg/d", "mcg/d", "mcg/day", "ug/day")),
+    UnitEntry("mL/min", "milliliter / minute", ("mL/min", "ml/minute")),
+    UnitEntry(
+        "mL/min/{1.73_m2}",
+        "milliliter / minute / standard_body_surface_area",
+        ("mL/min/1.73m2", "mL/min/{1.73_m2}", "mL/min/1.73m²"),
+    ),
+    UnitEntry("min", "minute", ("min", "minute", "minutes", "mins")),
+    UnitEntry("h", "hour", ("hours", "h", "hr", "hrs", "hour")),
+    UnitEntry("d", "day", ("days", "d", "day")),
+    UnitEntry("wk", "week", ("weeks", "wk", "wks", "week")),
+    UnitEntry("mo", "month", ("months", "mo", "month")),
+    UnitEntry("a", "year", ("years", "a", "y", "yr", "yrs", "year")),
+)
+
+
+def spelling_key(text: str) -> str:
+    compact = SPACES.sub("", text)
+    return compact.casefold() if UNIT_CHARACTERS.fullmatch(compact) else ""
+
+
+UNITS_BY_UCUM: Final = MappingProxyType({e.ucum: ureg.Unit(e.pint_name) for e in UNIT_TABLE})
+CONTAINER_BY_UCUM: Final = MappingProxyType({c: u._units for c, u in UNITS_BY_UCUM.items()})
+UCUM_BY_SPELLING: Final = MappingProxyType(
+    {spelling_key(s): e.ucum for e in UNIT_TABLE for s in (*e.spellings, e.ucum)}
+)
+# Keyed by Pint's UnitsContainer (``quantity._units``): it hashes in ~0.1 µs,
+# where building a ``quantity.units`` Unit and comparing it costs ~2 µs. This
+# lookup is on every hot path (validation, magnitude_in, JSON).
+UCUM_BY_UNIT: Final[Mapping[object, str]] = MappingProxyType(
+    {unit._units: code for code, unit in UNITS_BY_UCUM.items()}
+)
+
+
+def display_unit(code: str) -> str:
+    for entry in UNIT_TABLE:
+        if entry.ucum == code:
+            return entry.spellings[0]
+    return code  # pragma: no cover - every code comes from the table
+
+
+def unit_title(code: str) -> str:
+    entry = next(e for e in UNIT_TABLE if e.ucum == code)
+    words = entry.pint_name.replace("/", " per ").replace("_", " ").split()
+    return "".join(word.capitalize() for word in words)
+
+
+def other_units_pattern(code: str) -> str:
+    """Every spelling of every unit in the table but ``code``'s."""
+    spellings = dict.fromkeys(
+        spelling
+        for entry in UNIT_TABLE
+        if entry.ucum != code
+        for spelling in (*entry.spellings, entry.ucum)
+    )
+    return "(?:" + "|".join(spelling_pattern(s) for s in spellings) + ")"
+
+
+def unit_pattern(code: str) -> str:
+    entry = next(e for e in UNIT_TABLE if e.ucum == code)
+    spellings = dict.fromkeys((*entry.spellings, entry.ucum))
+    return "(?:" + "|".join(spelling_pattern(s) for s in spellings) + ")"
