@@ -67,7 +67,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CREATININE_UMOL_L_PER_MG_DL",
-    "KINDS",
     "Q_",
     "UCUM_SYSTEM",
     "Age",
