@@ -7,11 +7,13 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from cluneal import Q_
+from cluneal import Q_, KnowledgeBase, KnowledgeBaseError
 from cluneal.diagnosis import BlockResult, Findings, NeuroExam, PainPattern, TenderPoint
 from cluneal.errors import ClunealError, InvalidQuantityError
 from cluneal.evidence import EvidenceLevel, citation
 from cluneal.interventions import Intervention
+from cluneal.knowledge import read_toml
+from cluneal.knowledge.pathway import parse_pathway_table
 from cluneal.pathway import (
     CareHistory,
     InterventionOutcome,
@@ -487,3 +489,42 @@ def test_diagrams_share_the_data_and_highlight_the_position() -> None:
     assert "penwidth=3" in dot_hl
     assert "class maintain current" in pathway_mermaid(PathwayStep.MAINTAIN)
     assert "penwidth" not in pathway_dot("maintain")
+
+
+def _pathway_doc() -> dict[str, Any]:
+    return read_toml("pathway.toml")
+
+
+def test_the_entry_routing_is_data() -> None:
+    """Issue 11: the entry checks are pathway.toml's [[routing.entry]], criteria over the
+    assessment's facts; a knowledge base that orders them otherwise routes otherwise."""
+    urgent = Findings(neuro=NeuroExam(bladder_bowel_dysfunction=True))
+    assert next_step(urgent).transition == "pathway.urgent_red_flag"
+    doc = _pathway_doc()
+    entry = doc["routing"]["entry"]
+    doc["routing"]["entry"] = [entry[1], entry[0], *entry[2:]]
+    kb = KnowledgeBase.from_documents({"pathway.toml": doc}, version="entry-order")
+    assert next_step(urgent, knowledge=kb).transition == "pathway.red_flag"
+
+
+def test_no_entry_route_means_the_treatment_routing() -> None:
+    """When no entry route holds (a positive block), the outcome routing decides."""
+    findings = _findings(relief=80, duration="2 weeks")
+    assert next_step(findings).transition == "pathway.block_temporary"
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        ({"transition": "pathway.nowhere"}, "unknown transitions"),
+        ({"history_note": "{count} of {total}"}, "unknown placeholders"),
+        ({"history_note": "{"}, "history_note"),
+        ({"when": {"no_such_fact": True}}, "pathway.toml"),
+    ],
+)
+def test_a_broken_entry_route_is_refused(change: dict[str, Any], problem: str) -> None:
+    """The loader refuses an entry route naming an unknown transition, fact or placeholder."""
+    doc = _pathway_doc()
+    doc["routing"]["entry"][-1] = {**doc["routing"]["entry"][-1], **change}
+    with pytest.raises(KnowledgeBaseError, match=problem):
+        parse_pathway_table(doc)

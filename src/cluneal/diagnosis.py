@@ -53,13 +53,13 @@ from cluneal.errors import (
 )
 from cluneal.findings import BlockResult, Findings, NeuroExam, PainPattern, TenderPoint
 from cluneal.knowledge import KNOWLEDGE_BASE_VERSION
+from cluneal.knowledge.base import knowledge_base, resolved
 from cluneal.knowledge.diagnosis import (
     BlockThresholdStudy,
     ClassRuleId,
     CriterionRule,
     DiagnosisTable,
     Landmark,
-    diagnosis_table,
 )
 from cluneal.vocabulary import (
     BranchSet,
@@ -108,9 +108,7 @@ _CRITERION_ADAPTER: Final = TypeAdapter(CriterionId)
 
 
 def _tables(knowledge: KnowledgeBase | None) -> DiagnosisTable:
-    # The built-in table is the one the built-in knowledge base holds.
-    knowledge = knowledge_argument(knowledge)
-    return diagnosis_table() if knowledge is None else knowledge.diagnosis
+    return resolved(knowledge).diagnosis
 
 
 def __getattr__(name: str) -> object:
@@ -122,7 +120,7 @@ def __getattr__(name: str) -> object:
             DeprecationWarning,
             stacklevel=2,
         )
-        return diagnosis_table().default_block_threshold_percent
+        return knowledge_base().diagnosis.default_block_threshold_percent
     msg = f"module {__name__!r} has no attribute {name!r}"
     raise AttributeError(msg)
 

@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING, Annotated, Final, Literal, TypeAlias
 from pydantic import Field, TypeAdapter
 
 from cluneal._base import FrozenModel
-from cluneal._checks import knowledge_argument
-from cluneal.knowledge.interventions import InterventionEvidence, intervention_evidence
+from cluneal.knowledge.base import resolved
+from cluneal.knowledge.interventions import InterventionEvidence
 from cluneal.vocabulary import (
     BranchSet,
     Corticosteroid,
@@ -89,9 +89,7 @@ def evidence_for(
         >>> evidence_for(Intervention.PERIPHERAL_NERVE_STIMULATION).key_figures[0][:40]
         "Mas D'Alessandro 2025 (temporary SPRINT "
     """
-    knowledge = knowledge_argument(knowledge)
-    # The built-in table is the one the built-in knowledge base holds.
-    table = intervention_evidence() if knowledge is None else knowledge.interventions
+    table = resolved(knowledge).interventions
     return table[_INTERVENTION_ADAPTER.validate_python(intervention)]
 
 

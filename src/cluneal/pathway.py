@@ -33,8 +33,9 @@ from cluneal.evidence import EvidenceLevel
 from cluneal.findings import Findings
 from cluneal.history import CareHistory, InterventionOutcome
 from cluneal.knowledge import KNOWLEDGE_BASE_VERSION
-from cluneal.knowledge.diagnosis import DiagnosisTable, diagnosis_table
-from cluneal.knowledge.pathway import PathwayTable, Transition, pathway_table
+from cluneal.knowledge.base import resolved
+from cluneal.knowledge.criteria import Facts, matches
+from cluneal.knowledge.pathway import PathwayTable, Transition
 from cluneal.units import Duration, Kind, Quantity, magnitude_in, parse_quantity, ureg
 from cluneal.vocabulary import (
     BranchSet,
@@ -49,6 +50,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from cluneal.knowledge.base import KnowledgeBase
+    from cluneal.knowledge.diagnosis import DiagnosisTable
 
 __all__ = [
     "Alternative",
@@ -98,12 +100,11 @@ def pathway_transitions(*, knowledge: KnowledgeBase | None = None) -> tuple[Tran
 
 
 def _tables(knowledge: KnowledgeBase | None) -> PathwayTable:
-    # The built-in table is the one the built-in knowledge base holds.
-    return pathway_table() if knowledge is None else knowledge.pathway
+    return resolved(knowledge).pathway
 
 
 def _diagnosis_tables(knowledge: KnowledgeBase | None) -> DiagnosisTable:
-    return diagnosis_table() if knowledge is None else knowledge.diagnosis
+    return resolved(knowledge).diagnosis
 
 
 class Recommendation(FrozenModel):
@@ -261,29 +262,31 @@ def _failed_steps(ctx: _Context) -> set[PathwayStep]:
     return failed
 
 
-def _entry_transition(ctx: _Context) -> tuple[str, list[str]]:  # noqa: PLR0911 - a decision table
-    """Choose the transition from the findings alone (steps 1-3 of Part 0.8)."""
+def _assessment_facts(ctx: _Context) -> Facts:
+    """The facts of the findings that the entry routes ask about (one criteria language)."""
     a = ctx.assessment
     pain, tender, block = (c.met for c in a.criteria)
-    notes: list[str] = []
-    if a.is_urgent:
-        return "pathway.urgent_red_flag", notes
-    if a.red_flags:
-        return "pathway.red_flag", notes
-    if pain is False or tender is False:
-        return "pathway.criteria_not_met", notes
-    if pain is None or tender is None:
-        return "pathway.incomplete", notes
-    if ctx.findings.block is None:
-        return "pathway.block_indicated", notes
-    if block is False:
-        if ctx.history.outcomes:
-            notes.append(
-                f"{len(ctx.history.outcomes)} treatment(s) recorded after a negative diagnostic"
-                " block were not used to choose the step."
-            )
-        return "pathway.block_negative", notes
-    return "", notes
+    holding = {
+        "urgent_red_flag": a.is_urgent,
+        "red_flag": bool(a.red_flags),
+        "criterion_failed": pain is False or tender is False,
+        "criterion_unknown": pain is None or tender is None,
+        "block_done": ctx.findings.block is not None,
+        "block_positive": block is True,
+    }
+    return Facts(frozenset(name for name, holds in holding.items() if holds))
+
+
+def _entry_transition(ctx: _Context) -> tuple[str, list[str]]:
+    """Choose the transition from the findings alone (pathway.toml's ``[[routing.entry]]``)."""
+    facts = _assessment_facts(ctx)
+    for route in ctx.table.routing.entry:
+        if matches(route.when, facts):
+            notes: list[str] = []
+            if route.history_note is not None and ctx.history.outcomes:
+                notes.append(route.history_note.format(count=len(ctx.history.outcomes)))
+            return route.transition, notes
+    return "", []
 
 
 def _treatment_transition(ctx: _Context) -> tuple[str, list[str]]:
@@ -301,7 +304,7 @@ def _treatment_transition(ctx: _Context) -> tuple[str, list[str]]:
         f"{_describe(latest.relief_percent, latest.relief_duration, result)}."
     )
     if result is OutcomeClass.DURATION_UNKNOWN:
-        return "pathway.duration_unknown", notes
+        return ctx.table.routing.duration_unknown, notes
     after: str = getattr(ctx.table.routing.after_for(latest.intervention), result.value)
     return after, notes
 

@@ -14,6 +14,7 @@ Example:
 from __future__ import annotations
 
 from functools import cache
+from string import Formatter
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import Field, ValidationError
@@ -22,6 +23,7 @@ from cluneal._base import FrozenModel
 from cluneal.errors import KnowledgeBaseError
 from cluneal.evidence import EvidenceLevel
 from cluneal.knowledge import read_toml
+from cluneal.knowledge.criteria import Criteria
 from cluneal.vocabulary import Intervention, PathwayStep
 
 if TYPE_CHECKING:
@@ -30,6 +32,7 @@ if TYPE_CHECKING:
 __all__ = [
     "AfterTreatment",
     "AlternativeRule",
+    "EntryRoute",
     "FirstBlock",
     "Modifier",
     "PathwayParameters",
@@ -113,10 +116,28 @@ class FirstBlock(FrozenModel):
     duration_unknown: str
 
 
+class EntryRoute(FrozenModel):
+    """A transition chosen from the findings alone, when its criteria hold (``[[routing.entry]]``).
+
+    Attributes:
+        transition: The transition's rule id.
+        when: The facts of the diagnostic assessment that must hold (the one
+            criteria language: ``red_flag``, ``criterion_failed``, ``block_done``, ...).
+        history_note: A note for the rationale when treatments were recorded but
+            did not choose the step (``{count}``: how many).
+    """
+
+    transition: str
+    when: Criteria
+    history_note: str | None = None
+
+
 class Routing(FrozenModel):
     """Which transition answers which situation (pathway.toml's [routing])."""
 
     exhausted: str
+    duration_unknown: str
+    entry: tuple[EntryRoute, ...]
     leads_to: dict[PathwayStep, str]
     first_block: FirstBlock
     after: tuple[AfterTreatment, ...]
@@ -131,7 +152,8 @@ class Routing(FrozenModel):
 
     def targets(self) -> list[str]:
         """Every transition id the routing names."""
-        found = [self.exhausted, *self.leads_to.values(), *self.first_block.model_dump().values()]
+        found = [self.exhausted, self.duration_unknown, *(e.transition for e in self.entry)]
+        found += [*self.leads_to.values(), *self.first_block.model_dump().values()]
         for entry in self.after:
             found += [entry.lasting, entry.temporary, entry.failed]
         return found
@@ -214,4 +236,13 @@ def parse_pathway_table(raw: Mapping[str, Any]) -> PathwayTable:
         raise KnowledgeBaseError("pathway.toml", "routing.after needs every intervention once")
     if set(table.routing.leads_to) != set(table.parameters.ladder):
         raise KnowledgeBaseError("pathway.toml", "routing.leads_to needs every rung of the ladder")
+    for route in table.routing.entry:
+        note = route.history_note
+        try:
+            names = set() if note is None else {f for _, f, _, _ in Formatter().parse(note) if f}
+        except ValueError as exc:
+            raise KnowledgeBaseError("pathway.toml", f"history_note {note!r}: {exc}") from exc
+        if names - {"count"}:
+            problem = f"history_note {note!r} uses unknown placeholders {sorted(names - {'count'})}"
+            raise KnowledgeBaseError("pathway.toml", problem)
     return table
