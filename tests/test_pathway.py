@@ -528,3 +528,30 @@ def test_a_broken_entry_route_is_refused(change: dict[str, Any], problem: str) -
     doc["routing"]["entry"][-1] = {**doc["routing"]["entry"][-1], **change}
     with pytest.raises(KnowledgeBaseError, match=problem):
         parse_pathway_table(doc)
+
+
+def test_the_alternatives_are_offered_by_criteria() -> None:
+    """The repeat-block alternative holds while blocks are left (Kuniya 2014: up to 3 in all);
+    its criteria are data, so a base that drops them offers it even after three blocks."""
+    three = _history(("nerve_block", 80, "2 weeks"), ("nerve_block", 80, "2 weeks"))
+    findings = _findings(relief=80, duration="1 week")
+    rec = next_step(findings, three)
+    assert all("given so far" not in a.description for a in rec.alternative_options)
+    doc = _pathway_doc()
+    for transition in doc["transition"]:
+        for alternative in transition.get("alternatives", []):
+            alternative.pop("when", None)
+    kb = KnowledgeBase.from_documents({"pathway.toml": doc}, version="always")
+    offered = next_step(findings, three, knowledge=kb).alternative_options
+    assert "another repeat block, up to 3 in all (3 given so far)" in [
+        a.description for a in offered
+    ]
+
+
+def test_a_broken_alternative_detail_is_refused() -> None:
+    """An alternative's detail may use only {branches} and {blocks_given}."""
+    doc = _pathway_doc()
+    block_negative = next(t for t in doc["transition"] if t["rule_id"] == "pathway.block_negative")
+    block_negative["alternatives"][0]["detail"] = " ({nope})"
+    with pytest.raises(KnowledgeBaseError, match="unknown placeholders"):
+        parse_pathway_table(doc)

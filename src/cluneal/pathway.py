@@ -325,22 +325,21 @@ def _alternatives(
 ) -> tuple[Alternative, ...]:
     params = ctx.table.parameters
     blocks_given = 1 + sum(o.intervention is Intervention.NERVE_BLOCK for o in ctx.history.outcomes)
+    others = _other_branch_candidates(ctx)
+    holding = {"blocks_left": blocks_given < params.max_blocks, "other_branch_tender": bool(others)}
+    facts = Facts(frozenset(name for name, holds in holding.items() if holds))
+    branches = ", ".join(b.value for b in sorted(others))
     options: list[Alternative] = []
     for rule in transition.alternatives:
-        if rule.step in failed or rule.step is chosen:
+        if rule.step in failed or rule.step is chosen or not matches(rule.when, facts):
             continue
-        if rule.when == "blocks_left" and blocks_given >= params.max_blocks:
-            continue
-        if rule.when == "other_branch" and not _other_branch_candidates(ctx):
-            continue
-        description = rule.text
-        if rule.when == "other_branch":
-            names = ", ".join(b.value for b in sorted(_other_branch_candidates(ctx)))
-            description = f"{rule.text}: {names} branch"
-        if rule.when == "blocks_left":
-            description = f"{rule.text} ({blocks_given} given so far)"
+        detail = (
+            ""
+            if rule.detail is None
+            else rule.detail.format(branches=branches, blocks_given=blocks_given)
+        )
         options.append(
-            Alternative(step=rule.step, description=description, citations=rule.citations)
+            Alternative(step=rule.step, description=rule.text + detail, citations=rule.citations)
         )
     return tuple(options)
 

@@ -71,6 +71,8 @@ _FLAGS: Final = (
     "criterion_unknown",
     "block_done",
     "block_positive",
+    "blocks_left",
+    "other_branch_tender",
 )
 ALLERGY_LISTED: Final = "allergy_listed"
 """The atom that holds while screening a drug the patient's allergies name."""
@@ -111,6 +113,8 @@ class Criteria(FrozenModel):
         criterion_unknown: The pain pattern or the tender point was not examined.
         block_done: A diagnostic block was done.
         block_positive: The diagnostic block was positive.
+        blocks_left: Fewer blocks given than ``pathway.toml``'s ``max_blocks``.
+        other_branch_tender: A branch whose tender point reproduces the pain was not blocked.
         conditions_any: Any of these conditions.
         hepatic_any: Any of these degrees of hepatic impairment.
         hla_b_1502: ``"positive"``, or ``"unknown"`` (not tested).
@@ -132,6 +136,8 @@ class Criteria(FrozenModel):
     criterion_unknown: bool | None = None
     block_done: bool | None = None
     block_positive: bool | None = None
+    blocks_left: bool | None = None
+    other_branch_tender: bool | None = None
     conditions_any: tuple[Condition, ...] = ()
     hepatic_any: tuple[HepaticImpairment, ...] = ()
     hla_b_1502: Literal["positive", "unknown"] | None = None

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from functools import cache
 from string import Formatter
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import Field, ValidationError
 
@@ -45,11 +45,22 @@ __all__ = [
 
 
 class AlternativeRule(FrozenModel):
-    """An alternative a transition offers, and when (``alternatives = [...]``)."""
+    """An alternative a transition offers, and when (``alternatives = [...]``).
+
+    Attributes:
+        step: The step it proposes.
+        text: What it means, in words.
+        detail: Words added for this patient (``{branches}``: the other branch or
+            branches; ``{blocks_given}``: blocks given so far), or ``None``.
+        when: The facts that must hold for it to be offered (``blocks_left``,
+            ``other_branch_tender``); none given: always.
+        citations: Citation ids.
+    """
 
     step: PathwayStep
     text: str
-    when: Literal["other_branch", "blocks_left"] | None = None
+    detail: str | None = None
+    when: Criteria = Criteria()
     citations: tuple[str, ...] = ()
 
 
@@ -237,12 +248,20 @@ def parse_pathway_table(raw: Mapping[str, Any]) -> PathwayTable:
     if set(table.routing.leads_to) != set(table.parameters.ladder):
         raise KnowledgeBaseError("pathway.toml", "routing.leads_to needs every rung of the ladder")
     for route in table.routing.entry:
-        note = route.history_note
-        try:
-            names = set() if note is None else {f for _, f, _, _ in Formatter().parse(note) if f}
-        except ValueError as exc:
-            raise KnowledgeBaseError("pathway.toml", f"history_note {note!r}: {exc}") from exc
-        if names - {"count"}:
-            problem = f"history_note {note!r} uses unknown placeholders {sorted(names - {'count'})}"
-            raise KnowledgeBaseError("pathway.toml", problem)
+        _check_placeholders("history_note", route.history_note, {"count"})
+    for transition in table.transitions:
+        for alternative in transition.alternatives:
+            _check_placeholders("detail", alternative.detail, {"branches", "blocks_given"})
     return table
+
+
+def _check_placeholders(name: str, template: str | None, allowed: set[str]) -> None:
+    if template is None:
+        return
+    try:
+        used = {field for _, field, _, _ in Formatter().parse(template) if field is not None}
+    except ValueError as exc:
+        raise KnowledgeBaseError("pathway.toml", f"{name} {template!r}: {exc}") from exc
+    if used - allowed:
+        problem = f"{name} {template!r} uses unknown placeholders {sorted(used - allowed)}"
+        raise KnowledgeBaseError("pathway.toml", problem)
