@@ -144,8 +144,172 @@ def architecture_svg() -> str:
     return "\n".join(parts)
 
 
+# The layers a reader should see, bottom first: (name, what it holds, modules). A module
+# may import only from its own layer or those below (tests/test_architecture.py checks
+# every import, naming the exceptions still to remove). Sub-packages are named by prefix.
+LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    (
+        "foundations",
+        "errors, vocabularies, units, the model base; the parameters loader the units read",
+        (
+            "errors",
+            "_vocabulary",
+            "vocabulary",
+            "_patterns",
+            "_numbers",
+            "_base",
+            "_checks",
+            "_unit_table",
+            "_quantity_readers",
+            "_quantity_schema",
+            "units",
+            "knowledge",
+            "knowledge.parameters",
+        ),
+    ),
+    (
+        "inputs",
+        "the patient, the findings, the care history: data with no rules",
+        (
+            "patient",
+            "findings",
+            "history",
+            "alerts",
+            "evidence",
+            "drug",
+            "renal_equations",
+            "_renal_weight",
+        ),
+    ),
+    (
+        "knowledge",
+        "one loader per data file, the criteria language, KnowledgeBase",
+        ("knowledge.",),
+    ),
+    (
+        "rules",
+        "pure functions over inputs and a knowledge base",
+        (
+            "renal",
+            "diagnosis",
+            "_triad",
+            "titration",
+            "_compose",
+            "safety",
+            "pathway",
+            "interventions",
+            "complementary",
+            "_protocol_rules",
+            "protocol",
+        ),
+    ),
+    ("plan", "the care plan", ("plan",)),
+    (
+        "presentation and interfaces",
+        "what people and other systems read",
+        (
+            "display",
+            "report",
+            "plotting",
+            "dataframe",
+            "_html",
+            "_format",
+            "_renal_display",
+            "_simulation_plot",
+            "pathway_diagram",
+            "simulation",
+            "case",
+            "cli",
+            "__main__",
+            "fhir",
+            "fhir.",
+            "service",
+            "service.",
+            "cohort",
+            "cohort.",
+        ),
+    ),
+)
+
+
+def layer_of(module: str) -> int:
+    """The index in :data:`LAYERS` of a module (``cluneal.x``): exact names before prefixes."""
+    name = module.removeprefix("cluneal.")
+    for exact in (True, False):
+        for index, (_, _, members) in enumerate(LAYERS):
+            for member in members:
+                is_prefix = member.endswith(".")
+                if (exact and not is_prefix and name == member) or (
+                    not exact and is_prefix and name.startswith(member)
+                ):
+                    return index
+    msg = f"{module} is in no layer of docs/_architecture.py's LAYERS"
+    raise KeyError(msg)
+
+
+def layers_svg() -> str:
+    """The layers as bands, bottom first, each with its modules (public ones in bold)."""
+    graph = import_graph()
+    bands: dict[int, list[str]] = {}
+    for module in sorted(graph):
+        bands.setdefault(layer_of(module), []).append(module.removeprefix("cluneal."))
+    per_row, box_w, box_h, gap = 8, 165, 22, 8
+    label_w = 210
+    width = label_w + per_row * (box_w + gap) + 2 * _MARGIN
+    # Each band fits its rows of modules and its three lines of description.
+    heights = [
+        max(60, ((len(bands.get(i, [])) + per_row - 1) // per_row) * (box_h + gap) + 2 * gap)
+        for i in range(len(LAYERS))
+    ]
+    height = sum(heights) + 2 * _MARGIN + (len(LAYERS) - 1) * 14
+    parts = [
+        (
+            f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+            f'viewBox="0 0 {width} {height}" font-family="Helvetica, Arial, sans-serif" '
+            'font-size="11">'
+        ),
+        "<title>cluneal: the layers; imports point down</title>",
+        f'<rect width="{width}" height="{height}" fill="white"/>',
+    ]
+    y = height - _MARGIN
+    for index, (name, what, _) in enumerate(LAYERS):
+        band_h = heights[index]
+        y -= band_h
+        parts.append(
+            f'<rect x="{_MARGIN}" y="{y}" width="{width - 2 * _MARGIN}" height="{band_h}" '
+            f'rx="6" fill="{"#eef3fa" if index % 2 else "#f7f9fc"}" stroke="#3d5a80"/>'
+            f'<text x="{_MARGIN + 10}" y="{y + 20}" font-size="13" font-weight="bold" '
+            f'fill="#1b263b">{html.escape(name)}</text>'
+            f'<foreignObject x="{_MARGIN + 10}" y="{y + 26}" width="{label_w - 20}" '
+            f'height="{band_h - 28}"><div xmlns="http://www.w3.org/1999/xhtml" '
+            f'style="font-size:10px;color:#415a77">{html.escape(what)}</div></foreignObject>'
+        )
+        for i, module in enumerate(bands.get(index, [])):
+            bx = _MARGIN + label_w + (i % per_row) * (box_w + gap)
+            by = y + gap + (i // per_row) * (box_h + gap)
+            private = module.rpartition(".")[2].startswith("_")
+            weight = "" if private else ' font-weight="bold"'
+            parts.append(
+                f'<rect x="{bx}" y="{by}" width="{box_w}" height="{box_h}" rx="4" '
+                f'fill="{"#f4f6f8" if private else "white"}" stroke="#778da9"/>'
+                f'<text x="{bx + box_w / 2}" y="{by + box_h / 2 + 4}" text-anchor="middle" '
+                f'fill="#1b263b"{weight}>'
+                f"{html.escape(module)}</text>"
+            )
+        if index:
+            ax = _MARGIN + label_w / 2
+            parts.append(
+                f'<text x="{ax}" y="{y + band_h + 11}" text-anchor="middle" fill="#778da9">'
+                "imports point down</text>"
+            )
+        y -= 14
+    parts.append("</svg>")
+    return "\n".join(parts)
+
+
 def write_architecture(outdir: pathlib.Path) -> list[str]:
-    """Write ``architecture.svg`` into ``outdir``."""
+    """Write ``architecture.svg`` and ``layers.svg`` into ``outdir``."""
     outdir.mkdir(parents=True, exist_ok=True)
     (outdir / "architecture.svg").write_text(architecture_svg() + "\n", encoding="utf-8")
-    return ["architecture.svg"]
+    (outdir / "layers.svg").write_text(layers_svg() + "\n", encoding="utf-8")
+    return ["architecture.svg", "layers.svg"]

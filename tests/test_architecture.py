@@ -90,3 +90,46 @@ def test_vocabulary_and_findings_sit_at_the_bottom() -> None:
     inputs = {"cluneal._base", "cluneal.units", "cluneal.vocabulary"}
     assert graph["cluneal.findings"] == inputs
     assert graph["cluneal.history"] == inputs
+
+
+# Imports that still point up a layer (issue 11 continues): patient's convenience helpers
+# read the built-in medication catalogue; the schedule's to_dataframe() and plot().
+UPWARD = frozenset(
+    {
+        ("cluneal.patient", "cluneal.knowledge.medications"),
+        ("cluneal.titration", "cluneal.dataframe"),
+        ("cluneal.titration", "cluneal.plotting"),
+    }
+)
+
+
+def test_every_import_points_down_the_layers() -> None:
+    """STYLE and principle 6: vocabulary/units/errors -> inputs -> knowledge -> rules -> plan ->
+    presentation; every module is in a layer of the architecture page, and imports only from
+    its own layer or below (the exceptions still to remove are named)."""
+    arch = _generator()
+    graph = arch.import_graph()
+    layer = {module: arch.layer_of(module) for module in graph}
+    upward = {(m, dep) for m, deps in graph.items() for dep in deps if layer[dep] > layer[m]}
+    assert upward <= UPWARD
+    names = [name for name, _, _ in arch.LAYERS]
+    assert names == ["foundations", "inputs", "knowledge", "rules", "plan",
+                     "presentation and interfaces"]  # fmt: skip
+    assert layer["cluneal.vocabulary"] == 0
+    assert layer["cluneal.findings"] == 1
+    assert layer["cluneal.knowledge.base"] == 2
+
+
+def test_a_module_outside_every_layer_is_named() -> None:
+    """A new module must be placed in a layer before the docs build (and this test) pass."""
+    with pytest.raises(KeyError, match=r"cluneal\.nowhere"):
+        _generator().layer_of("cluneal.nowhere")
+
+
+def test_the_layers_picture_has_every_module() -> None:
+    """The layers SVG shows every module once, in its band."""
+    arch = _generator()
+    svg = arch.layers_svg()
+    for module in arch.import_graph():
+        assert f">{module.removeprefix('cluneal.')}</text>" in svg
+    assert svg.count(">imports point down</text>") == len(arch.LAYERS) - 1
