@@ -16,7 +16,18 @@ from cluneal import (
     diagnosis,
     knowledge_base,
 )
-from cluneal.diagnosis import criterion_definitions, landmark, literature_block_thresholds
+from cluneal.diagnosis import (
+    BlockResult,
+    DiagnosticClass,
+    Findings,
+    NeuroExam,
+    PainPattern,
+    TenderPoint,
+    assess_diagnosis,
+    criterion_definitions,
+    landmark,
+    literature_block_thresholds,
+)
 from cluneal.evidence import citation
 from cluneal.interventions import evidence_for
 from cluneal.knowledge.diagnosis import diagnosis_table, parse_diagnosis_table
@@ -156,3 +167,34 @@ def test_other_readers_take_knowledge() -> None:
     pathway = base.pathway.model_copy(update={"transitions": base.pathway.transitions[:3]})
     kb = base.replace(version="pw-test", pathway=pathway)
     assert len(pathway_transitions(knowledge=kb)) == 3
+
+
+def _triad(relief: float) -> Findings:
+    return Findings(
+        pain=PainPattern(low_back_pain=True, deep_aching_poorly_localized=True),
+        tender_points=(TenderPoint(site="iliac_crest", reproduces_pain=True),),
+        block=BlockResult(branches={"superior"}, relief_percent=relief),
+        neuro=NeuroExam(motor_weakness=True),
+    )
+
+
+def test_the_classification_is_data() -> None:
+    """Issue 11: each classification rule says when it applies in the one criteria language;
+    the first that holds applies (decision_diagnostic_classification: the triad met with a red
+    flag is probable). A base whose confirmed rule ignores red flags confirms instead."""
+    assert assess_diagnosis(_triad(80)).classification is DiagnosticClass.PROBABLE
+    raw = _raw_table()
+    confirmed = next(c for c in raw["classification"] if c["id"] == "confirmed")
+    confirmed["when"] = {"triad_met": True}
+    kb = KnowledgeBase.from_documents({"diagnosis.toml": raw}, version="no-red-flags")
+    assert assess_diagnosis(_triad(80), knowledge=kb).classification is DiagnosticClass.CONFIRMED
+    # A failed criterion is unlikely whatever the rest (the first rule).
+    assert assess_diagnosis(_triad(20)).classification is DiagnosticClass.UNLIKELY
+
+
+def test_the_last_classification_rule_always_applies() -> None:
+    """The loader refuses a table whose last rule has criteria: some findings would match none."""
+    raw = _raw_table()
+    raw["classification"][-1]["when"] = {"red_flag": True}
+    with pytest.raises(KnowledgeBaseError, match="must always apply"):
+        parse_diagnosis_table(raw)

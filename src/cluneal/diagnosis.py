@@ -54,9 +54,10 @@ from cluneal.errors import (
 from cluneal.findings import BlockResult, Findings, NeuroExam, PainPattern, TenderPoint
 from cluneal.knowledge import KNOWLEDGE_BASE_VERSION
 from cluneal.knowledge.base import knowledge_base, resolved
+from cluneal.knowledge.criteria import Facts, matches
 from cluneal.knowledge.diagnosis import (
     BlockThresholdStudy,
-    ClassRuleId,
+    ClassRule,
     CriterionRule,
     DiagnosisTable,
     Landmark,
@@ -343,15 +344,19 @@ def _criterion(rule: CriterionRule, *, met: bool | None, reason: str) -> Criteri
 
 
 def _classify(
-    met: tuple[bool | None, bool | None, bool | None], *, has_red_flag: bool
-) -> ClassRuleId:
-    if False in met:
-        return "unlikely"
-    if met == (True, True, True):
-        return "probable_red_flag" if has_red_flag else "confirmed"
-    if met == (True, True, None):
-        return "probable_block_pending"
-    return "possible"
+    table: DiagnosisTable, met: tuple[bool | None, bool | None, bool | None], *, red_flag: bool
+) -> ClassRule:
+    """The first classification rule of the table whose criteria hold for the triad."""
+    holding = {
+        "triad_failed": False in met,
+        "triad_met": met == (True, True, True),
+        "pain_and_tender_met": met[:2] == (True, True),
+        "block_done": met[2] is not None,
+        "red_flag": red_flag,
+    }
+    facts = Facts(frozenset(name for name, holds in holding.items() if holds))
+    # The loader requires a last rule without criteria, so one always applies.
+    return next(rule for rule in table.classification if matches(rule.when, facts))
 
 
 def assess_diagnosis(
@@ -468,7 +473,7 @@ def assess_diagnosis(
         for rule in flag_rules
     )
     met = (pain_met, point_met, block_met)
-    class_rule = table.class_rule(_classify(met, has_red_flag=bool(red_flags)))
+    class_rule = _classify(table, met, red_flag=bool(red_flags))
     book.fire(class_rule.rule_id, class_rule.citations)
 
     criteria = (

@@ -73,6 +73,9 @@ _FLAGS: Final = (
     "block_positive",
     "blocks_left",
     "other_branch_tender",
+    "triad_failed",
+    "triad_met",
+    "pain_and_tender_met",
 )
 ALLERGY_LISTED: Final = "allergy_listed"
 """The atom that holds while screening a drug the patient's allergies name."""
@@ -115,6 +118,9 @@ class Criteria(FrozenModel):
         block_positive: The diagnostic block was positive.
         blocks_left: Fewer blocks given than ``pathway.toml``'s ``max_blocks``.
         other_branch_tender: A branch whose tender point reproduces the pain was not blocked.
+        triad_failed: A criterion of the triad was examined and not met.
+        triad_met: All three criteria of the triad are met.
+        pain_and_tender_met: Criteria 1 and 2 (pain pattern, tender point) are met.
         conditions_any: Any of these conditions.
         hepatic_any: Any of these degrees of hepatic impairment.
         hla_b_1502: ``"positive"``, or ``"unknown"`` (not tested).
@@ -138,6 +144,9 @@ class Criteria(FrozenModel):
     block_positive: bool | None = None
     blocks_left: bool | None = None
     other_branch_tender: bool | None = None
+    triad_failed: bool | None = None
+    triad_met: bool | None = None
+    pain_and_tender_met: bool | None = None
     conditions_any: tuple[Condition, ...] = ()
     hepatic_any: tuple[HepaticImpairment, ...] = ()
     hla_b_1502: Literal["positive", "unknown"] | None = None

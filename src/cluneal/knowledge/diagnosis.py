@@ -23,6 +23,7 @@ from cluneal._base import FrozenModel
 from cluneal.errors import ClunealError, KnowledgeBaseError
 from cluneal.evidence import citation
 from cluneal.knowledge import read_toml
+from cluneal.knowledge.criteria import Criteria
 from cluneal.vocabulary import (
     CriterionId,
     DiagnosticClass,
@@ -144,10 +145,15 @@ ClassRuleId = Literal[
 
 
 class ClassRule(FrozenModel):
-    """A classification rule: its class, wording and next action (``[[classification]]``)."""
+    """A classification rule: its class, wording and next action (``[[classification]]``).
+
+    ``when`` names the facts of the assessment that must hold (none: always); the
+    first rule in the file whose ``when`` holds applies.
+    """
 
     id: ClassRuleId
     classification: DiagnosticClass
+    when: Criteria = Criteria()
     rule_id: str
     text: str
     action: str
@@ -232,6 +238,8 @@ def _structure_problems(table: DiagnosisTable) -> list[str]:
     class_ids = [r.id for r in table.classification]
     if len(class_ids) != len(_CLASS_IDS) or set(class_ids) != _CLASS_IDS:
         problems.append(f"classification rules must be exactly {sorted(_CLASS_IDS)}, once each")
+    if table.classification and not table.classification[-1].when.always:
+        problems.append("the last classification rule must always apply (no when)")
     return problems
 
 
