@@ -190,6 +190,11 @@ def create_app(
     if public_url is not None and not public_url.startswith(("https://", "http://")):
         msg = f"public_url: got {public_url!r:.100}; expected the service's base URL"
         raise ClunealError(msg)
+    if verifier is not None and public_url is None:
+        _log.warning(
+            "trusted issuers without public_url: a JWT's aud is checked against the URL each "
+            "request names in its Host header; set public_url to the URL EHRs call"
+        )
     if verifier is None:
         _log.warning(
             "no trusted issuers: CDS Hooks requests are NOT authenticated "
