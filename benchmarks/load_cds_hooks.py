@@ -4,7 +4,9 @@ Starts ``cluneal serve --workers N`` in its own process on a free 127.0.0.1
 port, then:
 
 1. sends patient-view requests with the full FHIR prefetch of the demo patient,
-   ``--concurrency`` at a time, and reports p50/p99 latency, throughput, the
+   varied by age, weight and creatinine so that ``--patients`` distinct records
+   come in turn (default: every request a different record, so no cache of the
+   engine is hit twice), ``--concurrency`` at a time, and reports p50/p99 latency, throughput, the
    server's CPU time per request (robust on a shared machine, unlike latency)
    and its resident memory (before, after, peak; all worker processes);
 2. sends seeded hostile requests (``tests/hostile.py``) and counts the answers.
@@ -24,6 +26,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import json
 import os
 import pathlib
 import random
@@ -32,6 +35,7 @@ import statistics
 import subprocess
 import sys
 import time
+from typing import Any
 
 import httpx  # only to wait for the server to start
 
@@ -156,6 +160,19 @@ async def _run(
     return latencies, statuses, time.perf_counter() - began
 
 
+def _record(index: int, *, warm: bool = False) -> dict[str, Any]:
+    """The demo patient's full prefetch, its numbers varied by ``index``: 200,000 distinct
+    records (ages 41-90, 45-124 kg, creatinine 0.6-3.05 mg/dL; warm-up ones 3.5 mg/dL)."""
+    request: dict[str, Any] = patient_view(pid=f"p{index}")
+    prefetch = request["prefetch"]
+    prefetch["patient"]["birthDate"] = f"{1936 + (index // 4000) % 50}-03-10"
+    weight, creatinine = (e["resource"] for e in prefetch["observations"]["entry"])
+    weight["valueQuantity"]["value"] = 45 + (index // 50) % 80
+    value = 3.5 if warm else round(0.6 + (index % 50) * 0.05, 2)
+    creatinine["valueQuantity"]["value"] = value
+    return request
+
+
 def _percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
@@ -167,6 +184,9 @@ def main() -> int:
     parser.add_argument("--hostile", type=int, default=20_000)
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--workers", type=int, default=2, help="cluneal serve --workers")
+    parser.add_argument(
+        "--patients", type=int, default=0, help="distinct records in turn (0: one per request)"
+    )
     parser.add_argument("--seed", type=int, default=20261201)
     args = parser.parse_args()
 
@@ -184,18 +204,19 @@ def main() -> int:
                 break
             except httpx.TransportError:
                 time.sleep(0.1)
-        body = httpx.Request("POST", url, json=patient_view()).content
-        request = _encode(port, PV, body)
-        asyncio.run(_run(port, [request] * 200, args.concurrency))  # warm every worker
+        distinct = args.patients or args.requests
+        bodies = [json.dumps(_record(i)).encode() for i in range(distinct)]
+        requests = [_encode(port, PV, bodies[i % distinct]) for i in range(args.requests)]
+        warm = [_encode(port, PV, json.dumps(_record(i, warm=True)).encode()) for i in range(200)]
+        asyncio.run(_run(port, warm, args.concurrency))  # every worker warm, none of the records
         before, cpu_before = _memory_kib(server.pid), _cpu_seconds(server.pid)
-        latencies, statuses, elapsed = asyncio.run(
-            _run(port, [request] * args.requests, args.concurrency)
-        )
+        latencies, statuses, elapsed = asyncio.run(_run(port, requests, args.concurrency))
         after, cpu_after = _memory_kib(server.pid), _cpu_seconds(server.pid)
         ms = [x * 1000 for x in latencies]
         print(
             f"patient-view, full FHIR prefetch: {args.requests} requests, "
-            f"{args.concurrency} concurrent, {args.workers} server worker(s), "
+            f"{args.concurrency} concurrent, {distinct} distinct records, "
+            f"{args.workers} server worker(s), "
             f"{os.cpu_count()} cores, load average before {os.getloadavg()[0]:.1f}"
         )
         print(f"  statuses: {dict(statuses)} (0: transport error)")
