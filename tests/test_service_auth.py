@@ -508,3 +508,10 @@ def test_workers_build_the_app_from_the_environment(
         monkeypatch.setenv(CONFIG_ENV, bad)
         with pytest.raises(ClunealError, match=words):
             app_from_environment()
+
+
+def test_a_failed_fetch_is_named_until_the_next_one(keys: Keys) -> None:
+    """Within the refetch interval, later requests are told why the JWK Set is missing."""
+    with running(create_app(trusted_issuers={ISSUER: "http://127.0.0.1:9/jwks.json"})) as base:
+        for _ in range(2):
+            refused(call(base, token(keys, f"{base}{PV}")), "could not be fetched")

@@ -92,6 +92,7 @@ class _Issuer:
     url: str | None  # the JWK Set URL, or None for a local file
     keys: dict[str, _Key] = field(default_factory=dict)
     fetched: float = float("-inf")  # time.monotonic() of the last fetch
+    failure: str | None = None  # why the last fetch failed, until one succeeds
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
@@ -300,6 +301,8 @@ class TokenVerifier:
                     if time.monotonic() - trusted.fetched > JWKS_REFRESH_SECONDS:
                         await self._fetch(trusted, issuer)
         key = trusted.keys.get(kid)
+        if key is None and trusted.failure is not None:
+            raise AuthenticationError(trusted.failure)
         if key is None:
             msg = f"no key {kid!r:.40} in the JWK Set of {issuer!r:.100}"
             raise AuthenticationError(msg)
@@ -312,14 +315,17 @@ class TokenVerifier:
         trusted.fetched = time.monotonic()  # a failed fetch also waits before the next
         try:
             body = await _download(str(trusted.url), name, self._timeout)
-        except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError) as exc:
-            msg = f"{name} could not be fetched ({type(exc).__name__})"
-            raise AuthenticationError(msg) from None
-        try:
             trusted.keys = _jwks_keys(json.loads(body), name)
+        except AuthenticationError as exc:
+            trusted.failure = str(exc)
+        except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError) as exc:
+            trusted.failure = f"{name} could not be fetched ({type(exc).__name__})"
         except (ValueError, UnicodeDecodeError, ClunealError) as exc:
-            detail = str(exc) if isinstance(exc, ClunealError) else f"{name} is not JSON"
-            raise AuthenticationError(detail) from None
+            trusted.failure = str(exc) if isinstance(exc, ClunealError) else f"{name} is not JSON"
+        else:
+            trusted.failure = None
+            return
+        raise AuthenticationError(trusted.failure)
 
 
 async def _download(url: str, name: str, timeout: float) -> bytes:
