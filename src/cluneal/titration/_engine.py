@@ -13,13 +13,15 @@ decision_renal_band_boundaries, decision_doses_per_day_never_fall and
 after): protocol, caps, renal band and scaling, target, composed steps
 (memoised: they depend on the knowledge base and a few scalars, never on the
 patient directly), then the adjustments and alerts that explain them.
-Results are built from values already checked, with the schedule's
-invariants run once (:func:`~cluneal.titration._models.check_invariants`).
+Results are built from values already checked; the schedule's invariants
+(:func:`~cluneal.titration._models.check_invariants`) run once per step plan,
+which every schedule sharing it reuses.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Final
 
 from cluneal._base import trusted
@@ -27,14 +29,11 @@ from cluneal._numbers import clinical_number
 from cluneal._protocol_rules import protocol_limits
 from cluneal.alerts import SafetyAlert, Severity, sort_alerts
 from cluneal.errors import ContraindicatedError, ExcludedDrugError
-from cluneal.knowledge.criteria import PatientFacts, facts_for, matches
+from cluneal.knowledge.criteria import Facts, PatientFacts, facts_for, matches
 from cluneal.knowledge.drugs import ProtocolName
 from cluneal.renal import assess_renal_function
 from cluneal.titration import _text
-from cluneal.titration._models import (
-    TitrationSchedule,
-    check_invariants,
-)
+from cluneal.titration._models import SupplementalInstruction, TitrationSchedule, TitrationStep
 from cluneal.titration._steps import plan_steps
 from cluneal.titration._supplements import supplements
 from cluneal.titration._tables import DrugTable, Tables, rule_adjustment, tables
@@ -133,18 +132,23 @@ def _alert(  # noqa: PLR0917 - one alert, every part named
 
 
 def _choose_protocol(  # noqa: PLR0917 - private helper, every argument is needed
+    compiled: Tables,
     table: DrugTable,
-    inputs: PatientInputs,
-    facts: PatientFacts,
+    facts: Facts,
     band: RenalBand,
     requested: ProtocolName | None,
     adjustments: list[Adjustment],
     alerts: list[SafetyAlert],
 ) -> Protocol:
-    compiled = inputs.tables
     fired = [rule for rule in compiled.triggers if matches(rule.when, facts)]
-    if requested is ProtocolName.STANDARD and fired:
-        args = _trigger_args(inputs, compiled, band)
+    if not fired:
+        return table.standard if requested is None else table.protocol(requested)
+    args = {
+        "age": facts.age_years,
+        "older_adult_age": compiled.params.older_adult.age_years,
+        "band": band.value,
+    }
+    if requested is ProtocolName.STANDARD:
         why = "; ".join(rule.reason.format(**args) for rule in fired)
         rule = compiled.rules["titration.protocol.caller_standard"]
         alerts.append(
@@ -159,22 +163,11 @@ def _choose_protocol(  # noqa: PLR0917 - private helper, every argument is neede
         return table.standard
     if requested is not None:
         return table.protocol(requested)
-    if not fired:
-        return table.standard
-    args = _trigger_args(inputs, compiled, band)
     adjustments.extend(
         rule_adjustment(rule, f"{table.protocol_change}{rule.reason.format(**args)}")
         for rule in fired
     )
     return table.start_low
-
-
-def _trigger_args(inputs: PatientInputs, compiled: Tables, band: RenalBand) -> dict[str, object]:
-    return {
-        "age": inputs.age,
-        "older_adult_age": compiled.params.older_adult.age_years,
-        "band": band.value,
-    }
 
 
 def _renal_adjustments(
@@ -255,7 +248,189 @@ def _no_dose(table: DrugTable, compiled: Tables, permitted: float) -> Contraindi
     )
 
 
-def schedule_for(  # noqa: PLR0912, PLR0915 - one readable pass over the rules
+@dataclass(frozen=True, slots=True)
+class _Decision:
+    """What a schedule decides from the drug, band, facts and request alone (memoised).
+
+    Everything but the patient's own renal numbers and screening: the protocol,
+    the cap, the steps and supplements, and the adjustments and alerts that
+    explain them, in the order they are reported (start low, then the renal
+    adjustments the caller adds, then the caps, then any CrCl scaling, then
+    the rest).
+    """
+
+    proto: Protocol
+    cap_mg: float
+    cap_rule_id: str
+    permitted: float
+    target: float
+    start_low: tuple[Adjustment, ...]
+    caps: tuple[Adjustment, ...]
+    after: tuple[Adjustment, ...]
+    alerts: tuple[SafetyAlert, ...]
+    steps: tuple[TitrationStep, ...]
+    supplements: tuple[SupplementalInstruction, ...]
+
+
+# Keyed on plain values: the compiled tables (identity), the band, the facts the
+# criteria read (atoms and age), the request and the CrCl scale. A service or a
+# cohort sees few distinct keys, so most schedules reuse a decision.
+@lru_cache(maxsize=4096)
+def _decide(  # noqa: PLR0912, PLR0917 - one pass over the rules
+    compiled: Tables,
+    table: DrugTable,
+    band: RenalBand,
+    facts: Facts,
+    requested: ProtocolName | None,
+    target_mg_day: float | None,
+    day0: dt.date | None,
+    scale: float,
+    on_dialysis: bool,  # noqa: FBT001 - a cache key, not a flag argument
+) -> _Decision | float:
+    """The decision, or the permitted daily dose when no dose the strengths make is within it."""
+    start_low: list[Adjustment] = []
+    alerts: list[SafetyAlert] = []
+    band_rule = table.bands.get(band) if table.bands else None
+    proto = _choose_protocol(compiled, table, facts, band, requested, start_low, alerts)
+
+    # Caps: lowest wins; ties go to the rule listed first (adult cap first).
+    applicable = [c for c in table.caps if matches(c.when, facts)]
+    cap_entry = min(applicable, key=lambda c: c.rule.max_mg_day)
+    cap_mg: float = cap_entry.rule.max_mg_day
+    cap_rule: KnowledgeRule = cap_entry.rule
+    limits = [c.rule.max_doses_per_day for c in applicable if c.rule.max_doses_per_day]
+    # No cap limiting doses a day: the protocol's own dose splits decide.
+    max_doses = min(limits, default=None)
+    spaced = bool(limits)
+    if band_rule is not None:
+        if band_rule.cap_mg_day < cap_mg:
+            cap_mg, cap_rule = band_rule.cap_mg_day, band_rule
+        max_doses = (
+            band_rule.max_doses_per_day
+            if max_doses is None
+            else min(max_doses, band_rule.max_doses_per_day)
+        )
+    caps: list[Adjustment] = []
+    for entry in applicable:
+        if entry.rule is cap_rule and entry.lowered is not None:
+            caps.append(entry.lowered)
+        elif entry.doses is not None:
+            caps.append(entry.doses)
+
+    after: list[Adjustment] = []
+    wanted = proto.target_mg_day if target_mg_day is None else target_mg_day
+    goal = min(wanted, cap_mg)
+    if wanted > cap_mg + _EPS:
+        after.append(
+            rule_adjustment(
+                compiled.rules["titration.target.capped"],
+                _text.TARGET_CAPPED.format(
+                    who="default target" if target_mg_day is None else "requested target",
+                    wanted=wanted,
+                    cap=cap_mg,
+                    rule_id=cap_rule.rule_id,
+                ),
+            )
+        )
+
+    solution = table.mono.solution
+    use_solution = scale < 1.0 and solution is not None and band in solution.bands
+    single = _largest_single_dose(table, band_rule, [c.rule for c in applicable])
+    steps, used_solution, composed = plan_steps(
+        table,
+        proto.name,
+        goal,
+        cap_mg,
+        None if band_rule is None else band_rule.band,
+        max_doses,
+        None if single is None else single[0],
+        spaced,
+        scale,
+        use_solution,
+        day0,
+    )
+    permitted = cap_mg * scale
+    if not steps:
+        return permitted
+    if single is not None and any(
+        c.intended_mg_day / c.doses_per_day > single[0] + _EPS for c in composed
+    ):
+        after.append(
+            rule_adjustment(
+                single[1],
+                _text.SINGLE_DOSE.format(mg=single[0], text=table.texts[single[1].rule_id]),
+                citation=table.mono.citation,
+            )
+        )
+    first = composed[0]
+    if first.smallest:
+        after.append(
+            rule_adjustment(
+                compiled.rules["titration.first_step.smallest_dose"],
+                _text.FIRST_SMALLEST.format(
+                    dose=first.dose_mg, cap=clinical_number(permitted, down=True)
+                ),
+            )
+        )
+    final = steps[-1].daily_dose_mg
+    if final < goal * scale - _EPS:
+        after.append(
+            rule_adjustment(
+                compiled.rules["titration.rounding.down"],
+                _text.ROUNDED_DOWN.format(
+                    goal=clinical_number(goal * scale, down=True), final=final
+                ),
+            )
+        )
+    if used_solution and solution is not None:
+        after.append(rule_adjustment(solution, _text.SOLUTION.format(mg_per_ml=solution.mg_per_ml)))
+    local = compiled.protocol
+    if table.stocked is not None:
+        after.append(table.stocked)
+        if first.smallest and local is not None:
+            limits_rules = protocol_limits()
+            alerts.append(
+                trusted(
+                    SafetyAlert,
+                    severity=Severity.MODERATE,
+                    drugs=(table.name,),
+                    message=_text.STOCKED_FIRST.format(
+                        dose=first.dose_mg,
+                        protocol=local.label,
+                        intended=clinical_number(first.intended_mg_day, down=True),
+                    ),
+                    rule_id=limits_rules.rules.first_dose,
+                    citation=limits_rules.citation,
+                    action=_text.STOCKED_FIRST_ACTION,
+                )
+            )
+    alerts.extend(
+        _alert(
+            rule.severity,
+            table.name,
+            table.texts[rule.rule_id],
+            rule,
+            table.actions[rule.rule_id],
+        )
+        for rule in table.mono.dose_alerts
+        if final > rule.above_mg_day + _EPS
+    )
+    return _Decision(
+        proto=proto,
+        cap_mg=cap_mg,
+        cap_rule_id=cap_rule.rule_id,
+        permitted=permitted,
+        target=goal * scale,
+        start_low=tuple(start_low),
+        caps=tuple(caps),
+        after=tuple(after),
+        alerts=tuple(alerts),
+        steps=steps,
+        supplements=supplements(table, on_dialysis, steps, permitted, compiled.rules),
+    )
+
+
+def schedule_for(
     inputs: PatientInputs,
     drug: Drug,
     screened: tuple[SafetyAlert, ...],
@@ -294,13 +469,6 @@ def schedule_for(  # noqa: PLR0912, PLR0915 - one readable pass over the rules
         raise ContraindicatedError(drug.value, sort_alerts(refused))
     table = compiled.drugs[drug]
     renal = inputs.renal
-    adjustments: list[Adjustment] = []
-    alerts: list[SafetyAlert] = list(screened)
-    if table.renally_cleared:
-        # What may make the clearance estimate mislead, where it sets the dose.
-        alerts.extend(renal.alerts)
-        if inputs.default_basis and renal.weight_basis is WeightBasis.ADJUSTED:
-            adjustments.append(compiled.obesity)
     # Unknown renal function restricts only renally cleared drugs
     # (decision_unknown_renal_function); for the others it neither triggers
     # start low nor a cap.
@@ -309,44 +477,43 @@ def schedule_for(  # noqa: PLR0912, PLR0915 - one readable pass over the rules
     else:
         band, facts = RenalBand.NORMAL, inputs.facts_normal()
     band_rule = table.bands.get(band) if table.bands else None
-    proto = _choose_protocol(table, inputs, facts, band, protocol, adjustments, alerts)
-    _renal_adjustments(table, inputs, band_rule, adjustments, alerts)
-
-    # Caps: lowest wins; ties go to the rule listed first (adult cap first).
-    applicable = [c for c in table.caps if matches(c.when, facts)]
-    cap_entry = min(applicable, key=lambda c: c.rule.max_mg_day)
-    cap_mg: float = cap_entry.rule.max_mg_day
-    cap_rule: KnowledgeRule = cap_entry.rule
-    limits = [c.rule.max_doses_per_day for c in applicable if c.rule.max_doses_per_day]
-    # No cap limiting doses a day: the protocol's own dose splits decide.
-    max_doses = min(limits, default=None)
-    spaced = bool(limits)
-    if band_rule is not None:
-        if band_rule.cap_mg_day < cap_mg:
-            cap_mg, cap_rule = band_rule.cap_mg_day, band_rule
-        max_doses = (
-            band_rule.max_doses_per_day
-            if max_doses is None
-            else min(max_doses, band_rule.max_doses_per_day)
-        )
-    for entry in applicable:
-        if entry.rule is cap_rule and entry.lowered is not None:
-            adjustments.append(entry.lowered)
-        elif entry.doses is not None:
-            adjustments.append(entry.doses)
-
     # Below the band's threshold (gabapentin's end-stage band): doses in proportion to CrCl.
-    scale = 1.0
     crcl = inputs.crcl
     below = None if band_rule is None else band_rule.scale_below_ml_min
-    if (
+    scaled = (
         below is not None
         and crcl is not None
         and renal.known
         and not renal.on_dialysis
         and crcl < below
-    ):
-        scale = crcl / below
+    )
+    scale = crcl / below if scaled and crcl is not None and below is not None else 1.0
+    decision = _decide(
+        compiled,
+        table,
+        band,
+        Facts(facts.atoms, facts.age_years),
+        protocol,
+        target_mg_day,
+        day0,
+        scale,
+        renal.on_dialysis,
+    )
+    if not isinstance(decision, _Decision):
+        raise _no_dose(table, compiled, decision)
+
+    adjustments: list[Adjustment] = []
+    alerts: list[SafetyAlert] = [*screened, *decision.alerts]
+    if table.renally_cleared:
+        # What may make the clearance estimate mislead, where it sets the dose.
+        alerts.extend(renal.alerts)
+        if inputs.default_basis and renal.weight_basis is WeightBasis.ADJUSTED:
+            adjustments.append(compiled.obesity)
+    adjustments.extend(decision.start_low)
+    _renal_adjustments(table, inputs, band_rule, adjustments, alerts)
+    adjustments.extend(decision.caps)
+    if scale < 1.0 and crcl is not None and below is not None:
+        cap_mg = decision.cap_mg
         adjustments.append(
             rule_adjustment(
                 compiled.rules["titration.renal.scaled"],
@@ -360,118 +527,19 @@ def schedule_for(  # noqa: PLR0912, PLR0915 - one readable pass over the rules
                 citation=table.mono.citation,
             )
         )
-
-    wanted = proto.target_mg_day if target_mg_day is None else target_mg_day
-    goal = min(wanted, cap_mg)
-    if wanted > cap_mg + _EPS:
-        adjustments.append(
-            rule_adjustment(
-                compiled.rules["titration.target.capped"],
-                _text.TARGET_CAPPED.format(
-                    who="default target" if target_mg_day is None else "requested target",
-                    wanted=wanted,
-                    cap=cap_mg,
-                    rule_id=cap_rule.rule_id,
-                ),
-            )
-        )
-
-    solution = table.mono.solution
-    use_solution = scale < 1.0 and solution is not None and band in solution.bands
-    single = _largest_single_dose(table, band_rule, [c.rule for c in applicable])
-    steps, used_solution, composed = plan_steps(
-        table,
-        proto.name,
-        goal,
-        cap_mg,
-        None if band_rule is None else band_rule.band,
-        max_doses,
-        None if single is None else single[0],
-        spaced,
-        scale,
-        use_solution,
-        day0,
-    )
-    permitted = cap_mg * scale
-    if not steps:
-        raise _no_dose(table, compiled, permitted)
-    if single is not None and any(
-        c.intended_mg_day / c.doses_per_day > single[0] + _EPS for c in composed
-    ):
-        adjustments.append(
-            rule_adjustment(
-                single[1],
-                _text.SINGLE_DOSE.format(mg=single[0], text=table.texts[single[1].rule_id]),
-                citation=table.mono.citation,
-            )
-        )
-    first = composed[0]
-    if first.smallest:
-        adjustments.append(
-            rule_adjustment(
-                compiled.rules["titration.first_step.smallest_dose"],
-                _text.FIRST_SMALLEST.format(
-                    dose=first.dose_mg, cap=clinical_number(permitted, down=True)
-                ),
-            )
-        )
-    final = steps[-1].daily_dose_mg
-    if final < goal * scale - _EPS:
-        adjustments.append(
-            rule_adjustment(
-                compiled.rules["titration.rounding.down"],
-                _text.ROUNDED_DOWN.format(
-                    goal=clinical_number(goal * scale, down=True), final=final
-                ),
-            )
-        )
-    if used_solution and solution is not None:
-        adjustments.append(
-            rule_adjustment(solution, _text.SOLUTION.format(mg_per_ml=solution.mg_per_ml))
-        )
-    if table.stocked is not None:
-        adjustments.append(table.stocked)
-        if first.smallest and local is not None:
-            limits_rules = protocol_limits()
-            alerts.append(
-                trusted(
-                    SafetyAlert,
-                    severity=Severity.MODERATE,
-                    drugs=(table.name,),
-                    message=_text.STOCKED_FIRST.format(
-                        dose=first.dose_mg,
-                        protocol=local.label,
-                        intended=clinical_number(first.intended_mg_day, down=True),
-                    ),
-                    rule_id=limits_rules.rules.first_dose,
-                    citation=limits_rules.citation,
-                    action=_text.STOCKED_FIRST_ACTION,
-                )
-            )
-    alerts.extend(
-        _alert(
-            rule.severity,
-            table.name,
-            table.texts[rule.rule_id],
-            rule,
-            table.actions[rule.rule_id],
-        )
-        for rule in table.mono.dose_alerts
-        if final > rule.above_mg_day + _EPS
-    )
-    check_invariants(steps, permitted)
+    adjustments.extend(decision.after)
     return trusted(
         TitrationSchedule,
         drug=drug,
-        protocol=proto.name,
-        steps=steps,
-        max_daily_dose_mg=permitted,
-        max_daily_dose_rule=cap_rule.rule_id,
-        target_daily_dose_mg=goal * scale,
+        protocol=decision.proto.name,
+        steps=decision.steps,
+        max_daily_dose_mg=decision.permitted,
+        max_daily_dose_rule=decision.cap_rule_id,
+        target_daily_dose_mg=decision.target,
         adjustments=tuple(adjustments),
         alerts=sort_alerts(alerts),
         renal=renal,
-        supplemental_instructions=supplements(table, renal, steps, permitted, compiled.rules),
+        supplemental_instructions=decision.supplements,
         monitoring=table.monitoring,
         start_date=day0,
         knowledge_base_version=compiled.version,

@@ -18,7 +18,7 @@ from cluneal._compose import ComposedStep, Regimen, compose_steps
 from cluneal._numbers import clinical_number
 from cluneal.knowledge.drugs import ProtocolName, Timing
 from cluneal.titration import _text
-from cluneal.titration._models import TitrationStep
+from cluneal.titration._models import TitrationStep, check_invariants
 
 if TYPE_CHECKING:
     from cluneal.knowledge.drugs import Protocol
@@ -140,5 +140,8 @@ def plan_steps(  # noqa: PLR0917 - private, memoised on exactly these arguments
         )
         for index, c in enumerate(composed)
     )
+    if steps:
+        # The schedule's invariants, once per plan: every schedule that shares it is checked.
+        check_invariants(steps, cap * scale)
     used_solution = any("solution" in st.composition for st in steps)
     return steps, used_solution, composed

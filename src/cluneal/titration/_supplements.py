@@ -15,7 +15,6 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from cluneal.knowledge.drugs import KnowledgeRule
-    from cluneal.renal import RenalAssessment
     from cluneal.titration._models import TitrationStep
     from cluneal.titration._tables import DrugTable
 
@@ -36,7 +35,7 @@ def session_hours(rules: Mapping[str, KnowledgeRule]) -> float:
 
 def supplements(
     table: DrugTable,
-    renal: RenalAssessment,
+    on_dialysis: bool,  # noqa: FBT001 - the one fact about the patient it reads
     steps: tuple[TitrationStep, ...],
     cap_mg: float,
     rules: Mapping[str, KnowledgeRule],
@@ -47,7 +46,7 @@ def supplements(
     its daily dose (decision_dialysis_supplements_follow_maintenance); a new
     instruction starts on the day the row changes.
     """
-    if not renal.on_dialysis:
+    if not on_dialysis:
         return ()
     mono = table.mono
     if not mono.dialysis_supplements:
