@@ -90,6 +90,14 @@ def care_for(
 
     Returns:
         The measures and the alerts, most serious first.
+
+    Example:
+        >>> from cluneal import Patient, knowledge_base
+        >>> from cluneal.knowledge.criteria import facts_for
+        >>> kb = knowledge_base()
+        >>> p = Patient(age=60, sex="male", medications=["warfarin"])
+        >>> care_for(facts_for(p, kb), kb.complementary) == complementary_care(p)
+        True
     """
     alerts = []
     current = facts.medications

@@ -24,7 +24,6 @@ from cluneal.alerts import SafetyAlert
 from cluneal.errors import InsufficientDataError, InvalidQuantityError
 from cluneal.knowledge.base import knowledge_base, resolved
 from cluneal.knowledge.criteria import PatientFacts, facts_for, matches
-from cluneal.knowledge.renal import RenalTable, renal_table
 from cluneal.patient import Patient
 from cluneal.renal_equations import (
     FEMALE_FACTOR,
@@ -48,6 +47,7 @@ from cluneal.vocabulary import GfrCategory, RenalBand, Sex, WeightBasis
 
 if TYPE_CHECKING:
     from cluneal.knowledge.base import KnowledgeBase
+    from cluneal.knowledge.renal import RenalTable
     from cluneal.units import QuantityInput
 
 __all__ = [
@@ -73,9 +73,6 @@ __all__ = [
 _ML_MIN: Final = ureg.Unit("milliliter / minute")
 _EGFR_UNIT: Final = ureg.Unit("milliliter / minute / standard_body_surface_area")
 _KG: Final = ureg.Unit("kilogram")
-
-# The built-in renal table, under its former private name (the titration engine reads it).
-_table = renal_table
 
 
 def renal_band(crcl: QuantityInput) -> RenalBand:
@@ -453,6 +450,14 @@ def assess(
 
     Returns:
         The assessment, built from values already validated.
+
+    Example:
+        >>> from cluneal import Patient, knowledge_base
+        >>> from cluneal.knowledge.criteria import facts_for
+        >>> p = Patient(age=78, sex="female", weight="60 kg", serum_creatinine="1.3 mg/dL")
+        >>> kb = knowledge_base()
+        >>> assess(p, None, kb.renal, facts_for(p, kb)) == assess_renal_function(p)
+        True
     """
     if patient.on_dialysis:
         # Cockcroft-Gault (and eGFR) are not valid on haemodialysis: no CrCl band.

@@ -428,6 +428,14 @@ def screen_each(
 
     Returns:
         The sorted alerts of each drug.
+
+    Example:
+        >>> from cluneal import Drug, Patient, knowledge_base
+        >>> from cluneal.knowledge.criteria import facts_for
+        >>> p = Patient(age=70, sex="female", medications=["sertraline"])
+        >>> found = screen_each((Drug.TRAMADOL,), p, facts_for(p, knowledge_base()))
+        >>> found[Drug.TRAMADOL] == check_regimen(["tramadol"], p)
+        True
     """
     kb = resolved(knowledge)
     compiled = _compiled(kb)
