@@ -153,11 +153,20 @@ def _compiled(knowledge: KnowledgeBase) -> _Screening:
 
 # Iterating an Enum class costs microseconds; the tuple is built once.
 _ALL_DRUGS: tuple[Drug, ...] = tuple(Drug)
-_CoRule = InteractionRule | CnsCountRule | UnscreenedRule
+
+
+@dataclass(frozen=True, slots=True)
+class _CoRules:
+    """The rules about co-medication that can involve some planned drugs."""
+
+    # Interactions by the drug they are written for (only those in the regimen can fire).
+    interactions: Mapping[Drug, tuple[InteractionRule, ...]]
+    cns: tuple[CnsCountRule, ...]
+    unscreened: tuple[UnscreenedRule, ...]
 
 
 @lru_cache(maxsize=256)
-def _co_rules(planned: tuple[Drug, ...], knowledge: KnowledgeBase) -> tuple[_CoRule, ...]:
+def _co_rules(planned: tuple[Drug, ...], knowledge: KnowledgeBase) -> _CoRules:
     """The rules about co-medication that can involve a planned drug (found once per combination).
 
     Interactions where a planned drug is the rule's drug or a partner (by name or
@@ -166,18 +175,26 @@ def _co_rules(planned: tuple[Drug, ...], knowledge: KnowledgeBase) -> tuple[_CoR
     compiled = _compiled(knowledge)
     names = {d.value for d in planned}
     classes = frozenset(c for d in planned for c in compiled.drug_classes[d])
-    out: list[_CoRule] = []
+    interactions: dict[Drug, list[InteractionRule]] = {}
+    cns: list[CnsCountRule] = []
+    unscreened: list[UnscreenedRule] = []
     for rule in compiled.rules:
-        if isinstance(rule, PatientRule):
-            continue
-        if isinstance(rule, InteractionRule) and not (
-            rule.drug in planned
-            or any(d.value in names for d in rule.partner_drugs)
-            or bool(classes & frozenset(rule.partner_classes))
-        ):
-            continue
-        out.append(rule)
-    return tuple(out)
+        if isinstance(rule, InteractionRule):
+            if (
+                rule.drug in planned
+                or any(d.value in names for d in rule.partner_drugs)
+                or bool(classes & frozenset(rule.partner_classes))
+            ):
+                interactions.setdefault(rule.drug, []).append(rule)
+        elif isinstance(rule, CnsCountRule):
+            cns.append(rule)
+        elif isinstance(rule, UnscreenedRule):
+            unscreened.append(rule)
+    return _CoRules(
+        MappingProxyType({d: tuple(r) for d, r in interactions.items()}),
+        tuple(cns),
+        tuple(unscreened),
+    )
 
 
 def _patient_alerts(
@@ -332,33 +349,30 @@ def _co_alerts(
     # A lone planned drug with no co-medication has no partner to interact with.
     alone = len(regimen) == 1 and not meds and not pool.recent
     alerts: list[SafetyAlert] = []
-    for rule in _co_rules(planned, kb):
-        if isinstance(rule, InteractionRule):
-            if (
-                alone
-                or rule.drug not in regimen
-                or _no_partner(rule, regimen, present)
-                or not matches(rule.when, facts)
-            ):
-                continue
-            partners = _partners(rule, regimen, planned, pool)
-            if partners and (rule.drug in planned_set or not planned_names.isdisjoint(partners)):
-                alerts.append(
-                    _alert(rule, rule.drug.value, (rule.drug.value, *partners), ", ".join(partners))
-                )
-        elif isinstance(rule, CnsCountRule):
-            if not matches(rule.when, facts) or (len(planned) + len(meds) < rule.threshold):
-                continue
-            cns = sorted(combination.cns | pool.cns)
-            if len(cns) >= rule.threshold and not planned_names.isdisjoint(cns):
-                alerts.append(_alert(rule, cns[0], tuple(cns), ", ".join(cns)))
-        elif meds:
-            unknown = facts.unrecognized_medications
-            if unknown:
-                names = tuple(d.value for d in planned)
-                alerts.append(
-                    _alert(rule, " and ".join(names), (*names, *unknown), ", ".join(unknown))
-                )
+    rules = _co_rules(planned, kb)
+    if not alone:
+        for drug in regimen:
+            for rule in rules.interactions.get(drug, ()):
+                if _no_partner(rule, regimen, present) or not matches(rule.when, facts):
+                    continue
+                partners = _partners(rule, regimen, planned, pool)
+                if partners and (drug in planned_set or not planned_names.isdisjoint(partners)):
+                    alerts.append(
+                        _alert(rule, drug.value, (drug.value, *partners), ", ".join(partners))
+                    )
+    for count in rules.cns:
+        if not matches(count.when, facts) or (len(planned) + len(meds) < count.threshold):
+            continue
+        cns = sorted(combination.cns | pool.cns)
+        if len(cns) >= count.threshold and not planned_names.isdisjoint(cns):
+            alerts.append(_alert(count, cns[0], tuple(cns), ", ".join(cns)))
+    unknown = facts.unrecognized_medications if meds else ()
+    if unknown:
+        names = tuple(d.value for d in planned)
+        alerts.extend(
+            _alert(rule, " and ".join(names), (*names, *unknown), ", ".join(unknown))
+            for rule in rules.unscreened
+        )
     return alerts
 
 
