@@ -350,6 +350,8 @@ def _sections(kb: KnowledgeBase) -> Iterator[tuple[str, object]]:
 
 def _walk(value: object) -> Iterator[BaseModel]:
     """Every model inside a value (models, tuples, mappings), depth first."""
+    if isinstance(value, _SCALARS):
+        return
     if isinstance(value, BaseModel):
         yield value
         for name in type(value).model_fields:
@@ -363,6 +365,8 @@ def _walk(value: object) -> Iterator[BaseModel]:
 
 
 _TEMPLATE_FIELDS = ("message", "text", "action", "rationale")
+# Values that hold no model (most fields): skipped before the slower abstract-class checks.
+_SCALARS = (str, int, float, type(None))
 
 
 @cache
