@@ -14,6 +14,8 @@ from pydantic import BaseModel, ValidationError
 import cluneal
 from cluneal import Q_, knowledge_base, ureg
 from cluneal.errors import InvalidQuantityError, KnowledgeBaseError
+from cluneal.knowledge import read_toml
+from cluneal.knowledge.parameters import parse_parameters
 from cluneal.units import (
     CREATININE_UMOL_L_PER_MG_DL,
     KINDS,
@@ -464,3 +466,20 @@ def test_a_cohort_column_at_a_bound_is_accepted() -> None:
     )
     out = schedules(frame, "gabapentin")
     assert out["error"].isna().tolist() == [True, False]
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        ({"minimum": 400.0, "maximum": 20.0}, "not below maximum"),
+        ({"minimum": -1.0}, "plausible"),
+    ],
+)
+def test_a_malformed_range_is_refused_when_loaded(change: dict[str, Any], problem: str) -> None:
+    """parameters.toml's ranges are checked when the file is read: a minimum at or above its
+    maximum, or a negative minimum, is a KnowledgeBaseError naming parameters.toml."""
+    raw = read_toml("parameters.toml")
+    raw["plausible"]["body_weight"].update(change)
+    with pytest.raises(KnowledgeBaseError, match=problem) as info:
+        parse_parameters(raw)
+    assert "parameters.toml" in str(info.value)
