@@ -183,8 +183,11 @@ def parse_drug(drug: object, field: str = "drug") -> Drug:
     if isinstance(drug, Drug):
         return drug
     if isinstance(drug, str):
-        try:
-            return Drug(drug.strip().casefold())
-        except ValueError:
-            pass
+        # A dictionary lookup, not the enum's constructor: this runs on every schedule.
+        found = _BY_NAME.get(drug) or _BY_NAME.get(drug.strip().casefold())
+        if found is not None:
+            return found
     raise UnknownTermError(field, drug, [d.value for d in Drug])
+
+
+_BY_NAME: Mapping[str, Drug] = MappingProxyType({d.value: d for d in Drug})
