@@ -191,14 +191,17 @@ def main() -> None:
 
         run_sdk()  # warm: the compiled tables and step plans in place
         # Interleaved, so that both sides of each ratio see the same machine load.
-        warms, colds, floors = [], [], []
+        # The cold runs come last: they empty the memos the warm runs rely on.
+        warms, floors, colds, cold_floors = [], [], [], []
         for _ in range(args.repeat):
             floors.append(median_per_call(run_floor, n, 1))
             warms.append(median_per_call(run_sdk, n, 1))
+        for _ in range(max(3, args.repeat // 3)):
+            cold_floors.append(median_per_call(run_floor, n, 1))
             colds.append(median_per_call(run_cold, n, 1))
         warm, cold, floor = (statistics.median(t) for t in (warms, colds, floors))
         warm_x = statistics.median(w / f for w, f in zip(warms, floors, strict=True))
-        cold_x = statistics.median(c / f for c, f in zip(colds, floors, strict=True))
+        cold_x = statistics.median(c / f for c, f in zip(colds, cold_floors, strict=True))
         warm_ratios.append(warm_x)
         cold_ratios.append(cold_x)
         print(
