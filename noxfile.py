@@ -159,6 +159,11 @@ def examples(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """Report speed as ratios against baselines and goals (never a pass/fail on time).
 
+    bench_titration.py compares each of the six drugs with a plain-float floor of the same
+    rules (benchmarks/_floor.py, not memoised), warm and cold; bench_care_plan.py reports
+    care plans/s with and without JSON and import plus the first care plan against pint and
+    pydantic (docs/performance.md).
+
     bench_cohort.py also reports the cohort's rows/s next to the scalar loop's and the
     peak memory of ``cluneal cohort`` on 1,000,000 rows (docs/cohort.md).
     """
