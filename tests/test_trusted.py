@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
 
 from cluneal import Patient, care_plan
 from cluneal._base import trusted
 from cluneal.alerts import SafetyAlert, Severity
-from cluneal.diagnosis import Findings
+from cluneal.diagnosis import (
+    Criterion,
+    DiagnosticAssessment,
+    Findings,
+    RedFlag,
+    assess_diagnosis,
+)
+from cluneal.pathway import Alternative, CareHistory, Recommendation, next_step
 from cluneal.plan import CarePlan
+from tests.property.strategies_findings import block_thresholds, findings
+from tests.property.strategies_history import care_histories
 
 
 def test_a_trusted_model_equals_the_validated_one_field_for_field() -> None:
@@ -40,3 +50,39 @@ def test_a_care_plan_validates_again_to_itself() -> None:
         Patient(age=70, sex="female", weight="60 kg", serum_creatinine="1.1 mg/dL"), Findings()
     )
     assert CarePlan.model_validate_json(plan.model_dump_json()) == plan
+
+
+@settings(max_examples=80, deadline=None)
+@given(f=findings(), h=care_histories(), threshold=block_thresholds())
+def test_a_trusted_recommendation_and_assessment_equal_validated_ones(
+    f: Findings, h: CareHistory, threshold: float
+) -> None:
+    """next_step and assess_diagnosis build their results unvalidated: the same as validated.
+
+    Rebuilding each result (and its nested criteria, red flags and alternatives)
+    through the models' own validation from its field values gives an equal
+    model with the same repr, so no field holds a value of another type.
+    """
+    rec = next_step(f, h, block_threshold=threshold)
+    again = Recommendation(
+        **{
+            **dict(rec),
+            "assessment": _revalidated(rec.assessment),
+            "alternative_options": tuple(Alternative(**dict(a)) for a in rec.alternative_options),
+        }
+    )
+    assert again == rec
+    assert repr(again) == repr(rec)
+    assessment = assess_diagnosis(f, block_threshold=threshold)
+    assert _revalidated(assessment) == assessment
+    assert repr(_revalidated(assessment)) == repr(assessment)
+
+
+def _revalidated(a: DiagnosticAssessment) -> DiagnosticAssessment:
+    return DiagnosticAssessment(
+        **{
+            **dict(a),
+            "criteria": tuple(Criterion(**dict(c)) for c in a.criteria),
+            "red_flags": tuple(RedFlag(**dict(r)) for r in a.red_flags),
+        }
+    )

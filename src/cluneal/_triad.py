@@ -8,12 +8,15 @@ the pertinent positives and negatives and the rules it applied into a
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from cluneal.vocabulary import NerveBranch
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
+
+    from pint import Unit
 
     from cluneal.findings import BlockResult, NeuroExam, PainPattern, TenderPoint
     from cluneal.knowledge.diagnosis import CriterionRule, DiagnosisTable, RedFlagRule
@@ -46,8 +49,14 @@ def _side_text(side: Side | None) -> str:
 def _duration_text(duration: Quantity) -> str:
     # Every duration unit cluneal accepts (minute ... year) takes a plain "s" plural.
     magnitude = float(duration.magnitude)
-    unit = str(duration.units)
+    unit = _unit_text(duration.units)
     return f"{magnitude:g} {unit}{'' if magnitude == 1 else 's'}"
+
+
+@lru_cache(maxsize=32)
+def _unit_text(unit: Unit) -> str:
+    # Pint's unit formatting is slow and its result fixed: one per unit of the registry.
+    return str(unit)
 
 
 def _percent(value: float) -> str:

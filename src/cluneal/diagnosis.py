@@ -35,7 +35,7 @@ from pydantic import (
     model_validator,
 )
 
-from cluneal._base import FrozenModel
+from cluneal._base import FrozenModel, trusted
 from cluneal._checks import knowledge_argument, number
 from cluneal._protocol_rules import refuse_looser
 from cluneal._triad import (
@@ -331,7 +331,9 @@ def _check_threshold(value: object) -> float:
 
 
 def _criterion(rule: CriterionRule, *, met: bool | None, reason: str) -> Criterion:
-    return Criterion(
+    # Every value is the knowledge base's (validated at load) or a judge's bool and text.
+    return trusted(
+        Criterion,
         id=rule.id,
         number=rule.number,
         name=rule.name,
@@ -461,7 +463,8 @@ def assess_diagnosis(
 
     flag_rules, unexamined = judge_red_flags(found.neuro, table, book)
     red_flags = tuple(
-        RedFlag(
+        trusted(
+            RedFlag,
             kind=rule.id,
             name=rule.name,
             points_to=rule.points_to,
@@ -514,7 +517,10 @@ def assess_diagnosis(
     if unexamined:
         actions.append(notes.neuro_incomplete.format(missing=", ".join(unexamined)))
 
-    return DiagnosticAssessment(
+    # Built from validated values: the criteria follow the table's order, which the
+    # loader checks (the model's own check, for values from outside, is not rerun).
+    return trusted(
+        DiagnosticAssessment,
         criteria=criteria,
         classification=class_rule.classification,
         classification_rule=class_rule.text,

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Final
 
 from pydantic import Field
 
-from cluneal._base import FrozenModel, coerce_model
+from cluneal._base import FrozenModel, coerce_model, trusted
 from cluneal._checks import knowledge_argument
 from cluneal._protocol_rules import refuse_looser
 from cluneal.diagnosis import DiagnosticAssessment, assess_diagnosis
@@ -237,15 +237,38 @@ def _describe(relief: float, duration: Quantity | None, outcome: OutcomeClass) -
     return f"{relief:g}% relief for {weeks:.3g} {unit} ({outcome.value})"
 
 
-class _Context(FrozenModel):
-    findings: Findings
-    history: CareHistory
-    assessment: DiagnosticAssessment
-    threshold: float
-    lasting_days: float
-    table: PathwayTable
-    # Where each branch's tender point is palpated (diagnosis.toml's landmarks).
-    branch_sites: tuple[tuple[NerveBranch, TenderPointSite], ...]
+class _Context:
+    """What the pathway's rules read for one call (every part already validated)."""
+
+    __slots__ = (
+        "assessment",
+        "branch_sites",
+        "findings",
+        "history",
+        "lasting_days",
+        "table",
+        "threshold",
+    )
+
+    def __init__(
+        self,
+        *,
+        findings: Findings,
+        history: CareHistory,
+        assessment: DiagnosticAssessment,
+        threshold: float,
+        lasting_days: float,
+        table: PathwayTable,
+        branch_sites: tuple[tuple[NerveBranch, TenderPointSite], ...],
+    ) -> None:
+        self.findings = findings
+        self.history = history
+        self.assessment = assessment
+        self.threshold = threshold
+        self.lasting_days = lasting_days
+        self.table = table
+        # Where each branch's tender point is palpated (diagnosis.toml's landmarks).
+        self.branch_sites = branch_sites
 
 
 def _classify(ctx: _Context, relief: float, duration: Quantity | None) -> OutcomeClass:
@@ -339,7 +362,12 @@ def _alternatives(
             else rule.detail.format(branches=branches, blocks_given=blocks_given)
         )
         options.append(
-            Alternative(step=rule.step, description=rule.text + detail, citations=rule.citations)
+            trusted(
+                Alternative,
+                step=rule.step,
+                description=rule.text + detail,
+                citations=rule.citations,
+            )
         )
     return tuple(options)
 
@@ -453,7 +481,10 @@ def next_step(
             ]
         )
     )
-    return Recommendation(
+    # Built from validated values (the knowledge base's transitions, the assessment,
+    # the checked thresholds): no revalidation of the nested models.
+    return trusted(
+        Recommendation,
         step=step,
         rationale=rationale,
         alternatives=tuple(dict.fromkeys(a.step for a in alternatives)),
