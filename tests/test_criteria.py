@@ -26,6 +26,7 @@ from cluneal.knowledge.criteria import (
     patient_facts,
 )
 from cluneal.knowledge.parameters import clinical_parameters
+from cluneal.vocabulary import RenalBand
 
 PARAMS = clinical_parameters()
 
@@ -209,3 +210,21 @@ def test_facts_without_a_patient() -> None:
     assert not matches(Criteria(age_over_years=18), done)
     assert Criteria(older_adult=True).triggers == frozenset({"older_adult"})
     assert Criteria(older_adult=False).triggers is None
+
+
+@pytest.mark.parametrize("band", list(RenalBand))
+@pytest.mark.parametrize(
+    "patient",
+    [
+        Patient(age=50, sex="female"),
+        Patient(age=80, sex="male", hepatic_impairment="moderate", medications=["sertraline"]),
+    ],
+)
+def test_facts_given_a_renal_band_afterwards_equal_facts_computed_with_it(
+    band: RenalBand, patient: Patient
+) -> None:
+    """The care plan computes the facts once, then gives them the renal assessment's band."""
+    kb = knowledge_base()
+    later = facts_for(patient, kb).with_renal_band(band.value, kb.parameters)
+    assert later == facts_for(patient, kb, band.value)
+    assert later.renal_below_normal is (band is not RenalBand.NORMAL)

@@ -54,7 +54,8 @@ from cluneal.patient import Patient
 from cluneal.renal import assess
 from cluneal.safety import screen_each
 from cluneal.titration import TitrationSchedule
-from cluneal.titration._engine import PatientInputs, prepare, schedule_for
+from cluneal.titration._engine import PatientInputs, schedule_for
+from cluneal.titration._tables import tables
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -485,7 +486,17 @@ def care_plan(
     # facts), for every rule of the plan: screening, choice and schedules alike.
     patient_facts = facts_for(person, kb)
     renal = assess(person, basis, kb.renal, patient_facts)
-    inputs = prepare(person, kb, weight_basis=basis, renal=renal)
+    # The schedules' inputs (what titration's prepare() computes), with the facts
+    # above given the assessment's renal band rather than computed again.
+    inputs = PatientInputs(
+        tables(kb),
+        person,
+        renal,
+        patient_facts.age_years,
+        renal.crcl_ml_min,
+        basis is None,
+        patient_facts.with_renal_band(renal.band.value, kb.parameters),
+    )
     facts = patient_facts.with_atoms(_assessment_atoms(assessment))
     choice = _choose_drug(inputs, facts, day0=day0, knowledge=kb, table=kb.pharmacotherapy)
     measures, complementary_alerts = care_for(facts, kb.complementary)

@@ -263,6 +263,29 @@ class PatientFacts:
             return self
         return dataclasses.replace(self, atoms=self.atoms | more)
 
+    def with_renal_band(self, renal_band: str, parameters: ClinicalParameters) -> PatientFacts:
+        """The same facts for a renal band (those of :func:`patient_facts` with that band).
+
+        For facts computed without a band, once the renal assessment has one:
+        the other facts are not computed again.
+
+        Args:
+            renal_band: The renal band value the rules use.
+            parameters: The clinical parameters the facts were computed with.
+
+        Returns:
+            The facts with the band's atoms.
+        """
+        restricted, below_normal = _renal_flags(renal_band, parameters)
+        atoms = self.atoms - _RENAL_ATOMS
+        if restricted:
+            atoms |= {"renal_restricted"}
+        if below_normal:
+            atoms |= {"renal_below_normal"}
+        return dataclasses.replace(
+            self, renal_restricted=restricted, renal_below_normal=below_normal, atoms=atoms
+        )
+
     def classes_of(self, medication: str) -> frozenset[MedicationClass]:
         """The classes of one of the patient's medications, in the catalogue used."""
         return self.medication_classes.get(medication, frozenset())
@@ -270,6 +293,16 @@ class PatientFacts:
 
 _CONDITION_ATOMS: Final = MappingProxyType({c: _condition(c.value) for c in Condition})
 _HEPATIC_ATOMS: Final = MappingProxyType({h: _hepatic(h.value) for h in HepaticImpairment})
+
+
+_RENAL_ATOMS: Final = frozenset({"renal_restricted", "renal_below_normal"})
+
+
+def _renal_flags(renal_band: str | None, parameters: ClinicalParameters) -> tuple[bool, bool]:
+    """Whether the band is a restricted one, and whether it is below normal."""
+    if renal_band is None:
+        return False, False
+    return renal_band in parameters.renal_restricted.bands, renal_band != "normal"
 
 
 def _in_states(hepatic: str, conditions: tuple[Condition, ...], states: States) -> bool:
@@ -298,6 +331,7 @@ def patient_facts(
         The facts.
     """
     age = patient.age_years if age_years is None else age_years
+    restricted, below_normal = _renal_flags(renal_band, parameters)
     conditions = patient.conditions
     hepatic = patient.hepatic_impairment
     hla = patient.hla_b_1502
@@ -306,11 +340,8 @@ def patient_facts(
         ("older_adult", parameters.older_adult.holds(age)),
         ("age_over_75", parameters.age_over_75.holds(age)),
         ("cardiac_disease", cardiac),
-        (
-            "renal_restricted",
-            renal_band is not None and renal_band in parameters.renal_restricted.bands,
-        ),
-        ("renal_below_normal", renal_band is not None and renal_band != "normal"),
+        ("renal_restricted", restricted),
+        ("renal_below_normal", below_normal),
         ("hepatic_significant", _in_states(hepatic, conditions, parameters.hepatic_significant)),
         ("hepatic_start_low", _in_states(hepatic, conditions, parameters.hepatic_start_low)),
     )
