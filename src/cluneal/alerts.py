@@ -63,5 +63,7 @@ def sort_alerts(alerts: tuple[SafetyAlert, ...] | list[SafetyAlert]) -> tuple[Sa
         >>> [x.rule_id for x in sort_alerts([a, b, a])]
         ['a', 'b']
     """
+    if len(alerts) < 2:
+        return tuple(alerts)
     unique = dict.fromkeys(alerts)
     return tuple(sorted(unique, key=lambda a: (-a.severity.rank, a.rule_id, a.drugs, a.message)))

@@ -261,7 +261,7 @@ class PatientFacts:
         more = frozenset(atoms)
         if more <= self.atoms:
             return self
-        return dataclasses.replace(self, atoms=self.atoms | more)
+        return self._replaced(atoms=self.atoms | more)
 
     def with_renal_band(self, renal_band: str, parameters: ClinicalParameters) -> PatientFacts:
         """The same facts for a renal band (those of :func:`patient_facts` with that band).
@@ -282,9 +282,15 @@ class PatientFacts:
             atoms |= {"renal_restricted"}
         if below_normal:
             atoms |= {"renal_below_normal"}
-        return dataclasses.replace(
-            self, renal_restricted=restricted, renal_below_normal=below_normal, atoms=atoms
+        return self._replaced(
+            renal_restricted=restricted, renal_below_normal=below_normal, atoms=atoms
         )
+
+    def _replaced(self, **changes: Any) -> PatientFacts:
+        # dataclasses.replace, without its per-field introspection (a hot path).
+        values = {name: getattr(self, name) for name in _FACT_FIELDS}
+        values.update(changes)
+        return PatientFacts(**values)
 
     def classes_of(self, medication: str) -> frozenset[MedicationClass]:
         """The classes of one of the patient's medications, in the catalogue used."""
@@ -295,6 +301,7 @@ _CONDITION_ATOMS: Final = MappingProxyType({c: _condition(c.value) for c in Cond
 _HEPATIC_ATOMS: Final = MappingProxyType({h: _hepatic(h.value) for h in HepaticImpairment})
 
 
+_FACT_FIELDS: Final = tuple(field.name for field in dataclasses.fields(PatientFacts))
 _RENAL_ATOMS: Final = frozenset({"renal_restricted", "renal_below_normal"})
 
 
