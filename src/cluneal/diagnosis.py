@@ -330,6 +330,26 @@ def _check_threshold(value: object) -> float:
         raise InvalidQuantityError("block_threshold", value, expected) from None
 
 
+def block_threshold_for(block_threshold: object, knowledge: KnowledgeBase | None) -> float:
+    """The block threshold a call applies, checked (the argument, or the knowledge base's).
+
+    Args:
+        block_threshold: The caller's argument (``None``: the knowledge base's default).
+        knowledge: The knowledge base applied (``None``: the built-in one).
+
+    Returns:
+        The threshold in percent.
+
+    Raises:
+        InvalidQuantityError: Not a number in (0, 100].
+        LocalProtocolError: Below the threshold of the local protocol of ``knowledge``.
+    """
+    default = _tables(knowledge).default_block_threshold_percent
+    threshold = _check_threshold(default if block_threshold is None else block_threshold)
+    refuse_looser(knowledge, "block_threshold", block_threshold, threshold, default, "%")
+    return threshold
+
+
 def _criterion(rule: CriterionRule, *, met: bool | None, reason: str) -> Criterion:
     # Every value is the knowledge base's (validated at load) or a judge's bool and text.
     return trusted(
@@ -426,17 +446,7 @@ def assess_diagnosis(
     """
     knowledge = knowledge_argument(knowledge)
     table = _tables(knowledge)
-    threshold = _check_threshold(
-        table.default_block_threshold_percent if block_threshold is None else block_threshold
-    )
-    refuse_looser(
-        knowledge,
-        "block_threshold",
-        block_threshold,
-        threshold,
-        table.default_block_threshold_percent,
-        "%",
-    )
+    threshold = block_threshold_for(block_threshold, knowledge)
     found = findings if isinstance(findings, Findings) else Findings.model_validate(findings)
     book = Notebook()
     pain_rule, point_rule, block_rule = table.criterion

@@ -20,6 +20,8 @@ Example:
 
 from __future__ import annotations
 
+from functools import lru_cache
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Annotated, Any, Final
 
 from pydantic import Field
@@ -27,7 +29,7 @@ from pydantic import Field
 from cluneal._base import FrozenModel, coerce_model, trusted
 from cluneal._checks import knowledge_argument
 from cluneal._protocol_rules import refuse_looser
-from cluneal.diagnosis import DiagnosticAssessment, assess_diagnosis
+from cluneal.diagnosis import DiagnosticAssessment, assess_diagnosis, block_threshold_for
 from cluneal.errors import InvalidQuantityError
 from cluneal.evidence import EvidenceLevel
 from cluneal.findings import Findings
@@ -438,7 +440,32 @@ def next_step(
     )
     table = _tables(knowledge)
     lasting_days = _lasting_days(lasting_relief, table, knowledge)
-    assessment = assess_diagnosis(found, block_threshold=block_threshold, knowledge=knowledge)
+    threshold = block_threshold_for(block_threshold, knowledge)
+    if knowledge is None:
+        # The built-in knowledge base: the decision is a pure function of the
+        # plain values read from the findings and history (memoised, bounded).
+        key = (_findings_key(found), _history_key(past), threshold, lasting_days)
+        decision = _decided(_Keyed(key, (found, past)))
+    else:
+        decision = _decide(found, past, threshold, lasting_days, knowledge)
+    # The quantity is built for each result: pint quantities can be changed in place.
+    return trusted(
+        Recommendation,
+        **decision,
+        lasting_relief=ureg.Quantity(lasting_days / _DAYS_PER_WEEK, _WEEK),
+    )
+
+
+def _decide(
+    found: Findings,
+    past: CareHistory,
+    threshold: float,
+    lasting_days: float,
+    knowledge: KnowledgeBase | None,
+) -> dict[str, Any]:
+    """Every field of the recommendation but its lasting-relief quantity."""
+    table = _tables(knowledge)
+    assessment = assess_diagnosis(found, block_threshold=threshold, knowledge=knowledge)
     landmarks = _diagnosis_tables(knowledge).landmark
     ctx = _Context(
         findings=found,
@@ -481,25 +508,92 @@ def next_step(
             ]
         )
     )
-    # Built from validated values (the knowledge base's transitions, the assessment,
-    # the checked thresholds): no revalidation of the nested models.
-    return trusted(
-        Recommendation,
-        step=step,
-        rationale=rationale,
-        alternatives=tuple(dict.fromkeys(a.step for a in alternatives)),
-        alternative_options=alternatives,
-        citations=citations,
-        rules_fired=tuple(dict.fromkeys(rules)),
-        transition=transition.rule_id,
-        evidence_level=transition.evidence_level,
-        evidence_note=evidence.text,
-        urgent=transition.urgent,
-        follow_up=transition.follow_up,
-        target_branches=branches,
-        assessment=assessment,
-        lasting_relief=ureg.Quantity(lasting_days / _DAYS_PER_WEEK, _WEEK),
-        block_threshold=assessment.block_threshold,
-        knowledge_base_version=assessment.knowledge_base_version,
-        protocol_sha256=assessment.protocol_sha256,
+    # Validated values (the knowledge base's transitions, the assessment, the
+    # checked thresholds): the result is built without revalidating them.
+    return {
+        "step": step,
+        "rationale": rationale,
+        "alternatives": tuple(dict.fromkeys(a.step for a in alternatives)),
+        "alternative_options": alternatives,
+        "citations": citations,
+        "rules_fired": tuple(dict.fromkeys(rules)),
+        "transition": transition.rule_id,
+        "evidence_level": transition.evidence_level,
+        "evidence_note": evidence.text,
+        "urgent": transition.urgent,
+        "follow_up": transition.follow_up,
+        "target_branches": branches,
+        "assessment": assessment,
+        "block_threshold": assessment.block_threshold,
+        "knowledge_base_version": assessment.knowledge_base_version,
+        "protocol_sha256": assessment.protocol_sha256,
+    }
+
+
+class _Keyed:
+    """A plain key with the inputs it was read from: hashed and compared by the key alone."""
+
+    __slots__ = ("inputs", "key")
+
+    def __init__(self, key: tuple[Any, ...], inputs: tuple[Findings, CareHistory]) -> None:
+        self.key = key
+        self.inputs = inputs
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Keyed) and self.key == other.key
+
+
+@lru_cache(maxsize=4096)
+def _decided(keyed: _Keyed) -> Mapping[str, Any]:
+    found, past = keyed.inputs
+    _, _, threshold, lasting_days = keyed.key
+    # Read-only: every call with the same key shares it.
+    return MappingProxyType(_decide(found, past, threshold, lasting_days, None))
+
+
+def _number_key(value: float) -> float | str:
+    # Equal numbers print alike (50 and 50.0 as "50"), except a zero's sign ("-0").
+    return value if value else repr(value)
+
+
+def _duration_key(duration: Quantity | None) -> tuple[float | str, object] | None:
+    if duration is None:
+        return None
+    return _number_key(float(duration.magnitude)), duration.units
+
+
+def _findings_key(found: Findings) -> tuple[Any, ...]:
+    """Every value of the findings that the assessment and the pathway read, plainly."""
+    pain, points, block, neuro = found.pain, found.tender_points, found.block, found.neuro
+    return (
+        None
+        if pain is None
+        else (pain.low_back_pain, pain.deep_aching_poorly_localized, pain.buttock, pain.leg),
+        None if points is None else tuple((p.site, p.reproduces_pain, p.side) for p in points),
+        None
+        if block is None
+        else (
+            block.branches,
+            _number_key(block.relief_percent),
+            _duration_key(block.relief_duration),
+        ),
+        None
+        if neuro is None
+        else (
+            neuro.motor_weakness,
+            neuro.dermatomal_sensory_loss,
+            neuro.straight_leg_raise,
+            neuro.bladder_bowel_dysfunction,
+        ),
+    )
+
+
+def _history_key(past: CareHistory) -> tuple[Any, ...]:
+    """Every value of the history that the pathway reads, plainly."""
+    return tuple(
+        (o.intervention, _number_key(o.relief_percent), _duration_key(o.relief_duration))
+        for o in past.outcomes
     )
