@@ -7,6 +7,8 @@ the same recommendation, whatever the findings, history and thresholds.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -15,6 +17,9 @@ from cluneal.diagnosis import BlockResult, Findings, PainPattern, TenderPoint
 from cluneal.pathway import CareHistory, next_step
 from tests.property.strategies_findings import block_thresholds, findings
 from tests.property.strategies_history import care_histories
+
+if TYPE_CHECKING:
+    from cluneal.units import Quantity
 
 
 @settings(max_examples=120, deadline=None)
@@ -38,7 +43,7 @@ def test_the_memoised_decision_equals_the_computed_one(
         assert memoised == computed
 
 
-def _block(relief: float, duration: object) -> Findings:
+def _block(relief: float, duration: Quantity | None) -> Findings:
     return Findings(
         pain=PainPattern(low_back_pain=True, deep_aching_poorly_localized=True),
         tender_points=(TenderPoint(site="iliac_crest", reproduces_pain=True),),
