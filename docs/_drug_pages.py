@@ -11,8 +11,8 @@ from __future__ import annotations
 import pathlib  # noqa: TC003 - used at runtime by callers' type hints too
 
 from cluneal import KNOWLEDGE_BASE_VERSION, ContraindicatedError, Drug, Patient
+from cluneal.knowledge.base import knowledge_base
 from cluneal.knowledge.drugs import KnowledgeRule, ProtocolName, monograph, rule_text
-from cluneal.knowledge.parameters import clinical_parameters
 from cluneal.knowledge.safety_rules import InteractionRule, PatientRule, safety_rules
 from cluneal.titration import titration_schedule
 
@@ -59,10 +59,10 @@ def _example_regimens(drug: Drug) -> list[str]:
 
 def _page(drug: Drug) -> str:
     mono = monograph(drug)
-    params = clinical_parameters()
+    kb = knowledge_base()
 
     def text(rule: KnowledgeRule) -> str:
-        return rule_text(rule, params)
+        return rule_text(rule, kb)
 
     lines = [
         f"# {mono.title}",

@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING, Any, Final
 
 from cluneal._numbers import clinical_number
 from cluneal.errors import MissingExtraError
+from cluneal.knowledge.base import knowledge_base
 from cluneal.knowledge.drugs import monograph, rule_text
-from cluneal.knowledge.parameters import clinical_parameters
 
 if TYPE_CHECKING:
     from cluneal.titration import TitrationSchedule
@@ -93,16 +93,14 @@ def cap_label(schedule: TitrationSchedule) -> str:
     """
     rule = schedule.max_daily_dose_rule
     mono = monograph(schedule.drug)
-    params = clinical_parameters()
+    kb = knowledge_base()
     words = "cap"
     for cap in mono.caps:
         if cap.rule_id == rule:
-            words = "adult maximum" if cap.when.always else _short(rule_text(cap, params)).lower()
+            words = "adult maximum" if cap.when.always else _short(rule_text(cap, kb)).lower()
     for band in mono.renal_bands:
         if band.rule_id == rule:
-            words = (
-                f"renal band {band.band.value.replace('_', ' ')}: {_short(rule_text(band, params))}"
-            )
+            words = f"renal band {band.band.value.replace('_', ' ')}: {_short(rule_text(band, kb))}"
     amount = clinical_number(schedule.max_daily_dose_mg, down=True)
     return f"maximum {amount} mg/day ({words})"
 

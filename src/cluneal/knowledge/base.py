@@ -429,7 +429,7 @@ def _check_rule_texts(kb: KnowledgeBase) -> None:
             templates.append(rule.action)
         for template in templates:
             try:
-                rule_text(rule, kb.parameters, template)
+                rule_text(rule, kb, template)
             except (KeyError, IndexError, ValueError, AttributeError) as exc:
                 detail = f"{rule.rule_id!r}: template {template!r} does not fill in ({exc!r})"
                 raise KnowledgeBaseError(source, detail) from exc

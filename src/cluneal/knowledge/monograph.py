@@ -27,7 +27,7 @@ from cluneal.knowledge.rule import KnowledgeRule
 from cluneal.vocabulary import Drug, RenalBand, Severity
 
 if TYPE_CHECKING:
-    from cluneal.knowledge.parameters import ClinicalParameters
+    from cluneal.knowledge.base import KnowledgeBase
 
 __all__ = [
     "CapRule",
@@ -404,21 +404,21 @@ class Monograph(FrozenModel):
         )
 
 
-def rule_text(
-    rule: KnowledgeRule, parameters: ClinicalParameters, template: str | None = None
-) -> str:
+def rule_text(rule: KnowledgeRule, knowledge: KnowledgeBase, template: str | None = None) -> str:
     """A rule's text with its placeholders filled in.
 
     A monograph's texts do not restate the numbers the rules act on: they name
     them (``"Older than {age_over_75:g} years: at most {max_mg_day:g} mg/day"``),
     so a changed value changes its explanation too. The names are the rule's own
-    fields (and a renal band's ``cap_mg_day``) and the clinical parameters'
-    ``older_adult_age`` and ``age_over_75``. The knowledge base checks every
-    template when it is built.
+    fields (and a renal band's ``cap_mg_day``), the clinical parameters'
+    ``older_adult_age`` and ``age_over_75``, and each renal band's lower CrCl
+    bound (``crcl_normal_lower``, ``crcl_moderate_lower``, ``crcl_severe_lower``,
+    ``crcl_end_stage_lower``). The knowledge base checks every template when it
+    is built.
 
     Args:
         rule: The rule.
-        parameters: The clinical parameters of the knowledge base in use.
+        knowledge: The knowledge base in use.
         template: Another of the rule's texts (a dose alert's ``action``);
             ``None`` for ``rule.text``.
 
@@ -430,14 +430,17 @@ def rule_text(
         ValueError: The template is malformed.
 
     Example:
-        >>> from cluneal.knowledge.drugs import monograph
-        >>> from cluneal.knowledge.parameters import clinical_parameters
-        >>> rule_text(monograph("tramadol").caps[1], clinical_parameters())
+        >>> from cluneal.knowledge.base import knowledge_base
+        >>> kb = knowledge_base()
+        >>> rule_text(kb.monographs[Drug.TRAMADOL].caps[1], kb)
         'Older than 75 years: at most 300 mg/day'
     """
     values: dict[str, Any] = {name: getattr(rule, name) for name in type(rule).model_fields}
     if isinstance(rule, RenalBandRule):
         values["cap_mg_day"] = rule.cap_mg_day
+    parameters = knowledge.parameters
     values["older_adult_age"] = parameters.older_adult.age_years
     values["age_over_75"] = parameters.age_over_75.age_above_years
+    for band in knowledge.renal.bands:
+        values[f"crcl_{band.band.value}_lower"] = band.lower_ml_min
     return (rule.text if template is None else template).format(**values)

@@ -171,11 +171,10 @@ def _stocked(mono: Monograph, protocol: LocalProtocol | None) -> Adjustment | No
     )
 
 
-def _drug_table(
-    mono: Monograph, protocol: LocalProtocol | None, params: ClinicalParameters
-) -> DrugTable:
+def _drug_table(mono: Monograph, knowledge: KnowledgeBase) -> DrugTable:
+    protocol = knowledge.protocol
     # Every text with its placeholders filled in, once (knowledge.monograph.rule_text).
-    texts = MappingProxyType({r.rule_id: rule_text(r, params) for r in mono.rules()})
+    texts = MappingProxyType({r.rule_id: rule_text(r, knowledge) for r in mono.rules()})
     adult = mono.caps[0]
     standard = mono.protocol(ProtocolName.STANDARD)
     start_low = mono.protocol(ProtocolName.START_LOW)
@@ -202,7 +201,7 @@ def _drug_table(
         texts=texts,
         actions=MappingProxyType(
             {
-                r.rule_id: None if r.action is None else rule_text(r, params, r.action)
+                r.rule_id: None if r.action is None else rule_text(r, knowledge, r.action)
                 for r in mono.dose_alerts
             }
         ),
@@ -231,9 +230,7 @@ def tables(knowledge: KnowledgeBase) -> Tables:
         version=knowledge.version,
         protocol_sha256=knowledge.protocol_sha256,
         protocol=protocol,
-        drugs=MappingProxyType(
-            {d: _drug_table(m, protocol, params) for d, m in monographs.items()}
-        ),
+        drugs=MappingProxyType({d: _drug_table(m, knowledge) for d, m in monographs.items()}),
         rules=rules,
         triggers=tuple(r for r in rules.values() if isinstance(r, TriggerRule)),
         params=params,
