@@ -376,6 +376,23 @@ def test_stopped_within_the_washout_window_is_recent() -> None:
     assert p.medications == ()
 
 
+def test_the_record_is_read_with_the_knowledge_base_given() -> None:
+    """knowledge= (issue 11): the window, the codes and the catalogue come from the base passed."""
+    record = [
+        patient(),
+        medication("8123", status="stopped", kind="MedicationStatement", ended="2026-10-20"),
+    ]
+    kb = cluneal.knowledge_base()
+    # Stopped 12 days before as_of: recent in the built-in 14-day window, not in a 7-day one.
+    shorter = kb.replace(codes=kb.codes.model_copy(update={"recent_medication_days": 7}))
+    assert patient_from_fhir(record, as_of=AS_OF, knowledge=kb).recent_medications == (
+        "phenelzine",
+    )
+    assert patient_from_fhir(record, as_of=AS_OF, knowledge=shorter).recent_medications == ()
+    with pytest.raises(ClunealError, match="knowledge"):
+        patient_from_fhir(record, as_of=AS_OF, knowledge="2026.12.0")  # type: ignore[arg-type]
+
+
 def test_unknown_medication_code_is_not_screened_like_an_unknown_name() -> None:
     """An RxNorm code the package does not know yields the same "not screened" alert as a name."""
     by_code = patient_from_fhir([patient(), medication("999999999")], as_of=AS_OF)

@@ -12,6 +12,7 @@ them comes alive (take it off the list) or when any other value is dead.
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import fnmatch
 import functools
 import itertools
@@ -34,6 +35,7 @@ from cluneal import (
     titration_schedule,
 )
 from cluneal.diagnosis import BlockResult, Findings, PainPattern, TenderPoint
+from cluneal.fhir import patient_from_fhir
 from cluneal.knowledge import read_toml
 from cluneal.pathway import CareHistory, InterventionOutcome
 from cluneal.units import parse_quantity, quantity_kinds
@@ -41,12 +43,10 @@ from cluneal.units import parse_quantity, quantity_kinds
 Path = tuple[str | int, ...]
 Probe = Callable[[KnowledgeBase | None], Iterator[str]]
 
-# Dead today, to be used or removed next: (file, dotted path). The monographs' limits
-# bind under a local protocol (the small-stock probe below) or are documentation only.
-_FHIR = "read by FHIR import (patient_from_fhir), which takes no knowledge= yet"
-PENDING: dict[tuple[str, str], str] = {
-    ("codes.toml", "record.recent_medication_days"): _FHIR,
-}
+# Dead today, to be used or removed next: (file, dotted path). None is left: the
+# monographs' limits bind under a local protocol (the small-stock probe below) or are
+# documentation only, and the FHIR reader takes knowledge= (the record probe below).
+PENDING: dict[tuple[str, str], str] = {}
 
 
 def _patients() -> list[Patient]:
@@ -228,7 +228,28 @@ def _plausibility(kb: KnowledgeBase | None) -> Iterator[str]:
                     yield f"{kind.value} {value!r} {code}: refused"
 
 
+def _fhir_records(kb: KnowledgeBase | None) -> Iterator[str]:
+    # codes.toml's recent-medication window: a medication stopped 0 to 40 days before the
+    # record is read is recent inside the window and forgotten outside it.
+    as_of = dt.date(2026, 11, 1)
+    for days in range(41):
+        record = [
+            {"resourceType": "Patient", "birthDate": "1960-01-01", "gender": "female"},
+            {
+                "resourceType": "MedicationStatement",
+                "status": "completed",
+                "subject": {"reference": "Patient/1"},
+                "medicationCodeableConcept": {"text": "sertraline"},
+                "effectivePeriod": {"end": (as_of - dt.timedelta(days=days)).isoformat()},
+            },
+        ]
+        patient = patient_from_fhir(record, as_of=as_of, knowledge=kb)
+        yield f"{days} days: {patient.recent_medications}"
+
+
 def _probe_for(file: str, path: Path = ()) -> Probe:
+    if file == "codes.toml" and path[:1] == ("record",):
+        return _fhir_records
     if file == "parameters.toml" and path[:1] in {("plausible",), ("creatinine",)}:
         return _plausibility
     if file.startswith("monographs/"):

@@ -42,9 +42,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
-from cluneal._checks import json_data
+from cluneal._checks import json_data, knowledge_argument
 from cluneal.errors import ClunealError, show
 from cluneal.fhir._json import (
     UnreadableResourceError,
@@ -55,9 +55,13 @@ from cluneal.fhir._json import (
     label,
     text_of,
 )
-from cluneal.knowledge.codes import code_tables
-from cluneal.patient import Condition, Patient, classes_of, is_recognized_medication
+from cluneal.knowledge.base import resolved
+from cluneal.knowledge.medications import normalise_name
+from cluneal.patient import Condition, Patient
 from cluneal.units import parse_quantity, quantity_to_json
+
+if TYPE_CHECKING:
+    from cluneal.knowledge.base import KnowledgeBase
 
 __all__ = ["UnreadableResourceError", "medication_names", "patient_from_fhir", "read_patient"]
 
@@ -103,9 +107,9 @@ def _when(resource: Mapping[str, Any], where: str) -> dt.date | None:
 
 
 def _observations(
-    resources: list[tuple[str, Mapping[str, Any]]],
+    resources: list[tuple[str, Mapping[str, Any]]], kb: KnowledgeBase
 ) -> dict[str, object]:
-    tables = code_tables()
+    tables = kb.codes
     latest: dict[str, tuple[dt.date, int, object]] = {}
     for order, (where, obs) in enumerate(resources):
         if not code_in(obs.get("status"), _FINAL):
@@ -137,8 +141,8 @@ def _observations(
     return {name: item[2] for name, item in latest.items()}
 
 
-def _hla_value(obs: Mapping[str, Any], where: str) -> bool | None:
-    tables = code_tables()
+def _hla_value(obs: Mapping[str, Any], where: str, kb: KnowledgeBase) -> bool | None:
+    tables = kb.codes
     if isinstance(obs.get("valueBoolean"), bool):
         return bool(obs["valueBoolean"])
     if isinstance(obs.get("valueString"), str):
@@ -154,16 +158,16 @@ def _hla_value(obs: Mapping[str, Any], where: str) -> bool | None:
     return answers.pop() if len(answers) == 1 else None
 
 
-def _hla_b_1502(resources: list[tuple[str, Mapping[str, Any]]]) -> bool | None:
-    loinc = code_tables().hla_b_1502.loinc
+def _hla_b_1502(resources: list[tuple[str, Mapping[str, Any]]], kb: KnowledgeBase) -> bool | None:
+    loinc = kb.codes.hla_b_1502.loinc
     results: set[bool] = set()
     for where, obs in resources:
         if not code_in(obs.get("status"), _FINAL):
             continue
         coded = codings(obs.get("code"), where, "code")
-        if (code_tables().systems.loinc, loinc) not in coded:
+        if (kb.codes.systems.loinc, loinc) not in coded:
             continue
-        value = _hla_value(obs, where)
+        value = _hla_value(obs, where, kb)
         if value is not None:
             results.add(value)
     # A genotype does not change: one positive result stands against any negative.
@@ -173,9 +177,9 @@ def _hla_b_1502(resources: list[tuple[str, Mapping[str, Any]]]) -> bool | None:
 
 
 def _conditions(
-    resources: list[tuple[str, Mapping[str, Any]]],
+    resources: list[tuple[str, Mapping[str, Any]]], kb: KnowledgeBase
 ) -> tuple[set[Condition], bool]:
-    tables = code_tables()
+    tables = kb.codes
     found: set[Condition] = set()
     dialysis = False
     for where, condition in resources:
@@ -194,7 +198,9 @@ def _conditions(
     return found, dialysis
 
 
-def medication_names(concept: object, where: str, element: str) -> list[str]:
+def medication_names(
+    concept: object, where: str, element: str, *, knowledge: KnowledgeBase | None = None
+) -> list[str]:
     """Return the generic names a medication CodeableConcept stands for.
 
     RxNorm codes the tables know give their name; otherwise the concept's text
@@ -206,6 +212,8 @@ def medication_names(concept: object, where: str, element: str) -> list[str]:
         concept: ``medicationCodeableConcept`` (or ``AllergyIntolerance.code``).
         where: The resource, for messages.
         element: The element, for messages.
+        knowledge: The knowledge base whose codes and medication catalogue are read
+            (default: the built-in one).
 
     Returns:
         One or more lower-case names.
@@ -222,7 +230,8 @@ def medication_names(concept: object, where: str, element: str) -> list[str]:
         >>> medication_names({"text": "Vitamin D3 1000 IU"}, "MedicationRequest/2", "medication")
         ['vitamin d3 1000 iu']
     """
-    tables = code_tables()
+    kb = resolved(knowledge)
+    tables = kb.codes
     pairs = codings(concept, where, element)
     names = [n for s, c in pairs if (n := tables.medication_name(s, c)) is not None]
     if names:
@@ -230,13 +239,13 @@ def medication_names(concept: object, where: str, element: str) -> list[str]:
     texts = [" ".join(t.split()).casefold() for t in text_of(concept)]
     texts = [t[:80] for t in texts if t]
     for text in texts:
-        if is_recognized_medication(text):
+        if normalise_name(text) in kb.medications:
             return [text]
         words = text.replace(",", " ").split()
         for size in (2, 1):  # "methylene blue", then single words
             for start in range(len(words) - size + 1):
                 candidate = " ".join(words[start : start + size])
-                if is_recognized_medication(candidate):
+                if normalise_name(candidate) in kb.medications:
                     return [candidate]
     if texts:
         return [texts[0]]
@@ -271,29 +280,33 @@ def _stopped_on(resource: Mapping[str, Any], where: str) -> dt.date | None:
 
 
 def _medications(
-    resources: list[tuple[str, Mapping[str, Any]]], as_of: dt.date
+    resources: list[tuple[str, Mapping[str, Any]]], as_of: dt.date, kb: KnowledgeBase
 ) -> tuple[set[str], set[str]]:
-    window = dt.timedelta(days=code_tables().recent_medication_days)
+    window = dt.timedelta(days=kb.codes.recent_medication_days)
     current: set[str] = set()
     recent: set[str] = set()
     for where, resource in resources:
         status = resource.get("status")
         if status == "active":
             current.update(
-                medication_names(_medication_concept(resource, where), where, "medication")
+                medication_names(
+                    _medication_concept(resource, where), where, "medication", knowledge=kb
+                )
             )
         elif code_in(status, _STOPPED):
             stopped = _stopped_on(resource, where)
             if stopped is not None and as_of - window <= stopped <= as_of:
-                names = medication_names(_medication_concept(resource, where), where, "medication")
+                names = medication_names(
+                    _medication_concept(resource, where), where, "medication", knowledge=kb
+                )
                 recent.update(names)
     return current, recent - current
 
 
 def _allergies(
-    resources: list[tuple[str, Mapping[str, Any]]],
+    resources: list[tuple[str, Mapping[str, Any]]], kb: KnowledgeBase
 ) -> tuple[set[str], set[Condition]]:
-    class_conditions = code_tables().allergy_class_conditions
+    class_conditions = kb.codes.allergy_class_conditions
     names: set[str] = set()
     conditions: set[Condition] = set()
     for where, allergy in resources:
@@ -301,9 +314,10 @@ def _allergies(
         verification = _status_code(allergy.get("verificationStatus"))
         if clinical not in {None, "active"} or verification in {"refuted", "entered-in-error"}:
             continue
-        for name in medication_names(allergy.get("code"), where, "code"):
+        for name in medication_names(allergy.get("code"), where, "code", knowledge=kb):
             names.add(name)
-            conditions.update(c for k, c in class_conditions.items() if k in classes_of(name))
+            classes = kb.medications.get(normalise_name(name), frozenset())
+            conditions.update(c for k, c in class_conditions.items() if k in classes)
     return names, conditions
 
 
@@ -319,7 +333,9 @@ def _the_patient(resources: list[tuple[str, Mapping[str, Any]]]) -> tuple[str, M
     return patients[0]
 
 
-def patient_from_fhir(resources: object, *, as_of: object = None) -> Patient:
+def patient_from_fhir(
+    resources: object, *, as_of: object = None, knowledge: KnowledgeBase | None = None
+) -> Patient:
     """Build a :class:`~cluneal.Patient` from a patient's FHIR R4 record.
 
     Args:
@@ -327,6 +343,9 @@ def patient_from_fhir(resources: object, *, as_of: object = None) -> Patient:
             resource, or an iterable of resources and Bundles.
         as_of: The day the age is computed on (default: today) and the end of
             the recent-medication window.
+        knowledge: The knowledge base whose code tables, medication catalogue and
+            recent-medication window are read (default: the built-in one, see
+            :func:`~cluneal.knowledge_base`).
 
     Returns:
         The patient, every quantity in the unit the record used.
@@ -356,15 +375,18 @@ def patient_from_fhir(resources: object, *, as_of: object = None) -> Patient:
         (66, ('sertraline',))
     """
     json_data(resources, "resources")
+    knowledge_argument(knowledge)
     today = as_of if as_of is not None else dt.datetime.now(dt.UTC).date()
     # Typed `object`: a caller outside mypy may pass anything and must get a ClunealError.
     if not isinstance(today, dt.date):
         msg = f"as_of: got {type(as_of).__name__}; expected a datetime.date or None"
         raise ClunealError(msg)
-    return read_patient(iter_resources(resources), today)
+    return read_patient(iter_resources(resources), today, knowledge=knowledge)
 
 
-def read_patient(found: list[Mapping[str, Any]], today: dt.date) -> Patient:
+def read_patient(
+    found: list[Mapping[str, Any]], today: dt.date, *, knowledge: KnowledgeBase | None = None
+) -> Patient:
     """:func:`patient_from_fhir` of resources already checked as JSON data and flattened.
 
     For callers that read one record several ways (the CDS Hooks service checks
@@ -373,10 +395,12 @@ def read_patient(found: list[Mapping[str, Any]], today: dt.date) -> Patient:
     Args:
         found: The resources, as :func:`cluneal.fhir._json.iter_resources` returns them.
         today: The day the age is computed on.
+        knowledge: The knowledge base to read the codes with (default: the built-in one).
 
     Returns:
         The patient (see :func:`patient_from_fhir`).
     """
+    kb = resolved(knowledge)
     by_type: dict[str, list[tuple[str, Mapping[str, Any]]]] = {}
     for index, resource in enumerate(found):
         by_type.setdefault(str(resource["resourceType"]), []).append(
@@ -389,12 +413,12 @@ def read_patient(found: list[Mapping[str, Any]], today: dt.date) -> Patient:
             where,
             f"gender: got {show(gender)}; cluneal's renal equations need 'female' or 'male'",
         )
-    observed = _observations(by_type.get("Observation", []))
-    hla_b_1502 = _hla_b_1502(by_type.get("Observation", []))
-    conditions, dialysis = _conditions(by_type.get("Condition", []))
+    observed = _observations(by_type.get("Observation", []), kb)
+    hla_b_1502 = _hla_b_1502(by_type.get("Observation", []), kb)
+    conditions, dialysis = _conditions(by_type.get("Condition", []), kb)
     medications = by_type.get("MedicationRequest", []) + by_type.get("MedicationStatement", [])
-    current, recent = _medications(medications, today)
-    allergies, allergy_conditions = _allergies(by_type.get("AllergyIntolerance", []))
+    current, recent = _medications(medications, today, kb)
+    allergies, allergy_conditions = _allergies(by_type.get("AllergyIntolerance", []), kb)
     fields: dict[str, object] = {
         "age": _age(patient, where, today),
         "sex": gender,
