@@ -16,9 +16,10 @@ Example:
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import TYPE_CHECKING, Final
 
-from cluneal._base import FrozenModel, coerce_model, trusted
+from cluneal._base import FrozenModel, coerce_model
 from cluneal._renal_weight import Body, cockcroft_gault, ibw_kg, parse_weight_basis
 from cluneal.alerts import SafetyAlert
 from cluneal.errors import InsufficientDataError, InvalidQuantityError
@@ -434,7 +435,8 @@ def assess_renal_function(
     kb = resolved(knowledge)
     patient = coerce_model(patient, Patient, "patient")
     basis = parse_weight_basis(weight_basis)
-    return assess(patient, basis, kb.renal, facts_for(patient, kb))
+    # The patient's facts are read only by the low-creatinine alert: computed then, not always.
+    return _assess(patient, basis, kb.renal, kb)
 
 
 def assess(
@@ -459,39 +461,81 @@ def assess(
         >>> assess(p, None, kb.renal, facts_for(p, kb)) == assess_renal_function(p)
         True
     """
+    return _assess(patient, basis, table, facts)
+
+
+# The fields an assessment sets, in the model's order (``model_fields_set`` as validation has it).
+_DIALYSIS_SET: Final = frozenset(
+    ("band", "known", "on_dialysis", "gfr_category", "reason", "rule_id", "citation")
+)
+_FULL_SET: Final = frozenset(RenalAssessment.model_fields)
+_new_assessment = RenalAssessment.__new__
+_set = object.__setattr__
+
+
+def _built(values: dict[str, object], fields_set: frozenset[str]) -> RenalAssessment:
+    """An assessment from a complete, ordered dict of trusted values (what ``trusted`` builds)."""
+    instance = _new_assessment(RenalAssessment)
+    _set(instance, "__dict__", values)
+    _set(instance, "__pydantic_fields_set__", set(fields_set))
+    _set(instance, "__pydantic_extra__", None)
+    _set(instance, "__pydantic_private__", None)
+    return instance
+
+
+@lru_cache(maxsize=64)
+def _band_reason(band: RenalBand, text: str) -> str:
+    """The band's part of the reason (a pure function of the band rule's words)."""
+    return f"; band {band.value}: {text}"
+
+
+@lru_cache(maxsize=64)
+def _unknown_reason(text: str, missing: tuple[str, ...]) -> str:
+    """The reason when CrCl cannot be computed (a pure function of the rule and what is missing)."""
+    return f"{text} (missing: {', '.join(missing)})"
+
+
+def _assess(
+    patient: Patient,
+    basis: WeightBasis | None,
+    table: RenalTable,
+    facts: PatientFacts | KnowledgeBase,
+) -> RenalAssessment:
+    """The assessment in floats; ``facts``: the patient's, or the knowledge base to compute them."""
     if patient.on_dialysis:
         # Cockcroft-Gault (and eGFR) are not valid on haemodialysis: no CrCl band.
         rule = table.dialysis
-        return trusted(
-            RenalAssessment,
-            band=rule.band,
-            known=True,
-            on_dialysis=True,
-            gfr_category=GfrCategory.G5D,
-            reason=rule.text,
-            rule_id=rule.rule_id,
-            citation=rule.citation,
+        return _built(
+            {
+                "band": rule.band,
+                "known": True,
+                "on_dialysis": True,
+                "crcl": None,
+                "weight_basis": None,
+                "egfr": None,
+                "gfr_category": GfrCategory.G5D,
+                "reason": rule.text,
+                "rule_id": rule.rule_id,
+                "citation": rule.citation,
+                "missing": (),
+                "alerts": (),
+            },
+            _DIALYSIS_SET,
         )
-    body = Body(
-        age_years=facts.age_years,
-        female=patient.sex is Sex.FEMALE,
-        weight_kg=patient.weight_kg,
-        height_cm=patient.height_cm,
-        creatinine_mg_dl=patient.creatinine_mg_dl,
-    )
-    creatinine = body.creatinine_mg_dl
-    egfr_value = (
-        None if creatinine is None else ckd_epi_2021(creatinine, body.age_years, female=body.female)
-    )
-    missing: tuple[str, ...] = tuple(
-        name
-        for name, value in (
-            ("serum_creatinine", creatinine),
-            ("weight", body.weight_kg),
-        )
-        if value is None
-    )
+    female = patient.sex is Sex.FEMALE
+    age = facts.age_years if isinstance(facts, PatientFacts) else patient.age_years
+    weight = patient.weight_kg
+    creatinine = patient.creatinine_mg_dl
+    body = Body(age, female, weight, patient.height_cm, creatinine)
     estimate = None
+    if creatinine is None:
+        egfr_value = None
+        missing: tuple[str, ...] = (
+            ("serum_creatinine",) if weight is not None else ("serum_creatinine", "weight")
+        )
+    else:
+        egfr_value = ckd_epi_2021(creatinine, age, female=female)
+        missing = () if weight is not None else ("weight",)
     if not missing:
         try:
             estimate = cockcroft_gault(body, basis, table)
@@ -500,44 +544,47 @@ def assess(
     if estimate is None:
         rule = table.unknown
         known = False
-        reason = f"{rule.text} (missing: {', '.join(missing)})"
+        reason = _unknown_reason(rule.text, missing)
+        crcl = None
+        used = None
     else:
         rule = table.band_rule(estimate.ml_min)
         known = True
-        reason = f"{estimate.explanation}; band {rule.band.value}: {rule.text}"
-    return trusted(
-        RenalAssessment,
-        band=rule.band,
-        known=known,
-        on_dialysis=False,
-        crcl=None if estimate is None else quantity_in(estimate.ml_min, "mL/min"),
-        weight_basis=None if estimate is None else estimate.basis,
-        egfr=None if egfr_value is None else quantity_in(egfr_value, "mL/min/{1.73_m2}"),
-        gfr_category=None if egfr_value is None else table.gfr_categories.category(egfr_value),
-        reason=reason,
-        rule_id=rule.rule_id,
-        citation=rule.citation,
-        missing=missing,
-        alerts=_estimate_alerts(body, table, facts, no_height=patient.height is None),
-    )
-
-
-def _estimate_alerts(
-    body: Body, table: RenalTable, facts: PatientFacts, *, no_height: bool
-) -> tuple[SafetyAlert, ...]:
-    """Alerts that the Cockcroft-Gault estimate may mislead (not on dialysis)."""
-    alerts: list[SafetyAlert] = []
+        reason = estimate.explanation + _band_reason(rule.band, rule.text)
+        crcl = quantity_in(estimate.ml_min, "mL/min")
+        used = estimate.basis
+    alerts: tuple[SafetyAlert, ...] = ()
     heavy = table.obesity_no_height
-    weight = body.weight_kg
-    if no_height and weight is not None and heavy.above_kg is not None and weight > heavy.above_kg:
-        alerts.append(heavy.alert())
-    low = table.low_creatinine_older_adult
-    creatinine = body.creatinine_mg_dl
     if (
-        creatinine is not None
-        and low.below_mg_dl is not None
-        and creatinine < low.below_mg_dl
-        and matches(low.when, facts)
+        patient.height is None
+        and weight is not None
+        and heavy.above_kg is not None
+        and weight > heavy.above_kg
     ):
-        alerts.append(low.alert())
-    return tuple(alerts)
+        alerts = (heavy.alert(),)
+    low = table.low_creatinine_older_adult
+    if creatinine is not None and low.below_mg_dl is not None and creatinine < low.below_mg_dl:
+        if not isinstance(facts, PatientFacts):
+            # Only the knowledge-base entry point leaves the facts to compute, and only here.
+            facts = facts_for(patient, facts, age_years=age)
+        if matches(low.when, facts):
+            alerts = (*alerts, low.alert())
+    return _built(
+        {
+            "band": rule.band,
+            "known": known,
+            "on_dialysis": False,
+            "crcl": crcl,
+            "weight_basis": used,
+            "egfr": None if egfr_value is None else quantity_in(egfr_value, "mL/min/{1.73_m2}"),
+            "gfr_category": None
+            if egfr_value is None
+            else table.gfr_categories.category(egfr_value),
+            "reason": reason,
+            "rule_id": rule.rule_id,
+            "citation": rule.citation,
+            "missing": missing,
+            "alerts": alerts,
+        },
+        _FULL_SET,
+    )

@@ -1,0 +1,78 @@
+"""The renal assessment's fast path (plain floats, no validation) equals the validated model.
+
+``assess_renal_function`` builds its ``RenalAssessment`` directly from values
+already checked, computes the patient's facts only when the low-creatinine
+alert needs them, and memoises the band's words. Each test rebuilds the
+result through the model's own validation, or takes the other entry point,
+and compares: no expected number is computed here.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from cluneal import Patient, knowledge_base
+from cluneal.knowledge.criteria import facts_for
+from cluneal.renal import RenalAssessment, _band_reason, assess, assess_renal_function
+
+# Patients reaching every branch: dialysis, creatinine or weight unknown, a height
+# needed and missing, each band, the obesity default, both renal alerts.
+PATIENTS = [
+    {
+        "age": 60,
+        "sex": "male",
+        "weight": "70 kg",
+        "serum_creatinine": "8 mg/dL",
+        "on_dialysis": True,
+    },
+    {"age": 70, "sex": "male"},
+    {"age": 70, "sex": "female", "weight": "60 kg"},
+    {"age": 70, "sex": "female", "serum_creatinine": "1.1 mg/dL"},
+    {"age": 40, "sex": "male", "weight": "72 kg", "serum_creatinine": "1.0 mg/dL"},
+    {"age": 78, "sex": "female", "weight": "60 kg", "serum_creatinine": "1.3 mg/dL"},
+    {"age": 85, "sex": "female", "weight": "45 kg", "serum_creatinine": "2.5 mg/dL"},
+    {"age": 90, "sex": "male", "weight": "50 kg", "serum_creatinine": "7 mg/dL"},
+    {
+        "age": 50,
+        "sex": "male",
+        "weight": "140 kg",
+        "height": "175 cm",
+        "serum_creatinine": "1 mg/dL",
+    },
+    {"age": 50, "sex": "male", "weight": "140 kg", "serum_creatinine": "1 mg/dL"},
+    {"age": 80, "sex": "female", "weight": "55 kg", "serum_creatinine": "0.5 mg/dL"},
+    {"age": 40, "sex": "female", "weight": "55 kg", "serum_creatinine": "0.5 mg/dL"},
+    {"age": 80, "sex": "male", "weight": "130 kg", "serum_creatinine": "40 umol/L"},
+]
+
+
+@pytest.mark.parametrize("record", PATIENTS)
+@pytest.mark.parametrize("basis", [None, "actual", "ideal", "adjusted"])
+def test_the_fast_assessment_equals_the_validated_one(
+    record: dict[str, object], basis: str | None
+) -> None:
+    """Validated again from its own fields, the assessment is equal, with the same repr, set fields and JSON."""
+    a = assess_renal_function(Patient.model_validate(record), basis)
+    again = RenalAssessment.model_validate({k: getattr(a, k) for k in a.model_fields_set})
+    assert again == a
+    assert repr(again) == repr(a)
+    assert again.model_fields_set == a.model_fields_set
+    assert again.model_dump_json() == a.model_dump_json()
+
+
+@pytest.mark.parametrize("record", PATIENTS)
+def test_the_entry_points_agree(record: dict[str, object]) -> None:
+    """With facts given (the engine's path) or computed when needed, the same assessment."""
+    p = Patient.model_validate(record)
+    kb = knowledge_base()
+    assert assess(p, None, kb.renal, facts_for(p, kb)) == assess_renal_function(p)
+
+
+def test_the_band_words_memo_gives_what_it_computes() -> None:
+    """A memo hit returns the same text as a miss."""
+    rule = knowledge_base().renal.bands[0]
+    _band_reason.cache_clear()
+    miss = _band_reason(rule.band, rule.text)
+    hit = _band_reason(rule.band, rule.text)
+    assert _band_reason.cache_info().hits == 1
+    assert hit == miss == f"; band {rule.band.value}: {rule.text}"
