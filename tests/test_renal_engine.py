@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 
 from cluneal import Patient, knowledge_base
-from cluneal.knowledge.criteria import facts_for
+from cluneal.knowledge.criteria import facts_for, patient_facts
 from cluneal.renal import RenalAssessment, _band_reason, assess, assess_renal_function
 
 # Patients reaching every branch: dialysis, creatinine or weight unknown, a height
@@ -76,3 +76,23 @@ def test_the_band_words_memo_gives_what_it_computes() -> None:
     hit = _band_reason(rule.band, rule.text)
     assert _band_reason.cache_info().hits == 1
     assert hit == miss == f"; band {rule.band.value}: {rule.text}"
+
+
+def test_the_facts_memo_gives_what_it_computes_and_tells_knowledge_bases_apart() -> None:
+    """A memo hit equals a fresh computation; a variant base is never served another's facts."""
+    kb = knowledge_base()
+    p = Patient(age=66, sex="female", medications=["sertraline"], conditions=["cardiac_disease"])
+    first = facts_for(p, kb, "moderate")
+    again = facts_for(Patient.model_validate(p.model_dump()), kb, "moderate")
+    assert again is first  # a hit, on the plain values, for an equal patient
+    assert first == patient_facts(p, kb.parameters, "moderate", medications=kb.medications)
+    # An older-adult age of 70 in a variant base (the memo must not answer with kb's facts).
+    later = kb.parameters.older_adult.model_copy(update={"age_years": 70.0})
+    variant = kb.replace(
+        version="test", parameters=kb.parameters.model_copy(update={"older_adult": later})
+    )
+    assert first.older_adult
+    assert not facts_for(p, variant, "moderate").older_adult
+    assert facts_for(p, kb, "normal") == patient_facts(
+        p, kb.parameters, "normal", medications=kb.medications
+    )

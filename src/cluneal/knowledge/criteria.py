@@ -412,13 +412,39 @@ def facts_for(
         >>> sorted(c.value for c in f.classes_of("sertraline"))
         ['ssri']
     """
-    return patient_facts(
+    age = patient.age_years if age_years is None else age_years
+    # Memoised on the plain values the facts depend on (never on the patient object);
+    # the entry holds its knowledge base, so an id is never matched to another one.
+    key = (
+        id(knowledge),
+        renal_band,
+        age,
+        age.__class__,
+        patient.conditions,
+        patient.hepatic_impairment,
+        patient.hla_b_1502,
+        patient.medications,
+        patient.recent_medications,
+    )
+    entry = _FACTS_MEMO.get(key)
+    if entry is not None and entry[0] is knowledge:
+        return entry[1]
+    facts = patient_facts(
         patient,
         knowledge.parameters,
         renal_band,
-        age_years=age_years,
+        age_years=age,
         medications=knowledge.medications,
     )
+    if len(_FACTS_MEMO) >= _FACTS_MEMO_BOUND:
+        _FACTS_MEMO.clear()
+    _FACTS_MEMO[key] = (knowledge, facts)
+    return facts
+
+
+# facts_for's memo: a pure function's results, bounded (emptied when full).
+_FACTS_MEMO: dict[tuple[object, ...], tuple[KnowledgeBase, PatientFacts]] = {}
+_FACTS_MEMO_BOUND: Final = 4096
 
 
 def matches(criteria: Criteria, facts: PatientFacts | Facts) -> bool:
