@@ -464,7 +464,7 @@ def assess(
     return _assess(patient, basis, table, facts)
 
 
-# The fields an assessment sets, in the model's order (``model_fields_set`` as validation has it).
+# The fields each kind of assessment sets: its ``model_fields_set``, as ``trusted`` gives it.
 _DIALYSIS_SET: Final = frozenset(
     ("band", "known", "on_dialysis", "gfr_category", "reason", "rule_id", "citation")
 )
