@@ -20,6 +20,30 @@ import cluneal
 if TYPE_CHECKING:
     from cluneal.knowledge.base import KnowledgeBase
 
+# The output columns API.md names ("Cohorts"), in order.
+SCHEDULE_OUT = (
+    "error",
+    "crcl_ml_min",
+    "renal_band",
+    "max_daily_dose_mg",
+    "final_daily_dose_mg",
+    "first_daily_dose_mg",
+    "steps",
+    "contraindicated",
+    "alert_rule_ids",
+)
+PLAN_OUT = (
+    "error",
+    "crcl_ml_min",
+    "renal_band",
+    "classification",
+    "next_step",
+    "drug",
+    "max_daily_dose_mg",
+    "final_daily_dose_mg",
+    "alert_rule_ids",
+)
+
 CONDITIONS = (
     "seizure_disorder",
     "recent_myocardial_infarction",
@@ -95,19 +119,7 @@ def _renal(patient: cluneal.Patient, kb: KnowledgeBase) -> dict[str, Any]:
 
 
 def schedule_reference(record: dict[str, Any], drug: str, kb: KnowledgeBase) -> dict[str, Any]:
-    empty = dict.fromkeys(
-        (
-            "error",
-            "crcl_ml_min",
-            "renal_band",
-            "max_daily_dose_mg",
-            "final_daily_dose_mg",
-            "first_daily_dose_mg",
-            "steps",
-            "contraindicated",
-            "alert_rule_ids",
-        )
-    )
+    empty = dict.fromkeys(SCHEDULE_OUT)
     try:
         patient_input = patient_of(record)
         schedule = cluneal.titration_schedule(drug, patient_input, knowledge=kb)
@@ -135,19 +147,7 @@ def schedule_reference(record: dict[str, Any], drug: str, kb: KnowledgeBase) -> 
 
 
 def care_plan_reference(record: dict[str, Any], kb: KnowledgeBase) -> dict[str, Any]:
-    empty = dict.fromkeys(
-        (
-            "error",
-            "crcl_ml_min",
-            "renal_band",
-            "classification",
-            "next_step",
-            "drug",
-            "max_daily_dose_mg",
-            "final_daily_dose_mg",
-            "alert_rule_ids",
-        )
-    )
+    empty = dict.fromkeys(PLAN_OUT)
     try:
         plan = cluneal.care_plan(patient_of(record), findings_of(record), knowledge=kb)
     except (cluneal.ClunealError, ValidationError) as exc:

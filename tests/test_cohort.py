@@ -29,6 +29,8 @@ from cluneal.drug import Drug
 from tests.cohort_reference import (
     CONDITIONS,
     MEDICATIONS,
+    PLAN_OUT,
+    SCHEDULE_OUT,
     care_plan_reference,
     findings_of,
     patient_of,
@@ -39,28 +41,6 @@ from tests.cohort_reference import (
 
 KB = cluneal.knowledge_base()
 ROWS = int(os.environ.get("CLUNEAL_COHORT_ROWS", "20000"))
-SCHEDULE_OUT = (
-    "error",
-    "crcl_ml_min",
-    "renal_band",
-    "max_daily_dose_mg",
-    "final_daily_dose_mg",
-    "first_daily_dose_mg",
-    "steps",
-    "contraindicated",
-    "alert_rule_ids",
-)
-PLAN_OUT = (
-    "error",
-    "crcl_ml_min",
-    "renal_band",
-    "classification",
-    "next_step",
-    "drug",
-    "max_daily_dose_mg",
-    "final_daily_dose_mg",
-    "alert_rule_ids",
-)
 
 
 def rows_of(native: Any) -> list[dict[str, Any]]:

@@ -35,6 +35,7 @@ from urllib.parse import urlsplit
 import jwt
 
 from cluneal.errors import ClunealError
+from cluneal.service._body import read_capped
 from cluneal.service._errors import ServiceRequestError
 
 if TYPE_CHECKING:
@@ -339,10 +340,8 @@ async def _download(url: str, name: str, timeout: float) -> bytes:
         if response.status_code != 200:
             msg = f"{name} answered HTTP {response.status_code}"
             raise AuthenticationError(msg)
-        body = bytearray()
-        async for chunk in response.aiter_bytes():
-            body.extend(chunk)
-            if len(body) > _MAX_JWKS_BYTES:
-                msg = f"{name} exceeds {_MAX_JWKS_BYTES} bytes"
-                raise AuthenticationError(msg)
-    return bytes(body)
+        body = await read_capped(response, _MAX_JWKS_BYTES)
+    if body is None:
+        msg = f"{name} exceeds {_MAX_JWKS_BYTES} bytes"
+        raise AuthenticationError(msg)
+    return body

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import quote, urljoin, urlsplit
 
 from cluneal.errors import MissingExtraError
+from cluneal.service._body import read_capped
 from cluneal.service._errors import BadRequestError, DataUnavailableError
 
 if TYPE_CHECKING:
@@ -86,12 +87,10 @@ async def _get_json(client: httpx.AsyncClient, url: str, key: str) -> Any:
             if response.status_code != 200:
                 msg = f"prefetch.{key}: the FHIR server answered HTTP {response.status_code}"
                 raise DataUnavailableError(msg)
-            body = bytearray()
-            async for chunk in response.aiter_bytes():
-                body.extend(chunk)
-                if len(body) > MAX_BYTES:
-                    msg = f"prefetch.{key}: the FHIR server's answer exceeds {MAX_BYTES} bytes"
-                    raise DataUnavailableError(msg)
+            body = await read_capped(response, MAX_BYTES)
+            if body is None:
+                msg = f"prefetch.{key}: the FHIR server's answer exceeds {MAX_BYTES} bytes"
+                raise DataUnavailableError(msg)
     except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError) as exc:
         msg = f"prefetch.{key}: the FHIR server could not be reached ({type(exc).__name__})"
         raise DataUnavailableError(msg) from None
