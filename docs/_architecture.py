@@ -157,6 +157,7 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "vocabulary",
             "_patterns",
             "_numbers",
+            "_lazy_text",
             "_base",
             "_checks",
             "_unit_table",

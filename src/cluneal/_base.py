@@ -17,10 +17,13 @@ from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
+from cluneal._lazy_text import Deferred, install_text_fields
 from cluneal.errors import ClunealError
 
 if TYPE_CHECKING:
     from types import ModuleType
+
+    from pydantic.main import TupleGenerator
 
 __all__ = ["FrozenModel", "coerce_model", "presenter", "trusted"]
 
@@ -74,6 +77,17 @@ class FrozenModel(BaseModel):
         defer_build=True,
     )
 
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        # Fields typed TextOnRead may hold text rendered when read (cluneal._lazy_text).
+        install_text_fields(cls)
+
+    def __iter__(self) -> TupleGenerator:
+        # dict(model) gives the rendered text of a text-on-read field, as reading it does.
+        for name, value in super().__iter__():
+            yield name, (str(value) if value.__class__ is Deferred else value)
+
     def _repr_html_(self) -> str | None:
         # None tells Jupyter to fall back to the plain repr.
         return _present(self, "html")
@@ -115,7 +129,9 @@ def trusted(model: type[M], /, **values: Any) -> M:
     For the engine's results, made of validated knowledge-base values and of
     models already checked: the cost of a result is then that of a dict.
     Faster than ``model_construct`` (no aliases to resolve); a model with
-    private attributes or a ``model_post_init`` must not be built so.
+    private attributes or a ``model_post_init`` must not be built so. A field
+    typed :data:`~cluneal._lazy_text.TextOnRead` may be given a
+    :class:`~cluneal._lazy_text.Deferred`, rendered when read or serialised.
 
     Args:
         model: The model class (no private attributes, no post-init hook).
