@@ -15,11 +15,10 @@ Example:
     'sertraline'
 """
 
-from __future__ import annotations
-
+from collections.abc import Mapping
 from functools import cache, cached_property
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationError
 
@@ -29,9 +28,6 @@ from cluneal.evidence import citation
 from cluneal.knowledge import read_toml
 from cluneal.patient import Condition, MedicationClass, classes_of, is_recognized_medication
 from cluneal.units import quantity_in
-
-if TYPE_CHECKING:
-    from collections.abc import Mapping
 
 __all__ = [
     "CodeTables",

@@ -10,10 +10,9 @@ Example:
     ['aerobic_exercise', 'heat_cold']
 """
 
-from __future__ import annotations
-
+from collections.abc import Mapping
 from functools import cache
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 from pydantic import Field, ValidationError
 
@@ -23,9 +22,6 @@ from cluneal.errors import KnowledgeBaseError
 from cluneal.evidence import EvidenceLevel
 from cluneal.knowledge import read_toml
 from cluneal.vocabulary import MedicationClass
-
-if TYPE_CHECKING:
-    from collections.abc import Mapping
 
 __all__ = [
     "ComplementaryInteraction",

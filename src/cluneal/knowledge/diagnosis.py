@@ -11,11 +11,10 @@ Example:
     ['superior', 'middle']
 """
 
-from __future__ import annotations
-
 import string
+from collections.abc import Mapping
 from functools import cache
-from typing import TYPE_CHECKING, Annotated, Any, Final, Literal
+from typing import Annotated, Any, Final, Literal
 
 from pydantic import Field, ValidationError
 
@@ -32,9 +31,6 @@ from cluneal.vocabulary import (
     RedFlagKind,
     TenderPointSite,
 )
-
-if TYPE_CHECKING:
-    from collections.abc import Mapping
 
 __all__ = [
     "BlockThresholdStudy",

@@ -10,11 +10,10 @@ Example:
     'case_series'
 """
 
-from __future__ import annotations
-
+from collections.abc import Mapping
 from functools import cache
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Annotated, Any, Final
+from typing import Annotated, Any, Final
 
 from pydantic import Field, ValidationError
 
@@ -23,9 +22,6 @@ from cluneal.errors import ClunealError, KnowledgeBaseError
 from cluneal.evidence import EvidenceLevel, citation
 from cluneal.knowledge import read_toml
 from cluneal.vocabulary import Intervention
-
-if TYPE_CHECKING:
-    from collections.abc import Mapping
 
 __all__ = ["InterventionEvidence", "intervention_evidence", "parse_intervention_evidence"]
 

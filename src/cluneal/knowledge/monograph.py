@@ -13,9 +13,7 @@ Example:
     1400.0
 """
 
-from __future__ import annotations
-
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Self
 
 from pydantic import Field, model_validator
 
@@ -153,7 +151,7 @@ class Protocol(KnowledgeRule):
     starts_once_daily: bool = False
 
     @model_validator(mode="after")
-    def _consistent(self) -> Protocol:
+    def _consistent(self) -> Self:
         if (self.increment_above_mg_day is None) != (self.increment_above is None):
             msg = "increment_above_mg_day and increment_above go together"
             raise ValueError(msg)
@@ -181,7 +179,7 @@ class DoseSplit(FrozenModel):
     max_doses: Annotated[int, Field(ge=1, le=6)]
 
     @model_validator(mode="after")
-    def _consistent(self) -> DoseSplit:
+    def _consistent(self) -> Self:
         if self.min_doses > self.max_doses:
             msg = "min_doses exceeds max_doses"
             raise ValueError(msg)
@@ -324,7 +322,7 @@ class Monograph(FrozenModel):
     monitoring: tuple[KnowledgeRule, ...] = ()
 
     @model_validator(mode="after")
-    def _consistent(self) -> Monograph:
+    def _consistent(self) -> Self:
         if not self.strengths and self.compounded is None:
             msg = "a drug needs strengths or a compounded preparation"
             raise ValueError(msg)
@@ -404,7 +402,7 @@ class Monograph(FrozenModel):
         )
 
 
-def rule_text(rule: KnowledgeRule, knowledge: KnowledgeBase, template: str | None = None) -> str:
+def rule_text(rule: KnowledgeRule, knowledge: "KnowledgeBase", template: str | None = None) -> str:
     """A rule's text with its placeholders filled in.
 
     A monograph's texts do not restate the numbers the rules act on: they name

@@ -14,10 +14,9 @@ Example:
     (46, 51, 'scn_rfa_series')
 """
 
-from __future__ import annotations
-
+from collections.abc import Mapping
 from functools import cache
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any, Self
 
 from pydantic import Field, ValidationError, model_validator
 
@@ -25,9 +24,6 @@ from cluneal._base import FrozenModel
 from cluneal.errors import KnowledgeBaseError
 from cluneal.knowledge import read_toml
 from cluneal.units import Duration, Kind, magnitude_in
-
-if TYPE_CHECKING:
-    from collections.abc import Mapping
 
 __all__ = [
     "OutcomeParameters",
@@ -62,7 +58,7 @@ class ResponseCount(_Count):
     threshold_percent: Annotated[float, Field(gt=0, le=100, allow_inf_nan=False)]
 
     @model_validator(mode="after")
-    def _at_most_trials(self) -> ResponseCount:
+    def _at_most_trials(self) -> Self:
         if self.successes > self.trials:
             msg = f"successes ({self.successes}) exceed trials ({self.trials})"
             raise ValueError(msg)
@@ -91,7 +87,7 @@ class RelapseCount(_Count):
     censored_mean: Duration | None = None
 
     @model_validator(mode="after")
-    def _has_time_at_risk(self) -> RelapseCount:
+    def _has_time_at_risk(self) -> Self:
         if self.censored and self.censored_mean is None:
             msg = "censored patients need their mean follow-up (censored_mean)"
             raise ValueError(msg)
@@ -128,7 +124,7 @@ class OutcomeParameters(FrozenModel):
     relapse: tuple[RelapseCount, ...]
 
     @model_validator(mode="after")
-    def _one_per_procedure(self) -> OutcomeParameters:
+    def _one_per_procedure(self) -> Self:
         for name in ("response", "relapse"):
             procedures = [c.procedure for c in getattr(self, name)]
             if len(procedures) != len(set(procedures)):

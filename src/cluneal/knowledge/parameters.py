@@ -12,11 +12,9 @@ Example:
     65.0
 """
 
-from __future__ import annotations
-
 from collections.abc import Mapping
 from functools import cache
-from typing import Annotated, Any
+from typing import Annotated, Any, Self
 
 from pydantic import Field, ValidationError, model_validator
 
@@ -101,7 +99,7 @@ class PlausibleRange(_Parameter):
     maximum: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
 
     @model_validator(mode="after")
-    def _ordered(self) -> PlausibleRange:
+    def _ordered(self) -> Self:
         if self.minimum is not None and self.maximum is not None and self.minimum >= self.maximum:
             msg = f"{self.rule_id}: minimum {self.minimum} is not below maximum {self.maximum}"
             raise ValueError(msg)

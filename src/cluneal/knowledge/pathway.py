@@ -11,11 +11,10 @@ Example:
     ['radiofrequency_ablation']
 """
 
-from __future__ import annotations
-
+from collections.abc import Mapping
 from functools import cache
 from string import Formatter
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 from pydantic import Field, ValidationError
 
@@ -25,9 +24,6 @@ from cluneal.evidence import EvidenceLevel
 from cluneal.knowledge import read_toml
 from cluneal.knowledge.criteria import Criteria
 from cluneal.vocabulary import Intervention, PathwayStep
-
-if TYPE_CHECKING:
-    from collections.abc import Mapping
 
 __all__ = [
     "AfterTreatment",

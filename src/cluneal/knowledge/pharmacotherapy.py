@@ -11,10 +11,9 @@ Example:
     ['tramadol', 'naltrexone']
 """
 
-from __future__ import annotations
-
+from collections.abc import Mapping
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -23,9 +22,6 @@ from cluneal.errors import KnowledgeBaseError
 from cluneal.knowledge import read_toml
 from cluneal.knowledge.criteria import Criteria
 from cluneal.vocabulary import Drug
-
-if TYPE_CHECKING:
-    from collections.abc import Mapping
 
 __all__ = [
     "PharmacotherapyRule",

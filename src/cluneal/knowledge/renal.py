@@ -14,10 +14,9 @@ Example:
     [('normal', 60.0), ('moderate', 30.0)]
 """
 
-from __future__ import annotations
-
+from collections.abc import Mapping
 from functools import cache
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final, Self
 
 from pydantic import ValidationError, model_validator
 
@@ -27,9 +26,6 @@ from cluneal.errors import KnowledgeBaseError
 from cluneal.knowledge import read_toml
 from cluneal.knowledge.criteria import Criteria
 from cluneal.vocabulary import GfrCategory, RenalBand
-
-if TYPE_CHECKING:
-    from collections.abc import Mapping
 
 __all__ = [
     "BAND_ORDER",
@@ -116,7 +112,7 @@ class GfrCategories(FrozenModel):
     lower_bounds: tuple[tuple[GfrCategory, float], ...]
 
     @model_validator(mode="after")
-    def _descending(self) -> GfrCategories:
+    def _descending(self) -> Self:
         bounds = [b for _, b in self.lower_bounds]
         if bounds != sorted(bounds, reverse=True) or len(set(bounds)) != len(bounds):
             msg = "gfr_categories: lower bounds must fall strictly"

@@ -10,8 +10,6 @@ Example:
     True
 """
 
-from __future__ import annotations
-
 from typing import Annotated
 
 from pydantic import Field

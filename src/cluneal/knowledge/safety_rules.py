@@ -12,26 +12,22 @@ Example:
     <Severity.MAJOR: 'major'>
 """
 
-from __future__ import annotations
-
+from collections.abc import Mapping
 from functools import cache
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import Annotated, Literal, Self
 
 from pydantic import Field, TypeAdapter, ValidationError, model_validator
 
 from cluneal._base import FrozenModel
 
 # Pydantic resolves these annotations at runtime: they cannot move under TYPE_CHECKING.
-from cluneal.alerts import Severity  # noqa: TC001
-from cluneal.drug import Drug  # noqa: TC001
+from cluneal.alerts import Severity
+from cluneal.drug import Drug
 from cluneal.errors import KnowledgeBaseError
 from cluneal.knowledge import read_toml
 from cluneal.knowledge.criteria import Criteria
 from cluneal.knowledge.drugs import KnowledgeRule, check_citations, titration_rules
-from cluneal.vocabulary import MedicationClass  # noqa: TC001
-
-if TYPE_CHECKING:
-    from collections.abc import Mapping
+from cluneal.vocabulary import MedicationClass
 
 __all__ = [
     "CnsCountRule",
@@ -55,7 +51,7 @@ class _AlertRule(KnowledgeRule):
     when: Criteria = Criteria()
 
     @model_validator(mode="after")
-    def _template(self) -> _AlertRule:
+    def _template(self) -> Self:
         try:
             self.message.format(drug="x", partners="y")
         except (KeyError, IndexError, ValueError) as exc:
@@ -102,7 +98,7 @@ class InteractionRule(_AlertRule):
     include_recent: bool = False
 
     @model_validator(mode="after")
-    def _has_partner(self) -> InteractionRule:
+    def _has_partner(self) -> Self:
         if not self.partner_drugs and not self.partner_classes and not self.partner_names:
             msg = "an interaction needs partner_drugs, partner_classes or partner_names"
             raise ValueError(msg)

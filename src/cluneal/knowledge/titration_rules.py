@@ -10,22 +10,18 @@ Example:
     'decision_dialysis_lowest_band'
 """
 
-from __future__ import annotations
-
+from collections.abc import Mapping
 from functools import cache
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated, Self
 
 from pydantic import Field, ValidationError, model_validator
 
 from cluneal._base import FrozenModel
 from cluneal.errors import KnowledgeBaseError, UnknownTermError
 from cluneal.knowledge import read_toml
-from cluneal.knowledge.criteria import Criteria  # noqa: TC001 - a pydantic field type
+from cluneal.knowledge.criteria import Criteria
 from cluneal.knowledge.rule import KnowledgeRule, check_citations
-
-if TYPE_CHECKING:
-    from collections.abc import Mapping
 
 __all__ = [
     "DIALYSIS_SESSION",
@@ -49,7 +45,7 @@ class TriggerRule(KnowledgeRule):
     reason: Annotated[str, Field(min_length=1)]
 
     @model_validator(mode="after")
-    def _template(self) -> TriggerRule:
+    def _template(self) -> Self:
         try:
             self.reason.format(age=1.0, older_adult_age=1.0, band="x")
         except (KeyError, IndexError, ValueError) as exc:
