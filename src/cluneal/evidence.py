@@ -16,13 +16,12 @@ Example:
     (2021, 'V')
 """
 
-from __future__ import annotations
-
 import tomllib
+from collections.abc import Mapping, Sequence
 from functools import cache
 from importlib import resources
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any, Self
 
 from pydantic import Field, ValidationError, model_validator
 
@@ -30,9 +29,6 @@ from cluneal._base import FrozenModel
 from cluneal._checks import text
 from cluneal._vocabulary import Term
 from cluneal.errors import KnowledgeBaseError, UnknownTermError
-
-if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
 
 __all__ = [
     "Citation",
@@ -185,7 +181,7 @@ class Decision(Citation):
     sources: tuple[Annotated[str, Field(pattern=r"^[a-z0-9_]+$")], ...] = ()
 
     @model_validator(mode="after")
-    def _is_a_decision(self) -> Decision:
+    def _is_a_decision(self) -> Self:
         if self.mark is not SourceMark.DECISION:
             msg = f"decision {self.id!r}: mark must be 'decision'"
             raise ValueError(msg)

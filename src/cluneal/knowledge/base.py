@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel
 
@@ -349,19 +349,47 @@ def _sections(kb: KnowledgeBase) -> Iterator[tuple[str, object]]:
 
 
 def _walk(value: object) -> Iterator[BaseModel]:
-    """Every model inside a value (models, tuples, mappings), depth first."""
-    if isinstance(value, _SCALARS):
-        return
-    if isinstance(value, BaseModel):
-        yield value
-        for name in type(value).model_fields:
-            yield from _walk(getattr(value, name))
-    elif isinstance(value, tuple | list):
-        for item in value:
-            yield from _walk(item)
-    elif isinstance(value, Mapping):
-        for item in value.values():
-            yield from _walk(item)
+    """Every model inside a value (models, tuples, mappings), depth first, fields in order.
+
+    A loop over a stack, not nested generators (the base holds ~1,000 models), and into
+    a model's fields only those whose annotation can hold a model (:func:`_nested`).
+    """
+    stack = [value]
+    pop, push = stack.pop, stack.extend
+    while stack:
+        item = pop()
+        if isinstance(item, _SCALARS):
+            continue
+        if isinstance(item, BaseModel):
+            yield item
+            push([getattr(item, name) for name in _nested(type(item))])
+        elif isinstance(item, tuple | list):
+            push(item[::-1])
+        elif isinstance(item, Mapping):
+            push(list(item.values())[::-1])
+
+
+@cache
+def _nested(model: type[BaseModel]) -> tuple[str, ...]:
+    """A model class's fields that can hold a model, last first (the walk's stack order)."""
+    names = [n for n, f in model.model_fields.items() if _can_hold_model(f.annotation)]
+    return tuple(reversed(names))
+
+
+def _can_hold_model(annotation: object) -> bool:
+    """Whether a field of this annotation can hold a model (``True`` when unsure)."""
+    if annotation is Any or annotation is object:
+        return True
+    origin = get_origin(annotation)
+    if origin is Literal:
+        return False
+    if origin is Annotated:
+        return _can_hold_model(get_args(annotation)[0])
+    if origin is not None:
+        return any(_can_hold_model(a) for a in get_args(annotation) if a is not Ellipsis)
+    if isinstance(annotation, type):
+        return issubclass(annotation, BaseModel)
+    return annotation is not None
 
 
 _TEMPLATE_FIELDS = ("message", "text", "action", "rationale")
