@@ -12,7 +12,13 @@ import pathlib  # noqa: TC003 - used at runtime by callers' type hints too
 
 from cluneal import KNOWLEDGE_BASE_VERSION, ContraindicatedError, Drug, Patient
 from cluneal.knowledge.base import knowledge_base
-from cluneal.knowledge.drugs import KnowledgeRule, ProtocolName, monograph, rule_text
+from cluneal.knowledge.drugs import (
+    KnowledgeRule,
+    ProtocolName,
+    monograph,
+    monograph_text,
+    rule_text,
+)
 from cluneal.knowledge.safety_rules import InteractionRule, PatientRule, safety_rules
 from cluneal.titration import titration_schedule
 
@@ -67,7 +73,7 @@ def _page(drug: Drug) -> str:
     lines = [
         f"# {mono.title}",
         "",
-        mono.summary,
+        monograph_text(mono.summary, kb),
         "",
         f"Knowledge base {KNOWLEDGE_BASE_VERSION}.",
         "",
@@ -110,7 +116,13 @@ def _page(drug: Drug) -> str:
     if mono.dialysis_supplements:
         lines += ["", "## After haemodialysis", ""]
         lines += [f"- {text(r)} — {_mark(r)}" for r in mono.dialysis_supplements]
-    lines += ["", f"Dialysis: {mono.dialysis_note}", "", "## Contraindications and alerts", ""]
+    lines += [
+        "",
+        f"Dialysis: {monograph_text(mono.dialysis_note, kb)}",
+        "",
+        "## Contraindications and alerts",
+        "",
+    ]
     for rule in safety_rules():
         if (isinstance(rule, PatientRule) and drug in rule.drugs) or (
             isinstance(rule, InteractionRule) and (rule.drug is drug or drug in rule.partner_drugs)

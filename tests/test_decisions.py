@@ -13,9 +13,11 @@ from typing import Any
 
 import pytest
 
+from cluneal import Drug, knowledge_base
 from cluneal.errors import KnowledgeBaseError, UnknownTermError
 from cluneal.evidence import Citation, Decision, SourceMark, all_decisions, citation
 from cluneal.knowledge import read_toml
+from cluneal.knowledge.drugs import ProtocolName, rule_text
 
 
 def test_every_decision_honours_the_contract() -> None:
@@ -148,3 +150,79 @@ def test_registry_errors_are_knowledge_base_errors() -> None:
     with pytest.raises(KnowledgeBaseError, match="unknown sources"):
         parse_citations(files, broken)
     assert "kuniya_2014" in parse_citations(files, {"decision": []})
+
+
+def _quotes() -> list[tuple[str, str]]:
+    """Phrases of decision statements, each rebuilt from the knowledge base's own values."""
+    kb = knowledge_base()
+    mono = kb.monographs
+
+    def start(drug: Drug, name: ProtocolName) -> str:
+        return rule_text(mono[drug].protocol(name), kb, "{start_dose_mg:g} mg {start_times}")
+
+    def cap(drug: Drug, suffix: str, template: str) -> str:
+        rule = next(c for c in mono[drug].caps if c.rule_id.endswith(suffix))
+        return rule_text(rule, kb, template)
+
+    standard, low = ProtocolName.STANDARD, ProtocolName.START_LOW
+    gabapentin = {b.band.value: b for b in mono[Drug.GABAPENTIN].renal_bands}
+    single = mono[Drug.TRAMADOL].max_single_dose
+    solution = mono[Drug.GABAPENTIN].solution
+    assert single is not None and solution is not None
+    return [
+        *(
+            ("decision_default_protocols", f"{d.value} {start(d, standard)}")
+            for d in (Drug.PREGABALIN, Drug.CARBAMAZEPINE, Drug.TRAMADOL)
+        ),
+        ("decision_default_protocols", f"tramadol {start(Drug.TRAMADOL, low)} (weekly"),
+        (
+            "decision_round_down_marketed_strengths",
+            rule_text(
+                solution, kb, "the gabapentin oral solution below {crcl_severe_lower:g} mL/min"
+            ),
+        ),
+        (
+            "decision_tramadol_crcl_30_restricted",
+            cap(
+                Drug.TRAMADOL,
+                ".renal",
+                "'CrCl < {crcl_moderate_lower:g} mL/min: every {every_hours:g} h, "
+                "at most {max_mg_day:g} mg/day'",
+            ),
+        ),
+        (
+            "decision_doses_per_day_never_fall",
+            "gabapentin " + " / ".join(str(gabapentin[b].max_doses_per_day) for b in gabapentin),
+        ),
+        (
+            "decision_doses_per_day_never_fall",
+            cap(Drug.TRAMADOL, ".renal", "or {max_doses_per_day} every {every_hours:g} h"),
+        ),
+        (
+            "decision_largest_single_dose",
+            f"gabapentin {gabapentin['normal'].max_single_dose_mg:g} mg",
+        ),
+        (
+            "decision_largest_single_dose",
+            f"tramadol {single.max_mg:g} mg, and "
+            + cap(
+                Drug.TRAMADOL,
+                ".hepatic",
+                "{max_single_dose_mg:g} mg under the hepatic cap "
+                "({max_single_dose_mg:g} mg every {every_hours:g} h)",
+            ),
+        ),
+    ]
+
+
+def test_decision_statements_quote_the_knowledge_base() -> None:
+    """A decision's statement is documentation (the decisions page), not computed text.
+
+    It states the values it decided in words a reviewer signs off; where those
+    values live in the knowledge base, each quote is rebuilt from the data here,
+    so a changed value fails this test until its decision is reworded.
+    """
+    for decision_id, phrase in _quotes():
+        decision = citation(decision_id)
+        assert isinstance(decision, Decision)
+        assert phrase in decision.statement, (decision_id, phrase)

@@ -43,6 +43,7 @@ from cluneal.knowledge.drugs import (
     KnowledgeRule,
     Monograph,
     all_monographs,
+    monograph_text,
     parse_monograph,
     parse_titration_rules,
     rule_text,
@@ -445,7 +446,7 @@ def _check(kb: KnowledgeBase) -> None:
 
 
 def _check_rule_texts(kb: KnowledgeBase) -> None:
-    """Every monograph and titration rule text fills in (its placeholders name real values)."""
+    """Every monograph and titration rule text, summary and dialysis note fills in (real names)."""
     sources: list[tuple[str, KnowledgeRule]] = [
         ("titration.toml", rule) for rule in kb.titration_rules.values()
     ]
@@ -461,6 +462,14 @@ def _check_rule_texts(kb: KnowledgeBase) -> None:
             except (KeyError, IndexError, ValueError, AttributeError) as exc:
                 detail = f"{rule.rule_id!r}: template {template!r} does not fill in ({exc!r})"
                 raise KnowledgeBaseError(source, detail) from exc
+    for drug, mono in kb.monographs.items():
+        for name in ("summary", "dialysis_note"):
+            template = getattr(mono, name)
+            try:
+                monograph_text(template, kb)
+            except (KeyError, IndexError, ValueError, AttributeError) as exc:
+                detail = f"{name}: template {template!r} does not fill in ({exc!r})"
+                raise KnowledgeBaseError(_monograph_path(drug), detail) from exc
 
 
 def _check_template(source: str, model: BaseModel, template: str) -> None:

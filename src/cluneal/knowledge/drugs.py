@@ -42,6 +42,7 @@ from cluneal.knowledge.monograph import (
     Solution,
     Strength,
     Timing,
+    monograph_text,
     rule_text,
 )
 from cluneal.knowledge.rule import KnowledgeRule, check_citations
@@ -75,6 +76,7 @@ __all__ = [
     "all_monographs",
     "check_citations",
     "monograph",
+    "monograph_text",
     "parse_drug",
     "parse_monograph",
     "parse_titration_rules",

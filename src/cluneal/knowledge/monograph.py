@@ -13,7 +13,8 @@ Example:
     1400.0
 """
 
-from typing import TYPE_CHECKING, Annotated, Any, Literal, Self
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Annotated, Any, Final, Literal, Self
 
 from pydantic import Field, model_validator
 
@@ -22,6 +23,7 @@ from cluneal._vocabulary import Term
 from cluneal.evidence import SourceMark
 from cluneal.knowledge.criteria import Criteria
 from cluneal.knowledge.rule import KnowledgeRule
+from cluneal.knowledge.titration_rules import DIALYSIS_SESSION, DialysisSessionRule
 from cluneal.vocabulary import Drug, RenalBand, Severity
 
 if TYPE_CHECKING:
@@ -42,8 +44,12 @@ __all__ = [
     "Solution",
     "Strength",
     "Timing",
+    "monograph_text",
     "rule_text",
 ]
+
+# Doses a day spread over 24 hours: arithmetic, not a clinical number.
+_HOURS_A_DAY: Final = 24
 
 PositiveMg = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 
@@ -402,17 +408,121 @@ class Monograph(FrozenModel):
         )
 
 
+def _knowledge_values(knowledge: "KnowledgeBase") -> dict[str, Any]:
+    """The values every text may name: parameters, band bounds, the dialysis session."""
+    parameters = knowledge.parameters
+    values: dict[str, Any] = {
+        "older_adult_age": parameters.older_adult.age_years,
+        "age_over_75": parameters.age_over_75.age_above_years,
+    }
+    for band in knowledge.renal.bands:
+        values[f"crcl_{band.band.value}_lower"] = band.lower_ml_min
+    session = knowledge.titration_rules.get(DIALYSIS_SESSION)
+    if isinstance(session, DialysisSessionRule):
+        values["session_hours"] = session.session_hours
+    return values
+
+
+def _times(count: int, once: Timing) -> str:
+    """How often a day, in words ("at bedtime", "twice daily", "5 times daily")."""
+    if count == 1:
+        return _ONCE_WORDS[once]
+    return _TIMES_WORDS.get(count, f"{count} times daily")
+
+
+_ONCE_WORDS: Final = MappingProxyType(
+    {Timing.BEDTIME: "at bedtime", Timing.MORNING: "each morning"}
+)
+_TIMES_WORDS: Final = MappingProxyType(
+    {
+        2: Timing.TWICE_DAILY.value,
+        3: Timing.THREE_TIMES_DAILY.value,
+        4: Timing.FOUR_TIMES_DAILY.value,
+    }
+)
+
+
+def _owner(rule: KnowledgeRule, knowledge: "KnowledgeBase") -> Monograph | None:
+    """The monograph a rule belongs to, by rule id (``None`` outside the monographs)."""
+    for mono in knowledge.monographs.values():
+        if any(r.rule_id == rule.rule_id for r in mono.rules()):
+            return mono
+    return None
+
+
+def _monograph_values(rule: KnowledgeRule, mono: Monograph) -> dict[str, Any]:
+    """What a monograph rule's text may name from the rest of its monograph.
+
+    A protocol's first dose and how often it is taken: one dose a day when the
+    protocol starts once daily or climbs one dose at a time (``ramp_dose_mg``),
+    otherwise the lower count of the drug's dose split for the first daily dose
+    (decision_doses_per_day_never_fall). A renal band's lower count: its own, or
+    the drug's, never above the band's higher count. The drug's caps by the
+    last part of their rule ids (``{caps[older_adult]:g}``).
+    """
+    values: dict[str, Any] = {
+        "caps": {c.rule_id.rpartition(".")[2]: c.max_mg_day for c in mono.caps},
+    }
+    if isinstance(rule, Protocol):
+        first = rule.start_mg_day[0]
+        if rule.starts_once_daily or rule.ramp_dose_mg is not None:
+            count = 1
+        else:
+            split = next(
+                s for s in mono.dose_splits if s.upto_mg_day is None or first <= s.upto_mg_day
+            )
+            count = split.min_doses
+        values["start_dose_mg"] = first / count
+        values["start_times"] = _times(count, rule.once_daily_timing)
+    if isinstance(rule, RenalBandRule):
+        lower = rule.min_doses_per_day or mono.dose_splits[0].min_doses
+        values["lower_doses_per_day"] = min(lower, rule.max_doses_per_day)
+    return values
+
+
+def monograph_text(text: str, knowledge: "KnowledgeBase") -> str:
+    """A monograph's own text (``summary``, ``dialysis_note``) with its placeholders filled in.
+
+    The names are those every rule text may use (see :func:`rule_text`): the
+    clinical parameters, the renal bands' CrCl bounds and ``session_hours``.
+
+    Args:
+        text: The template.
+        knowledge: The knowledge base in use.
+
+    Returns:
+        The text.
+
+    Raises:
+        KeyError: The template names something that is not there.
+        ValueError: The template is malformed.
+
+    Example:
+        >>> from cluneal.knowledge.base import knowledge_base
+        >>> kb = knowledge_base()
+        >>> monograph_text("a supplement after each {session_hours:g} h session", kb)
+        'a supplement after each 4 h session'
+    """
+    return text.format(**_knowledge_values(knowledge))
+
+
 def rule_text(rule: KnowledgeRule, knowledge: "KnowledgeBase", template: str | None = None) -> str:
     """A rule's text with its placeholders filled in.
 
     A monograph's texts do not restate the numbers the rules act on: they name
     them (``"Older than {age_over_75:g} years: at most {max_mg_day:g} mg/day"``),
     so a changed value changes its explanation too. The names are the rule's own
-    fields (and a renal band's ``cap_mg_day``), the clinical parameters'
-    ``older_adult_age`` and ``age_over_75``, and each renal band's lower CrCl
-    bound (``crcl_normal_lower``, ``crcl_moderate_lower``, ``crcl_severe_lower``,
-    ``crcl_end_stage_lower``). The knowledge base checks every template when it
-    is built.
+    fields (and a renal band's ``cap_mg_day``); ``every_hours`` (24 h over the
+    rule's ``max_doses_per_day``); for a monograph's rule, ``caps`` (the drug's
+    caps by the last part of their rule ids: ``{caps[older_adult]:g}``), a
+    protocol's ``start_dose_mg`` and ``start_times`` (its first dose and how
+    often it is taken, from its start and the drug's dose split) and a renal
+    band's ``lower_doses_per_day``; the clinical parameters'
+    ``older_adult_age`` and ``age_over_75``; each renal band's lower CrCl bound
+    (``crcl_normal_lower``, ``crcl_moderate_lower``, ``crcl_severe_lower``,
+    ``crcl_end_stage_lower``); and the haemodialysis session's ``session_hours``
+    (``titration.renal.dialysis_session``). The knowledge base checks every
+    template when it is built.
 
     Args:
         rule: The rule.
@@ -432,13 +542,17 @@ def rule_text(rule: KnowledgeRule, knowledge: "KnowledgeBase", template: str | N
         >>> kb = knowledge_base()
         >>> rule_text(kb.monographs[Drug.TRAMADOL].caps[1], kb)
         'Older than 75 years: at most 300 mg/day'
+        >>> rule_text(kb.monographs[Drug.PREGABALIN].protocols[0], kb)[:26]
+        '75 mg twice daily, +150 mg'
     """
-    values: dict[str, Any] = {name: getattr(rule, name) for name in type(rule).model_fields}
+    values = _knowledge_values(knowledge)
+    values.update({name: getattr(rule, name) for name in type(rule).model_fields})
     if isinstance(rule, RenalBandRule):
         values["cap_mg_day"] = rule.cap_mg_day
-    parameters = knowledge.parameters
-    values["older_adult_age"] = parameters.older_adult.age_years
-    values["age_over_75"] = parameters.age_over_75.age_above_years
-    for band in knowledge.renal.bands:
-        values[f"crcl_{band.band.value}_lower"] = band.lower_ml_min
+    count = getattr(rule, "max_doses_per_day", None)
+    if isinstance(count, int):
+        values["every_hours"] = _HOURS_A_DAY / count
+    mono = _owner(rule, knowledge)
+    if mono is not None:
+        values.update(_monograph_values(rule, mono))
     return (rule.text if template is None else template).format(**values)

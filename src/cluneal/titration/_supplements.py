@@ -55,7 +55,7 @@ def supplements(
             trusted(
                 SupplementalInstruction,
                 rule_id=rule.rule_id,
-                text=mono.dialysis_note,
+                text=table.dialysis_note,
                 citation=mono.citation,
                 dose=None,
                 composition=None,

@@ -31,6 +31,7 @@ from cluneal.knowledge.drugs import (
     ProtocolName,
     RenalBandRule,
     TriggerRule,
+    monograph_text,
     rule_text,
 )
 from cluneal.titration import _text
@@ -88,7 +89,7 @@ class DrugTable:
 
     Hashed by identity: the memoised step plans key on it. ``texts`` holds
     every rule's text by rule id, its placeholders filled in; ``actions`` the
-    dose alerts' actions.
+    dose alerts' actions; ``dialysis_note`` the monograph's, filled in too.
     """
 
     mono: Monograph
@@ -106,6 +107,7 @@ class DrugTable:
     stocked: Adjustment | None
     texts: Mapping[str, str]
     actions: Mapping[str, str | None]
+    dialysis_note: str
 
     def protocol(self, name: ProtocolName) -> Protocol:
         """The protocol of that name."""
@@ -206,6 +208,7 @@ def _drug_table(mono: Monograph, knowledge: KnowledgeBase) -> DrugTable:
             }
         ),
         stocked=_stocked(mono, protocol),
+        dialysis_note=monograph_text(mono.dialysis_note, knowledge),
     )
 
 
