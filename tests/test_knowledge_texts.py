@@ -9,18 +9,25 @@ source that no rule acts on, listed below with its reason.
 
 from __future__ import annotations
 
+import copy
 import re
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from cluneal import Drug, KnowledgeBaseError, Patient, knowledge_base, titration_schedule
+from cluneal import (
+    Drug,
+    KnowledgeBase,
+    KnowledgeBaseError,
+    Patient,
+    knowledge_base,
+    titration_schedule,
+)
+from cluneal.knowledge import read_toml
 from cluneal.knowledge.drugs import ProtocolName, monograph_text, rule_text
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
-
-    from cluneal import KnowledgeBase
 
 
 def _with(model: BaseModel, **update: Any) -> Any:
@@ -172,3 +179,32 @@ def test_texts_state_no_number_a_rule_acts_on() -> None:
         if numbers:
             found[key] = numbers
     assert found == {key: numbers for key, (numbers, _) in QUOTES.items()}
+
+
+def test_the_diagnosis_texts_name_the_files_numbers() -> None:
+    """The default threshold and the landmarks' distances fill the criteria's and sites' texts."""
+    raw = read_toml("diagnosis.toml")
+    built = KnowledgeBase.from_documents({"diagnosis.toml": raw}, version="dx-same").diagnosis
+    # clinical.md Part 0.7: threshold 50%, about 70 mm from the midline, within 40 mm of the PSIS.
+    assert "(default 50%)" in built.criterion[2].definition
+    assert (
+        built.landmark[0].site_text == "on the posterior iliac crest about 70 mm from the midline"
+    )
+    assert built.landmark[1].site_text == "within 40 mm caudal to the PSIS"
+    changed = copy.deepcopy(raw)
+    changed["default_block_threshold_percent"] = 60.0
+    changed["landmark"][0]["from_midline_mm"] = 75.0
+    changed["landmark"][1]["caudal_to_psis_max_mm"] = 45.0
+    table = KnowledgeBase.from_documents({"diagnosis.toml": changed}, version="dx-60").diagnosis
+    assert "(default 60%)" in table.criterion[2].definition
+    assert "about 75 mm (7.5 cm) from the midline" in table.landmark[0].location
+    assert table.landmark[1].site_text == "within 45 mm caudal to the PSIS"
+    assert "within 45 mm caudal to the PSIS" in table.criterion[1].examine_text  # type: ignore[operator]
+
+
+def test_a_diagnosis_text_naming_an_unknown_number_is_refused() -> None:
+    """A criterion text naming a value the file does not hold is refused when read."""
+    raw = read_toml("diagnosis.toml")
+    raw["criterion"][0]["definition"] = "at least {bogus_mm:g} mm"
+    with pytest.raises(KnowledgeBaseError, match=r"criterion\.definition.*bogus_mm"):
+        KnowledgeBase.from_documents({"diagnosis.toml": raw}, version="dx-bad")

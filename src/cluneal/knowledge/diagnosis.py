@@ -65,7 +65,8 @@ class Landmark(FrozenModel):
     """Where a branch's tender point is palpated (Kuniya 2014, Isu 2018, Konno 2017).
 
     Distances are plain floats in millimetres (the unit is in the name): they are
-    reference figures for people, never inputs to a calculation.
+    reference figures for people, never inputs to a calculation (the criteria's and
+    landmarks' texts name them: ``{superior_from_midline_mm:g}``).
 
     Attributes:
         branch: The branch.
@@ -298,11 +299,72 @@ def parse_diagnosis_table(raw: Mapping[str, Any]) -> DiagnosisTable:
         4
     """
     try:
-        table = DiagnosisTable.model_validate(raw)
+        try:
+            filled = _filled(raw)
+        except KnowledgeBaseError:
+            # A missing landmark or criterion is the problem to report, not its text.
+            _check_table(DiagnosisTable.model_validate(raw))
+            raise
+        table = DiagnosisTable.model_validate(filled)
     except ValidationError as exc:
         raise KnowledgeBaseError(_KNOWLEDGE_FILE, str(exc)) from exc
     _check_table(table)
     return table
+
+
+# The texts that state the file's own numbers, filled in when the file is read.
+_NUMBERED_TEXTS: Final = {
+    "criterion": ("definition", "unknown_text", "examine_text"),
+    "landmark": ("location", "site_text"),
+}
+_MM_PER_CM: Final = 10
+
+
+def _numbers(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """What the texts may name: the default threshold and each landmark's distances."""
+    values: dict[str, Any] = {
+        "default_block_threshold_percent": raw.get("default_block_threshold_percent")
+    }
+    for mark in raw.get("landmark") or ():
+        if not isinstance(mark, dict):
+            continue
+        for key, value in mark.items():
+            if key.endswith("_mm") and isinstance(value, int | float):
+                values[f"{mark.get('branch')}_{key}"] = value
+                values[f"{mark.get('branch')}_{key.removesuffix('_mm')}_cm"] = value / _MM_PER_CM
+    return values
+
+
+def _filled(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """The parsed file with its numbered texts filled in (what the rules show).
+
+    Raises:
+        KnowledgeBaseError: A text names a number the file does not hold.
+    """
+    values = _numbers(raw)
+    out = dict(raw)
+    for section, fields in _NUMBERED_TEXTS.items():
+        rows = raw.get(section)
+        if not isinstance(rows, list):
+            continue
+        filled = []
+        for row in rows:
+            if isinstance(row, dict):
+                row = dict(row)  # noqa: PLW2901 - a filled copy of the row
+                for field in fields:
+                    if isinstance(row.get(field), str):
+                        row[field] = _fill(row[field], values, f"{section}.{field}")
+            filled.append(row)
+        out[section] = filled
+    return out
+
+
+def _fill(template: str, values: Mapping[str, Any], where: str) -> str:
+    try:
+        return template.format(**values)
+    except (KeyError, IndexError, ValueError, TypeError) as exc:
+        detail = f"{where}: template {template!r} does not fill in ({exc!r})"
+        raise KnowledgeBaseError(_KNOWLEDGE_FILE, detail) from exc
 
 
 @cache
