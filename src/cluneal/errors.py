@@ -258,9 +258,9 @@ class LocalProtocolError(ClunealError):
         limit: The built-in limit or what the field accepts, in words.
 
     Example:
-        >>> err = LocalProtocolError("block_threshold_percent", 40, "at least the built-in 50%")
+        >>> err = LocalProtocolError("excluded_drugs", "aspirin", "a drug of the knowledge base")
         >>> str(err)
-        'local protocol: block_threshold_percent: got 40; expected at least the built-in 50%'
+        "local protocol: excluded_drugs: got 'aspirin'; expected a drug of the knowledge base"
     """
 
     def __init__(self, field: str, value: object, limit: str) -> None:

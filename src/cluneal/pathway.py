@@ -164,10 +164,12 @@ def classify_outcome(
     Args:
         relief_percent: Relief in percent.
         relief_duration: How long it lasted, or ``None``.
-        threshold_percent: Relief at or above this is a response; ``None`` for the
-            knowledge base's block threshold (50%).
-        lasting_relief: Relief lasting at least this long is lasting; ``None`` for
-            the knowledge base's (12 weeks).
+        threshold_percent: Relief at or above this is a response;
+            ``None`` for the knowledge base's default (``default_block_threshold_percent`` of
+            ``diagnosis.toml``, applied by rule ``dx.criterion.block_response``).
+        lasting_relief: Relief lasting at least this long is lasting;
+            ``None`` for the knowledge base's default (``lasting_relief_weeks`` of ``pathway.toml``,
+            applied by rules ``pathway.block_lasting`` and ``pathway.block_temporary``).
         knowledge: The knowledge base; ``None`` for the built-in one.
 
     Returns:
@@ -408,9 +410,12 @@ def next_step(
             or its JSON mapping).
         history: Treatments after the diagnostic block, oldest first.
         block_threshold: Relief (percent) at or above which a block or a
-            treatment counts as a response; ``None`` for the knowledge base's (50%).
-        lasting_relief: Relief lasting at least this long is lasting; ``None`` for
-            the knowledge base's (12 weeks).
+            treatment counts as a response;
+            ``None`` for the knowledge base's default (``default_block_threshold_percent`` of
+            ``diagnosis.toml``, applied by rule ``dx.criterion.block_response``).
+        lasting_relief: Relief lasting at least this long is lasting;
+            ``None`` for the knowledge base's default (``lasting_relief_weeks`` of ``pathway.toml``,
+            applied by rules ``pathway.block_lasting`` and ``pathway.block_temporary``).
         knowledge: The knowledge base to apply; ``None`` for the built-in
             :func:`~cluneal.knowledge_base`. The recommendation reports its version.
 

@@ -426,7 +426,8 @@ def care_plan(
     """Assemble the care plan for one patient.
 
     Pharmacotherapy follows the first-line rule (decision_pharmacotherapy_first_line):
-    nortriptyline unless contraindicated, 65 or older or with cardiac disease;
+    nortriptyline unless contraindicated, an older adult (``population.older_adult``)
+    or with cardiac disease;
     then carbamazepine unless contraindicated; then gabapentin; then
     pregabalin. Tramadol and low-dose naltrexone are listed as second-line
     options only. A patient for whom every first-line drug is excluded gets no
@@ -439,9 +440,11 @@ def care_plan(
         history: Treatments after the diagnostic block, oldest first.
         start_date: Day 0 of the titration, for calendar dates.
         block_threshold: Relief (percent) at or above which a block responds;
-            ``None`` for the knowledge base's (50%).
-        lasting_relief: Relief lasting at least this long is lasting; ``None`` for
-            the knowledge base's (12 weeks).
+            ``None`` for the knowledge base's default (``default_block_threshold_percent`` of
+            ``diagnosis.toml``, applied by rule ``dx.criterion.block_response``).
+        lasting_relief: Relief lasting at least this long is lasting;
+            ``None`` for the knowledge base's default (``lasting_relief_weeks`` of ``pathway.toml``,
+            applied by rules ``pathway.block_lasting`` and ``pathway.block_temporary``).
         weight_basis: Cockcroft-Gault weight basis for renal dosing; ``None`` for
             the package default (actual weight, adjusted weight in obesity).
         knowledge: The knowledge base to apply; ``None`` for the built-in
@@ -464,6 +467,15 @@ def care_plan(
         >>> plan = care_plan(Patient(age=70, sex="male"), Findings())
         >>> [c.drug.value for c in plan.drug_choices if c.status.value == "excluded"]
         ['nortriptyline']
+
+        The defaults, read from the knowledge base (not restated here):
+
+        >>> from cluneal import knowledge_base
+        >>> kb = knowledge_base()
+        >>> kb.diagnosis.default_block_threshold_percent, kb.pathway.parameters.lasting_relief_weeks
+        (50.0, 12.0)
+        >>> plan.recommendation.lasting_relief
+        <Quantity(12.0, 'week')>
     """
     kb = resolved(knowledge)
     person: Patient = coerce_model(patient, Patient, "patient")

@@ -16,9 +16,11 @@ the value and the built-in limit:
 * a maximum daily dose above the built-in adult cap;
 * a drug, or a field, the knowledge base does not know;
 * a second-line drug in the first line, or a drug both excluded and first line;
-* a block threshold below the built-in one (50%) or above 100%;
-* a lasting-relief duration shorter than the built-in one (12 weeks) or longer
-  than 52 weeks.
+* a block threshold below the built-in default (``default_block_threshold_percent``
+  of ``diagnosis.toml``) or above 100%;
+* a lasting-relief duration shorter than the built-in default (``lasting_relief_weeks``
+  of ``pathway.toml``) or longer than the limit of ``local_protocol.toml``
+  (``lasting_relief_max_weeks``, rule ``local_protocol.limits``).
 
 Every result made with the protocol reports the knowledge base version
 ``"<built-in version>+<name>@<version>"`` and the protocol's
@@ -107,9 +109,10 @@ class LocalProtocol(FrozenModel):
             first, in this order; the other first-line drugs follow in the
             built-in order.
         block_threshold_percent: Relief (%) from which a block is positive: at
-            least the built-in 50%, at most 100%.
+            least the built-in default (``default_block_threshold_percent``), at most 100%.
         lasting_relief: Relief lasting at least this long is lasting: at least
-            the built-in 12 weeks, at most 52 weeks.
+            the built-in default (``lasting_relief_weeks``), at most
+            ``lasting_relief_max_weeks`` of ``local_protocol.toml``.
 
     Example:
         >>> p = LocalProtocol(name="st-elsewhere-pain", version="3",
