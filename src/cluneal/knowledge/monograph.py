@@ -30,11 +30,13 @@ if TYPE_CHECKING:
     from cluneal.knowledge.base import KnowledgeBase
 
 __all__ = [
+    "MAX_DOSES_PER_DAY",
     "CapRule",
     "Compounded",
     "DialysisSupplement",
     "DoseAlertRule",
     "DoseSplit",
+    "DosesPerDay",
     "Monograph",
     "PositiveMg",
     "Protocol",
@@ -82,6 +84,20 @@ class Timing(Term):
     EVERY_12_H = "every 12 h"
     THREE_TIMES_DAILY = "three times daily"
     FOUR_TIMES_DAILY = "four times daily"
+
+
+MAX_DOSES_PER_DAY: Final = 4
+"""The most doses a day a step can have: the most a :class:`Timing` names ("four times daily").
+
+A structural bound of the data model, not a clinical number: each drug's
+counts are its monograph's data (``dose_splits``, the renal bands' and caps'
+``max_doses_per_day``, with their rule ids and citations), and a monograph
+asking for more than the timings can say is refused when it is read, rather
+than scheduled under a wrong timing.
+"""
+
+DosesPerDay = Annotated[int, Field(ge=1, le=MAX_DOSES_PER_DAY)]
+"""A number of doses a day (1 to :data:`MAX_DOSES_PER_DAY`)."""
 
 
 class Strength(FrozenModel):
@@ -181,8 +197,8 @@ class DoseSplit(FrozenModel):
     """
 
     upto_mg_day: PositiveMg | None = None
-    min_doses: Annotated[int, Field(ge=1, le=6)]
-    max_doses: Annotated[int, Field(ge=1, le=6)]
+    min_doses: DosesPerDay
+    max_doses: DosesPerDay
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -205,7 +221,7 @@ class CapRule(KnowledgeRule):
 
     when: Criteria = Criteria()
     max_mg_day: PositiveMg
-    max_doses_per_day: Annotated[int, Field(ge=1)] | None = None
+    max_doses_per_day: DosesPerDay | None = None
     max_single_dose_mg: PositiveMg | None = None
 
 
@@ -237,8 +253,8 @@ class RenalBandRule(KnowledgeRule):
 
     band: RenalBand
     columns_mg_day: Annotated[tuple[PositiveMg, ...], Field(min_length=1)]
-    max_doses_per_day: Annotated[int, Field(ge=1)]
-    min_doses_per_day: Annotated[int, Field(ge=1)] | None = None
+    max_doses_per_day: DosesPerDay
+    min_doses_per_day: DosesPerDay | None = None
     max_single_dose_mg: PositiveMg | None = None
     regimen: str
     scale_below_ml_min: PositiveMg | None = None

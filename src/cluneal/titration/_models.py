@@ -24,6 +24,7 @@ from cluneal.alerts import SafetyAlert
 from cluneal.drug import Drug
 from cluneal.knowledge import KNOWLEDGE_BASE_VERSION
 from cluneal.knowledge.drugs import ProtocolName, Timing
+from cluneal.knowledge.monograph import DosesPerDay
 from cluneal.renal import RenalAssessment
 from cluneal.units import (
     KINDS,
@@ -120,7 +121,8 @@ class TitrationStep(FrozenModel):
     Attributes:
         day: Days from the start (the first step is day 0).
         dose_mg: The dose per administration in mg (read ``dose`` for a quantity).
-        doses_per_day: Administrations per day.
+        doses_per_day: Administrations per day (at most the four a timing can name:
+            a structural bound, ``knowledge.monograph.MAX_DOSES_PER_DAY``).
         timing: When the doses are taken.
         composition: The dose in marketed strengths ("1 x 300 mg capsule").
         date: The calendar date, when the schedule has a start date.
@@ -137,7 +139,7 @@ class TitrationStep(FrozenModel):
 
     day: Annotated[int, Field(ge=0)]
     dose_mg: Annotated[float, Field(gt=0, allow_inf_nan=False, exclude=True)]
-    doses_per_day: Annotated[int, Field(ge=1, le=6)]
+    doses_per_day: DosesPerDay
     timing: Timing
     composition: Annotated[str, Field(min_length=1)]
     date: dt.date | None = None
