@@ -150,7 +150,7 @@ def architecture_svg() -> str:
 LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     (
         "foundations",
-        "errors, vocabularies, units, the model base; the parameters loader the units read",
+        "errors, vocabularies, units, the model base; the built-in data the inputs read",
         (
             "errors",
             "_vocabulary",
@@ -166,6 +166,7 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "units",
             "knowledge",
             "knowledge.parameters",
+            "knowledge.medications",
         ),
     ),
     (

@@ -92,9 +92,10 @@ def test_vocabulary_and_findings_sit_at_the_bottom() -> None:
     assert graph["cluneal.history"] == inputs
 
 
-# Imports that still point up a layer (issue 11 continues): patient's convenience helpers
-# read the built-in medication catalogue.
-UPWARD = frozenset({("cluneal.patient", "cluneal.knowledge.medications")})
+# Imports that still point up a layer: none. (The medication catalogue's loader sits with the
+# parameters loader in the foundations: both import only the error tree, the vocabulary and
+# the file reader, and the inputs read the built-in data through them.)
+UPWARD: frozenset[tuple[str, str]] = frozenset()
 
 
 def test_every_import_points_down_the_layers() -> None:
@@ -112,6 +113,7 @@ def test_every_import_points_down_the_layers() -> None:
     assert layer["cluneal.vocabulary"] == 0
     assert layer["cluneal.findings"] == 1
     assert layer["cluneal.knowledge.base"] == 2
+    assert layer["cluneal.knowledge.medications"] == layer["cluneal.knowledge.parameters"] == 0
 
 
 def test_a_module_outside_every_layer_is_named() -> None:

@@ -263,11 +263,17 @@ class Patient(FrozenModel):
 
     @property
     def is_older_adult(self) -> bool:
-        """Age 65 or more (Beers 2023; the start-low rule), by the built-in knowledge base.
+        """At or above the older-adult age (``population.older_adult``: Beers 2023, start low).
 
         The rules read the older-adult age of the knowledge base they are given
         (:func:`cluneal.knowledge.criteria.facts_for`); this property, like
         :data:`OLDER_ADULT_AGE_YEARS`, uses the built-in ``parameters.toml``.
+
+        Example:
+            >>> from cluneal import knowledge_base
+            >>> age = knowledge_base().parameters.older_adult.age_years
+            >>> [Patient(age=a, sex="male").is_older_adult for a in (age, age - 1)]
+            [True, False]
         """
         return self.age_years >= OLDER_ADULT_AGE_YEARS
 
@@ -289,7 +295,11 @@ class Patient(FrozenModel):
 
     @property
     def medication_classes(self) -> frozenset[MedicationClass]:
-        """Every class among the current medications (built-in catalogue)."""
+        """Every class among the current medications (built-in catalogue).
+
+        The rules classify with the catalogue of the knowledge base they are
+        given: ``facts_for(patient, knowledge).medication_classes``.
+        """
         return frozenset(c for m in self.medications for c in classes_of(m))
 
     @property
