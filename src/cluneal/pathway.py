@@ -37,7 +37,7 @@ from cluneal.history import CareHistory, InterventionOutcome
 from cluneal.knowledge import KNOWLEDGE_BASE_VERSION
 from cluneal.knowledge.base import resolved
 from cluneal.knowledge.criteria import Facts, matches
-from cluneal.knowledge.pathway import PathwayTable, Transition
+from cluneal.knowledge.pathway import Modifier, PathwayTable, Transition
 from cluneal.units import Duration, Kind, Quantity, magnitude_in, parse_quantity, ureg
 from cluneal.vocabulary import (
     BranchSet,
@@ -487,11 +487,15 @@ def _decide(
     transition = table.transition(rule_id)
     rules = [*assessment.rules_fired, transition.rule_id]
     failed = _failed_steps(ctx)
+    # The modifiers' roles are data (pathway.toml: applies, adds); climbing the ladder is code.
+    applied: list[Modifier] = []
     if transition.step in failed:
         rung = _escalate(ctx, transition.step, failed)
-        skip = table.modifier("pathway.skip_failed")
-        rules.append(skip.rule_id)
-        notes.append(skip.text)
+        for modifier in table.modifiers_for("failed_step"):
+            applied.append(modifier)
+            rules.append(modifier.rule_id)
+            if "rationale" in modifier.adds:
+                notes.append(modifier.text)
         # The transition that leads to the rung actually proposed explains it.
         transition = table.transition(
             table.routing.leads_to[rung] if rung is not None else table.routing.exhausted
@@ -499,17 +503,19 @@ def _decide(
         rules.append(transition.rule_id)
     step = transition.step
     alternatives = _alternatives(ctx, transition, step, failed)
-    evidence = table.modifier("pathway.evidence")
-    alongside = table.modifier("pathway.alongside")
-    rules.extend([alongside.rule_id, evidence.rule_id])
-    rationale = " ".join([*notes, transition.rationale, alongside.text])
+    always = table.modifiers_for("always")
+    applied.extend(always)
+    rules.extend(m.rule_id for m in always)
+    rationale = " ".join(
+        [*notes, transition.rationale, *(m.text for m in always if "rationale" in m.adds)]
+    )
     branches = assessment.branches
     citations = tuple(
         dict.fromkeys(
             [
                 *transition.citations,
                 *(c for a in alternatives for c in a.citations),
-                *evidence.citations,
+                *(c for m in applied if "citations" in m.adds for c in m.citations),
             ]
         )
     )
@@ -524,7 +530,7 @@ def _decide(
         "rules_fired": tuple(dict.fromkeys(rules)),
         "transition": transition.rule_id,
         "evidence_level": transition.evidence_level,
-        "evidence_note": evidence.text,
+        "evidence_note": " ".join(m.text for m in always if "evidence_note" in m.adds),
         "urgent": transition.urgent,
         "follow_up": transition.follow_up,
         "target_branches": branches,

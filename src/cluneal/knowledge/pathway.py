@@ -14,7 +14,7 @@ Example:
 from collections.abc import Mapping
 from functools import cache
 from string import Formatter
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationError
 
@@ -90,9 +90,22 @@ class Transition(FrozenModel):
 
 
 class Modifier(FrozenModel):
-    """A rule that changes what a transition proposes (``[[modifier]]``)."""
+    """A rule that changes what a transition proposes (``[[modifier]]``).
+
+    Attributes:
+        rule_id: Its rule id, reported with every recommendation it applies to.
+        applies: ``"failed_step"`` when the proposed step failed before (the
+            pathway then climbs the ladder), ``"always"`` on every recommendation.
+        adds: What the recommendation takes from it besides the rule id: its
+            text to the rationale, its citations to the recommendation's, its
+            text as the evidence note.
+        text: Its text.
+        citations: Its citations.
+    """
 
     rule_id: str
+    applies: Literal["failed_step", "always"]
+    adds: tuple[Literal["rationale", "citations", "evidence_note"], ...] = ()
     text: str
     citations: tuple[str, ...]
 
@@ -188,6 +201,10 @@ class PathwayTable(FrozenModel):
         """The modifier with this rule id."""
         return next(m for m in self.modifiers if m.rule_id == rule_id)
 
+    def modifiers_for(self, applies: Literal["failed_step", "always"]) -> tuple[Modifier, ...]:
+        """The modifiers that apply in this situation, in the file's order."""
+        return tuple(m for m in self.modifiers if m.applies == applies)
+
 
 @cache
 def pathway_table() -> PathwayTable:
@@ -241,6 +258,14 @@ def parse_pathway_table(raw: Mapping[str, Any]) -> PathwayTable:
         raise KnowledgeBaseError("pathway.toml", f"routing names unknown transitions {unknown}")
     if sorted(a.intervention for a in table.routing.after) != sorted(Intervention):
         raise KnowledgeBaseError("pathway.toml", "routing.after needs every intervention once")
+    failed_step = table.modifiers_for("failed_step")
+    if len(failed_step) != 1:
+        raise KnowledgeBaseError("pathway.toml", "exactly one modifier applies to a failed step")
+    notes = [m for m in table.modifiers if "evidence_note" in m.adds]
+    if len(notes) != 1 or notes[0].applies != "always":
+        raise KnowledgeBaseError(
+            "pathway.toml", "exactly one always modifier adds the evidence note"
+        )
     if set(table.routing.leads_to) != set(table.parameters.ladder):
         raise KnowledgeBaseError("pathway.toml", "routing.leads_to needs every rung of the ladder")
     for route in table.routing.entry:
