@@ -20,9 +20,11 @@ from cluneal import (
     KnowledgeBase,
     KnowledgeBaseError,
     Patient,
+    assess_diagnosis,
     knowledge_base,
     titration_schedule,
 )
+from cluneal.diagnosis import BlockResult, Findings
 from cluneal.knowledge import read_toml
 from cluneal.knowledge.drugs import ProtocolName, monograph_text, rule_text
 
@@ -208,3 +210,17 @@ def test_a_diagnosis_text_naming_an_unknown_number_is_refused() -> None:
     raw["criterion"][0]["definition"] = "at least {bogus_mm:g} mm"
     with pytest.raises(KnowledgeBaseError, match=r"criterion\.definition.*bogus_mm"):
         KnowledgeBase.from_documents({"diagnosis.toml": raw}, version="dx-bad")
+
+
+def test_the_criteria_reasons_are_data() -> None:
+    """An assessment's reasons read diagnosis.toml's [reasons]; an unknown placeholder is refused."""
+    raw = read_toml("diagnosis.toml")
+    changed = copy.deepcopy(raw)
+    changed["reasons"]["block_not_met"] = "only {relief} after the {what}{lasting} (< {threshold})"
+    kb = KnowledgeBase.from_documents({"diagnosis.toml": changed}, version="dx-words")
+    findings = Findings(block=BlockResult(branches={"superior"}, relief_percent=30))
+    block = assess_diagnosis(findings, knowledge=kb).criterion("block_response")
+    assert block.reason == "only 30% after the block of the superior cluneal nerve (< 50%)"
+    changed["reasons"]["pain_met"] = "pain{support} {bogus}"
+    with pytest.raises(KnowledgeBaseError, match=r"pain_met.*bogus"):
+        KnowledgeBase.from_documents({"diagnosis.toml": changed}, version="dx-bad")

@@ -19,7 +19,12 @@ if TYPE_CHECKING:
     from pint import Unit
 
     from cluneal.findings import BlockResult, NeuroExam, PainPattern, TenderPoint
-    from cluneal.knowledge.diagnosis import CriterionRule, DiagnosisTable, RedFlagRule
+    from cluneal.knowledge.diagnosis import (
+        CriterionRule,
+        DiagnosisReasons,
+        DiagnosisTable,
+        RedFlagRule,
+    )
     from cluneal.units import Quantity
     from cluneal.vocabulary import Side
 
@@ -78,41 +83,48 @@ class Notebook:
         self.citations.extend(citations)
 
 
-def judge_pain(pain: PainPattern | None, book: Notebook) -> bool | None:
+def judge_pain(pain: PainPattern | None, words: DiagnosisReasons, book: Notebook) -> bool | None:
     """Criterion 1: met, not met, or ``None`` when the pain pattern is not recorded."""
     if pain is None:
         return None
     if pain.low_back_pain:
-        book.positives.append("low back pain")
+        book.positives.append(words.pain_low_back)
     else:
-        book.negatives.append("no low back pain")
+        book.negatives.append(words.pain_no_low_back)
     if pain.deep_aching_poorly_localized:
-        book.positives.append("pain deep, aching or poorly localised")
+        book.positives.append(words.pain_character)
     else:
-        book.negatives.append("pain not deep, aching or poorly localised")
+        book.negatives.append(words.pain_no_character)
     if pain.buttock:
-        book.positives.append("buttock involvement (supports criterion 1)")
+        book.positives.append(words.pain_buttock)
     if pain.leg:
-        book.positives.append(
-            "leg symptoms (supports criterion 1; common in SCN and MCN entrapment)"
-        )
+        book.positives.append(words.pain_leg)
     return pain.low_back_pain and pain.deep_aching_poorly_localized
 
 
-def pain_reason(pain: PainPattern | None, *, met: bool | None, rule: CriterionRule) -> str:
+def pain_reason(
+    pain: PainPattern | None, *, met: bool | None, rule: CriterionRule, words: DiagnosisReasons
+) -> str:
     """Why criterion 1 is met, not met or unknown, in words."""
     if pain is None:
         return rule.unknown_text
     if met:
-        support = [name for name, flag in (("buttock", pain.buttock), ("leg", pain.leg)) if flag]
-        extra = f", with {' and '.join(support)} involvement" if support else ""
-        return f"low back pain that is deep, aching or poorly localised{extra}"
+        areas = [
+            area
+            for area, flag in (
+                (words.pain_support_buttock, pain.buttock),
+                (words.pain_support_leg, pain.leg),
+            )
+            if flag
+        ]
+        support = words.pain_support.format(areas=" and ".join(areas)) if areas else ""
+        return words.pain_met.format(support=support)
     missing = []
     if not pain.low_back_pain:
-        missing.append("no low back pain")
+        missing.append(words.pain_missing_low_back)
     if not pain.deep_aching_poorly_localized:
-        missing.append("the pain is not deep, aching or poorly localised")
-    return "examined: " + " and ".join(missing)
+        missing.append(words.pain_missing_character)
+    return words.pain_not_met.format(missing=" and ".join(missing))
 
 
 def judge_tender_points(
@@ -120,45 +132,38 @@ def judge_tender_points(
 ) -> tuple[bool | None, str, frozenset[NerveBranch]]:
     """Criterion 2: met or not, why, and the branches whose landmark reproduces the pain."""
     rule = table.criterion[1]
+    words = table.reasons
     if points is None:
         return None, rule.unknown_text, frozenset()
     if not points:
-        book.negatives.append("no tender point on palpation")
-        return False, "examined: no tender point found", frozenset()
+        book.negatives.append(words.tender_none)
+        return False, words.tender_none_reason, frozenset()
     branches: set[NerveBranch] = set()
     reproducing: list[str] = []
     for point in points:
         mark = table.landmark_for_site(point.site)
-        where = "at a site that is not a cluneal landmark" if mark is None else mark.site_text
+        where = words.tender_not_landmark if mark is None else mark.site_text
+        side = _side_text(point.side)
         if point.reproduces_pain and mark is not None:
             branches.add(mark.branch)
-            text = (
-                f"tender point{_side_text(point.side)} reproducing the pain {where}: {mark.nerve}"
-            )
+            text = words.tender_reproducing_nerve.format(side=side, where=where, nerve=mark.nerve)
             reproducing.append(text)
             book.positives.append(text)
         elif point.reproduces_pain:
-            book.positives.append(
-                f"tender point{_side_text(point.side)} reproducing the pain {where}"
-            )
+            book.positives.append(words.tender_reproducing.format(side=side, where=where))
         else:
-            book.negatives.append(
-                f"tender point{_side_text(point.side)} {where} does not reproduce the pain"
-            )
+            book.negatives.append(words.tender_not_reproducing.format(side=side, where=where))
     if branches:
         return True, "; ".join(reproducing), frozenset(branches)
-    return (
-        False,
-        (
-            "examined: no tender point on the posterior iliac crest or caudal to the PSIS "
-            "reproduces the pain"
-        ),
-        frozenset(),
-    )
+    return False, words.tender_not_met, frozenset()
 
 
 def judge_block(
-    block: BlockResult | None, threshold: float, rule: CriterionRule, book: Notebook
+    block: BlockResult | None,
+    threshold: float,
+    rule: CriterionRule,
+    words: DiagnosisReasons,
+    book: Notebook,
 ) -> tuple[bool | None, str]:
     """Criterion 3: met when the relief reaches the threshold; why, in words."""
     if block is None:
@@ -166,16 +171,16 @@ def judge_block(
     lasting = (
         ""
         if block.relief_duration is None
-        else f", lasting {_duration_text(block.relief_duration)}"
+        else words.block_lasting.format(duration=_duration_text(block.relief_duration))
     )
-    what = f"block of the {branch_phrase(block.branches)}"
+    what = words.block_what.format(branches=branch_phrase(block.branches))
+    relief = _percent(block.relief_percent)
     if block.relief_percent >= threshold:
-        text = f"{what} gave {_percent(block.relief_percent)} relief{lasting}"
+        text = words.block_met.format(what=what, relief=relief, lasting=lasting)
         book.positives.append(text)
-        return True, f"{text} (threshold {_percent(threshold)})"
-    text = (
-        f"{what} gave only {_percent(block.relief_percent)} relief{lasting}, "
-        f"below the threshold of {_percent(threshold)}"
+        return True, text + words.block_met_reason.format(threshold=_percent(threshold))
+    text = words.block_not_met.format(
+        what=what, relief=relief, lasting=lasting, threshold=_percent(threshold)
     )
     book.negatives.append(text)
     return False, text
@@ -193,7 +198,11 @@ def judge_red_flags(
             unexamined.append(rule.exam)
         elif present:
             flags.append(rule)
-            book.positives.append(f"{rule.name.lower()}: points to {rule.points_to}")
+            book.positives.append(
+                table.reasons.red_flag_present.format(
+                    name=rule.name.lower(), points_to=rule.points_to
+                )
+            )
             book.fire(rule.rule_id, rule.citations)
         else:
             book.negatives.append(rule.absent_text)

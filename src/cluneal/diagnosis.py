@@ -451,9 +451,9 @@ def assess_diagnosis(
     book = Notebook()
     pain_rule, point_rule, block_rule = table.criterion
 
-    pain_met = judge_pain(found.pain, book)
+    pain_met = judge_pain(found.pain, table.reasons, book)
     point_met, point_reason, point_branches = judge_tender_points(found.tender_points, table, book)
-    block_met, block_reason = judge_block(found.block, threshold, block_rule, book)
+    block_met, block_reason = judge_block(found.block, threshold, block_rule, table.reasons, book)
     for rule in table.criterion:
         book.fire(rule.rule_id, rule.citations)
 
@@ -491,7 +491,9 @@ def assess_diagnosis(
 
     criteria = (
         _criterion(
-            pain_rule, met=pain_met, reason=pain_reason(found.pain, met=pain_met, rule=pain_rule)
+            pain_rule,
+            met=pain_met,
+            reason=pain_reason(found.pain, met=pain_met, rule=pain_rule, words=table.reasons),
         ),
         _criterion(point_rule, met=point_met, reason=point_reason),
         _criterion(block_rule, met=block_met, reason=block_reason),

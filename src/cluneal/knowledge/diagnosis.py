@@ -38,6 +38,7 @@ __all__ = [
     "ClassRuleId",
     "CriterionRule",
     "DiagnosisNotes",
+    "DiagnosisReasons",
     "DiagnosisTable",
     "Landmark",
     "RedFlagRule",
@@ -168,6 +169,40 @@ class DiagnosisNotes(FrozenModel):
     relief_duration_unknown: str
 
 
+class DiagnosisReasons(FrozenModel):
+    """The words of an assessment's reasons and pertinent findings, by id (``[reasons]``).
+
+    Templates: the loader checks each names only the values the judges fill in.
+    """
+
+    pain_low_back: str
+    pain_no_low_back: str
+    pain_character: str
+    pain_no_character: str
+    pain_buttock: str
+    pain_leg: str
+    pain_met: str
+    pain_support: str
+    pain_support_buttock: str
+    pain_support_leg: str
+    pain_not_met: str
+    pain_missing_low_back: str
+    pain_missing_character: str
+    tender_none: str
+    tender_none_reason: str
+    tender_not_landmark: str
+    tender_reproducing_nerve: str
+    tender_reproducing: str
+    tender_not_reproducing: str
+    tender_not_met: str
+    block_what: str
+    block_lasting: str
+    block_met: str
+    block_met_reason: str
+    block_not_met: str
+    red_flag_present: str
+
+
 class DiagnosisTable(FrozenModel):
     """The whole of ``diagnosis.toml``, validated and cross-checked.
 
@@ -184,6 +219,7 @@ class DiagnosisTable(FrozenModel):
     red_flag: tuple[RedFlagRule, ...]
     classification: tuple[ClassRule, ...]
     notes: DiagnosisNotes
+    reasons: DiagnosisReasons
 
     def class_rule(self, rule: ClassRuleId) -> ClassRule:
         """The classification rule with this id."""
@@ -205,6 +241,18 @@ _PLACEHOLDERS: Final = {
     "branch_mismatch": {"blocked", "tender"},
     "neuro_incomplete": {"missing"},
     "relief_duration_unknown": set(),
+    "pain_met": {"support"},
+    "pain_support": {"areas"},
+    "pain_not_met": {"missing"},
+    "tender_reproducing_nerve": {"side", "where", "nerve"},
+    "tender_reproducing": {"side", "where"},
+    "tender_not_reproducing": {"side", "where"},
+    "block_what": {"branches"},
+    "block_lasting": {"duration"},
+    "block_met": {"what", "relief", "lasting"},
+    "block_met_reason": {"threshold"},
+    "block_not_met": {"what", "relief", "lasting", "threshold"},
+    "red_flag_present": {"name", "points_to"},
 }
 
 
@@ -244,9 +292,10 @@ def _reference_problems(table: DiagnosisTable) -> list[str]:
     problems: list[str] = []
     templates: dict[str, str] = {r.id: r.action for r in table.classification}
     templates.update({k: getattr(table.notes, k) for k in _NOTE_TEMPLATES})
+    templates.update({k: getattr(table.reasons, k) for k in DiagnosisReasons.model_fields})
     for name, template in templates.items():
         try:
-            unexpected = _placeholders(template) - _PLACEHOLDERS[name]
+            unexpected = _placeholders(template) - _PLACEHOLDERS.get(name, set())
         except ValueError as exc:
             problems.append(f"template {name!r}: {exc}")
             continue
