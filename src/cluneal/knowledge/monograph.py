@@ -460,8 +460,10 @@ _TIMES_WORDS: Final = MappingProxyType(
 
 def _owner(rule: KnowledgeRule, knowledge: "KnowledgeBase") -> Monograph | None:
     """The monograph a rule belongs to, by rule id (``None`` outside the monographs)."""
+    # A monograph's rule ids start with its drug's name ("pregabalin.protocol.standard").
+    head = rule.rule_id.partition(".")[0]
     for mono in knowledge.monographs.values():
-        if any(r.rule_id == rule.rule_id for r in mono.rules()):
+        if mono.drug.value == head and any(r.rule_id == rule.rule_id for r in mono.rules()):
             return mono
     return None
 
