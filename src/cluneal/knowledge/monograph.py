@@ -440,10 +440,8 @@ def _knowledge_values(knowledge: "KnowledgeBase") -> dict[str, Any]:
 
 
 def _times(count: int, once: Timing) -> str:
-    """How often a day, in words ("at bedtime", "twice daily", "5 times daily")."""
-    if count == 1:
-        return _ONCE_WORDS[once]
-    return _TIMES_WORDS.get(count, f"{count} times daily")
+    """How often a day, in words ("at bedtime", "twice daily"; counts up to MAX_DOSES_PER_DAY)."""
+    return _ONCE_WORDS[once] if count == 1 else _TIMES_WORDS[count]
 
 
 _ONCE_WORDS: Final = MappingProxyType(
