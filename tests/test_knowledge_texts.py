@@ -19,12 +19,13 @@ from cluneal import (
     Drug,
     KnowledgeBase,
     KnowledgeBaseError,
+    LocalProtocol,
     Patient,
     assess_diagnosis,
     knowledge_base,
     titration_schedule,
 )
-from cluneal.diagnosis import BlockResult, Findings
+from cluneal.diagnosis import BlockResult, Findings, criterion_definitions
 from cluneal.knowledge import read_toml
 from cluneal.knowledge.drugs import ProtocolName, monograph_text, rule_text
 
@@ -188,7 +189,7 @@ def test_the_diagnosis_texts_name_the_files_numbers() -> None:
     raw = read_toml("diagnosis.toml")
     built = KnowledgeBase.from_documents({"diagnosis.toml": raw}, version="dx-same").diagnosis
     # clinical.md Part 0.7: threshold 50%, about 70 mm from the midline, within 40 mm of the PSIS.
-    assert "(default 50%)" in built.criterion[2].definition
+    assert "(default 50%)" in built.definition_of(built.criterion[2])
     assert (
         built.landmark[0].site_text == "on the posterior iliac crest about 70 mm from the midline"
     )
@@ -198,7 +199,7 @@ def test_the_diagnosis_texts_name_the_files_numbers() -> None:
     changed["landmark"][0]["from_midline_mm"] = 75.0
     changed["landmark"][1]["caudal_to_psis_max_mm"] = 45.0
     table = KnowledgeBase.from_documents({"diagnosis.toml": changed}, version="dx-60").diagnosis
-    assert "(default 60%)" in table.criterion[2].definition
+    assert "(default 60%)" in table.definition_of(table.criterion[2])
     assert "about 75 mm (7.5 cm) from the midline" in table.landmark[0].location
     assert table.landmark[1].site_text == "within 45 mm caudal to the PSIS"
     assert "within 45 mm caudal to the PSIS" in table.criterion[1].examine_text  # type: ignore[operator]
@@ -224,3 +225,14 @@ def test_the_criteria_reasons_are_data() -> None:
     changed["reasons"]["pain_met"] = "pain{support} {bogus}"
     with pytest.raises(KnowledgeBaseError, match=r"pain_met.*bogus"):
         KnowledgeBase.from_documents({"diagnosis.toml": changed}, version="dx-bad")
+
+
+def test_a_local_protocols_threshold_is_the_definitions_default() -> None:
+    """With a protocol's block threshold (70%), the block criterion's definition names it."""
+    kb = knowledge_base().with_protocol(
+        LocalProtocol(name="clinic", version="1", block_threshold_percent=70)
+    )
+    block = assess_diagnosis(Findings(), knowledge=kb).criterion("block_response")
+    assert "(default 70%)" in block.definition
+    assert "(default 70%)" in criterion_definitions(knowledge=kb)[2][2]
+    assert "(default 50%)" in criterion_definitions()[2][2]  # clinical.md Part 0.7

@@ -316,7 +316,8 @@ def criterion_definitions(
         >>> [name for _, name, _ in criterion_definitions()]
         ['Pain pattern', 'Tender point', 'Block response']
     """
-    return tuple((c.number, c.name, c.definition) for c in _tables(knowledge).criterion)
+    table = _tables(knowledge)
+    return tuple((c.number, c.name, table.definition_of(c)) for c in table.criterion)
 
 
 # --- The assessment ---------------------------------------------------------------
@@ -350,14 +351,16 @@ def block_threshold_for(block_threshold: object, knowledge: KnowledgeBase | None
     return threshold
 
 
-def _criterion(rule: CriterionRule, *, met: bool | None, reason: str) -> Criterion:
+def _criterion(
+    rule: CriterionRule, table: DiagnosisTable, *, met: bool | None, reason: str
+) -> Criterion:
     # Every value is the knowledge base's (validated at load) or a judge's bool and text.
     return trusted(
         Criterion,
         id=rule.id,
         number=rule.number,
         name=rule.name,
-        definition=rule.definition,
+        definition=table.definition_of(rule),
         met=met,
         reason=reason,
         rule_id=rule.rule_id,
@@ -492,11 +495,12 @@ def assess_diagnosis(
     criteria = (
         _criterion(
             pain_rule,
+            table,
             met=pain_met,
             reason=pain_reason(found.pain, met=pain_met, rule=pain_rule, words=table.reasons),
         ),
-        _criterion(point_rule, met=point_met, reason=point_reason),
-        _criterion(block_rule, met=block_met, reason=block_reason),
+        _criterion(point_rule, table, met=point_met, reason=point_reason),
+        _criterion(block_rule, table, met=block_met, reason=block_reason),
     )
 
     # The class's own action, framed by any urgent flag first and the other

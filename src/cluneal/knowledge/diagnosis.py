@@ -221,6 +221,24 @@ class DiagnosisTable(FrozenModel):
     notes: DiagnosisNotes
     reasons: DiagnosisReasons
 
+    def definition_of(self, rule: CriterionRule) -> str:
+        """A criterion's definition with this table's default block threshold filled in.
+
+        Rendered when read, so a local protocol's threshold
+        (:meth:`~cluneal.KnowledgeBase.with_protocol`) is the one it names.
+
+        Example:
+            >>> table = diagnosis_table()
+            >>> default = f"(default {table.default_block_threshold_percent:g}%)"
+            >>> default in table.definition_of(table.criterion[2])
+            True
+            >>> "{" in table.criterion[2].definition  # the template, as the table holds it
+            True
+        """
+        return rule.definition.format(
+            default_block_threshold_percent=self.default_block_threshold_percent
+        )
+
     def class_rule(self, rule: ClassRuleId) -> ClassRule:
         """The classification rule with this id."""
         return next(r for r in self.classification if r.id == rule)
@@ -369,11 +387,19 @@ _NUMBERED_TEXTS: Final = {
 _MM_PER_CM: Final = 10
 
 
+class _OnRead:
+    """A placeholder left in the text when the file is read, filled when the text is read."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __format__(self, spec: str) -> str:
+        return "{" + self.name + (":" + spec if spec else "") + "}"
+
+
 def _numbers(raw: Mapping[str, Any]) -> dict[str, Any]:
-    """What the texts may name: the default threshold and each landmark's distances."""
-    values: dict[str, Any] = {
-        "default_block_threshold_percent": raw.get("default_block_threshold_percent")
-    }
+    """What the texts may name: each landmark's distances (the default threshold: see below)."""
+    values: dict[str, Any] = {}
     for mark in raw.get("landmark") or ():
         if not isinstance(mark, dict):
             continue
@@ -391,6 +417,9 @@ def _filled(raw: Mapping[str, Any]) -> dict[str, Any]:
         KnowledgeBaseError: A text names a number the file does not hold.
     """
     values = _numbers(raw)
+    # A criterion's definition may name the default block threshold: left in place here and
+    # filled when read (DiagnosisTable.definition_of), so a local protocol's threshold shows.
+    threshold = raw.get("default_block_threshold_percent")
     out = dict(raw)
     for section, fields in _NUMBERED_TEXTS.items():
         rows = raw.get(section)
@@ -401,11 +430,21 @@ def _filled(raw: Mapping[str, Any]) -> dict[str, Any]:
             if isinstance(row, dict):
                 row = dict(row)  # noqa: PLW2901 - a filled copy of the row
                 for field in fields:
-                    if isinstance(row.get(field), str):
-                        row[field] = _fill(row[field], values, f"{section}.{field}")
+                    if not isinstance(row.get(field), str):
+                        continue
+                    where = f"{section}.{field}"
+                    if where == "criterion.definition":
+                        later = {**values, "default_block_threshold_percent": _OnRead(_DEFAULT)}
+                        row[field] = _fill(row[field], later, where)
+                        _fill(row[field], {_DEFAULT: threshold}, where)  # it will fill in
+                    else:
+                        row[field] = _fill(row[field], values, where)
             filled.append(row)
         out[section] = filled
     return out
+
+
+_DEFAULT: Final = "default_block_threshold_percent"
 
 
 def _fill(template: str, values: Mapping[str, Any], where: str) -> str:
