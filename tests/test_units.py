@@ -37,6 +37,81 @@ def test_one_registry_owned_by_the_package() -> None:
     assert isinstance(Q_(1, "mg"), ureg.Quantity)
 
 
+# The registry written as Pint's definitions text (https://pint.readthedocs.io, "Defining
+# units"): SI prefixes; the international inch (2.54 cm) and avoirdupois pound
+# (0.45359237 kg), both exact by definition; UCUM's Julian year "a" (365.25 d) and its
+# month "mo" (a twelfth of it); eGFR's standard body-surface area of 1.73 m².
+_DEFINITIONS_TEXT = """
+micro- = 1e-6 = µ- = μ- = u-
+milli- = 1e-3 = m-
+centi- = 1e-2 = c-
+deci- = 1e-1 = d-
+kilo- = 1e3 = k-
+meter = [length] = m = metre
+gram = [mass] = g
+second = [time] = s = sec
+mole = [substance] = mol
+liter = decimeter ** 3 = l = L = litre
+inch = 2.54 * centimeter = in
+pound = 0.45359237 * kilogram = lb
+minute = 60 * second = min
+hour = 60 * minute = h = hr
+day = 24 * hour = d
+week = 7 * day = wk
+year = 365.25 * day = a = yr
+month = year / 12 = mo
+standard_body_surface_area = 1.73 * meter ** 2 = BSA_1_73
+"""
+
+
+def _definition(value: object) -> tuple[object, ...]:
+    # What a prefix or unit definition says (not where Pint's text parser read it).
+    fields = ("name", "value", "defined_symbol", "aliases", "reference")
+    scale = getattr(getattr(value, "converter", None), "scale", None)
+    return (type(value).__name__, scale, *(repr(getattr(value, f, None)) for f in fields))
+
+
+def test_the_registry_is_its_definitions_text() -> None:
+    """The registry, built from Pint's definition objects, equals the same units read as text."""
+    from cluneal._unit_table import UNIT_TABLE
+
+    text = pint.UnitRegistry(None, cache_folder=None, on_redefinition="raise")
+    text.load_definitions(_DEFINITIONS_TEXT.strip().splitlines())
+    text._build_cache()
+    fresh = pint.UnitRegistry(None, cache_folder=None)
+    for name in fresh._units:  # a new registry's own entries, the same in both
+        assert name in ureg._units
+    assert {k: _definition(v) for k, v in text._prefixes.items()} == {
+        k: _definition(v) for k, v in ureg._prefixes.items()
+    }
+    ours = {k: _definition(v) for k, v in ureg._units.items() if k in text._units}
+    assert ours == {k: _definition(v) for k, v in text._units.items()}
+    assert sorted(ureg._dimensions) == sorted(text._dimensions)
+    assert ureg._base_units == text._base_units
+    names = [e.pint_name for e in UNIT_TABLE]
+    for name in names:
+        assert str(ureg.Unit(name).dimensionality) == str(text.Unit(name).dimensionality)
+        assert sorted(map(str, ureg.get_compatible_units(name))) == sorted(
+            map(str, text.get_compatible_units(name))
+        )
+        for other in names:
+            if ureg.Unit(name).dimensionality == ureg.Unit(other).dimensionality:
+                assert ureg.Quantity(1.7, name).m_as(other) == text.Quantity(1.7, name).m_as(other)
+
+
+def test_each_table_unit_is_what_pint_parses() -> None:
+    """The table's units, built from their exponents, equal Pint's parse of their names."""
+    from cluneal._unit_table import UNIT_TABLE, UNITS_BY_UCUM
+
+    for entry in UNIT_TABLE:
+        built, parsed = UNITS_BY_UCUM[entry.ucum], ureg.Unit(entry.pint_name)
+        assert built == parsed, entry.ucum
+        assert repr(built._units) == repr(parsed._units)
+        assert str(built) == str(parsed)
+        assert f"{built:~}" == f"{parsed:~}"
+        assert hash(built._units) == hash(parsed._units)
+
+
 @pytest.mark.parametrize(
     ("text", "field", "canonical"),
     [

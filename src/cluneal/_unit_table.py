@@ -9,16 +9,18 @@ them once.
 from __future__ import annotations
 
 import re
-from importlib import resources
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Final, NamedTuple
+from typing import TYPE_CHECKING, Any, Final, NamedTuple, cast
 
 import pint
+from pint.facets.plain import PrefixDefinition, ScaleConverter, UnitDefinition
+from pint.util import UnitsContainer
 
 from cluneal._patterns import WHITESPACE, spelling_pattern
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
+    from numbers import Number
 
 __all__ = [
     "CONTAINER_BY_UCUM",
@@ -37,11 +39,63 @@ __all__ = [
     "ureg",
 ]
 
-with resources.as_file(resources.files("cluneal") / "_units.txt") as _definitions:
-    ureg: Final[pint.UnitRegistry[Any]] = pint.UnitRegistry(
-        str(_definitions), cache_folder=None, on_redefinition="raise"
+# Only the units the package needs. Pint's default registry (~1,000 units) takes ~115 ms
+# to build, and the small vocabulary is also a safety property: nothing outside it can be
+# parsed into a cluneal quantity. The units are given to Pint as its definition objects,
+# the same ones its text parser makes from "milli- = 1e-3 = m-" or "hour = 60 * minute =
+# h = hr", which costs ~5 ms at import for these twenty lines.
+# Prefixes: name, factor, symbol, aliases.
+_PREFIXES: Final[tuple[tuple[str, float, str, tuple[str, ...]], ...]] = (
+    ("micro", 1e-6, "µ", ("μ", "u")),
+    ("milli", 1e-3, "m", ()),
+    ("centi", 1e-2, "c", ()),
+    ("deci", 1e-1, "d", ()),
+    ("kilo", 1e3, "k", ()),
+)
+# Units: name, factor, reference (a dimension for a base unit, else units), symbol, aliases.
+_UNITS: Final[tuple[tuple[str, float, dict[str, int], str, tuple[str, ...]], ...]] = (
+    ("meter", 1, {"[length]": 1}, "m", ("metre",)),
+    ("gram", 1, {"[mass]": 1}, "g", ()),
+    ("second", 1, {"[time]": 1}, "s", ("sec",)),
+    ("mole", 1, {"[substance]": 1}, "mol", ()),
+    ("liter", 1, {"decimeter": 3}, "l", ("L", "litre")),
+    ("inch", 2.54, {"centimeter": 1}, "in", ()),
+    ("pound", 0.45359237, {"kilogram": 1}, "lb", ()),
+    ("minute", 60, {"second": 1}, "min", ()),
+    ("hour", 60, {"minute": 1}, "h", ("hr",)),
+    ("day", 24, {"hour": 1}, "d", ()),
+    ("week", 7, {"day": 1}, "wk", ()),
+    # UCUM's "a" is the Julian year; a month is a twelfth of it (UCUM "mo").
+    ("year", 365.25, {"day": 1}, "a", ("yr",)),
+    ("month", 1 / 12, {"year": 1}, "mo", ()),
+    # eGFR is indexed to a standard body-surface area of 1.73 m².
+    ("standard_body_surface_area", 1.73, {"meter": 2}, "BSA_1_73", ()),
+)
+
+
+def _registry() -> pint.UnitRegistry[Any]:
+    registry: pint.UnitRegistry[Any] = pint.UnitRegistry(
+        None, cache_folder=None, on_redefinition="raise"
     )
-    """The package's one unit registry. Use it (or :data:`Q_`) for every quantity."""
+    # Pint's annotations say define() takes text; it takes these objects as well (its docstring).
+    definitions: list[Any] = [
+        PrefixDefinition(name, cast("Number", factor), symbol, aliases)
+        for name, factor, symbol, aliases in _PREFIXES
+    ]
+    definitions.extend(
+        UnitDefinition(name, symbol, aliases, ScaleConverter(scale), UnitsContainer(reference))
+        for name, scale, reference, symbol, aliases in _UNITS
+    )
+    for definition in definitions:
+        registry.define(definition)
+    # What Pint does after reading a definitions file: each unit's root units and
+    # dimensionality, and the equivalents ``get_compatible_units`` reads.
+    registry._build_cache()
+    return registry
+
+
+ureg: Final[pint.UnitRegistry[Any]] = _registry()
+"""The package's one unit registry. Use it (or :data:`Q_`) for every quantity."""
 
 MAX_TEXT: Final = 64
 """The longest quantity text (or unit text) read at all."""
@@ -104,7 +158,18 @@ def spelling_key(text: str) -> str:
     return compact.casefold() if UNIT_CHARACTERS.fullmatch(compact) else ""
 
 
-UNITS_BY_UCUM: Final = MappingProxyType({e.ucum: ureg.Unit(e.pint_name) for e in UNIT_TABLE})
+def _unit(pint_name: str) -> pint.Unit:
+    # The table's form, "milligram / deciliter / ...": the first name over the others. Built
+    # from its exponents, without Pint's expression parser (whose tokenizer alone costs ~2 ms
+    # to set up); tests/test_units.py checks each equals what Pint parses.
+    first, *over = pint_name.split(" / ")
+    powers = {first: 1}
+    for name in over:
+        powers[name] = powers.get(name, 0) - 1
+    return ureg.Unit(UnitsContainer(powers))
+
+
+UNITS_BY_UCUM: Final = MappingProxyType({e.ucum: _unit(e.pint_name) for e in UNIT_TABLE})
 CONTAINER_BY_UCUM: Final = MappingProxyType({c: u._units for c, u in UNITS_BY_UCUM.items()})
 UCUM_BY_SPELLING: Final = MappingProxyType(
     {spelling_key(s): e.ucum for e in UNIT_TABLE for s in (*e.spellings, e.ucum)}
