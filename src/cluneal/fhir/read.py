@@ -358,7 +358,8 @@ def patient_from_fhir(
             18, a weight outside the plausible range).
 
     References:
-        loinc, loinc_hla_b_1502, snomed_ct, icd10cm, rxnorm, cpic_drug_table
+        loinc, loinc_hla_b_1502, snomed_ct_checked, snomed_ct, icd10cm, cpic_drug_table,
+        rxnorm_omop_checked, rxnorm
 
     Example:
         >>> import datetime as dt
