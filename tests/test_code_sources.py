@@ -11,7 +11,7 @@ in the RxNorm rows (each row names where its code was read, with the same ingred
 - NLP: ohdsi-studies/NLP-Psychiatry at bf417b6 (BipolarMisclassificationValidation cohorts).
 - OX: oxford-pharmacoepi/OmopConceptSetLibrary at 1d59778 (MedicationConceptSets).
 - TVC: ohdsi-studies/TicagrelorVsClopidogrel at 41126b1; DWS: ohdsi-studies/DoacsWarfarinSub
-  at 3d596c7.
+  at 3d596c7; C19: ohdsi-studies/Covid19DrugRepurposing at 606e26a (inst/cohorts).
 
 ICD-10-CM titles: the Tabular List XML of the April 1, 2026 release (CDC/NCHS).
 """
@@ -55,6 +55,7 @@ RXNORM_READ: dict[str, tuple[str, str]] = {
     "clorazepate": ("2353", "PL, NLP"),
     "clozapine": ("2626", "CPIC, PL, NLP"),
     "codeine": ("2670", "CPIC, PL"),
+    "dabigatran": ("1037042", "PL 919.json, C19 cardiacArrhythmia.json, as dabigatran etexilate"),
     "delavirdine": ("83816", "PL, OX"),
     "desipramine": ("3247", "CPIC, PL, NLP, OX"),
     "desvenlafaxine": ("734064", "PL, NLP, OX"),
@@ -136,7 +137,6 @@ RXNORM_UNVERIFIED = {
     "baclofen": "1292",
     "cilostazol": "21107",
     "cyclobenzaprine": "21949",
-    "dabigatran": "1546356",
     "dalteparin": "67109",
     "dipyridamole": "3521",
     "enoxaparin": "67108",
@@ -229,7 +229,7 @@ ICD10CM_READ = [
     ("on_dialysis", "Z99.2", "Dependence on renal dialysis"),
 ]
 
-_OMOP = ("PL", "NLP", "OX", "TVC", "DWS")
+_OMOP = ("PL", "NLP", "OX", "TVC", "DWS", "C19")
 
 
 def _groups() -> dict[str, dict[str, str]]:
@@ -273,13 +273,16 @@ def test_names_no_source_gave_a_code_for_stay_without_one() -> None:
 
 
 def test_corrected_codes() -> None:
-    """Two general-knowledge codes disagreed with the OMOP vocabulary: fixed (CHANGELOG, Clinical)."""
+    """Three general-knowledge codes disagreed with the OMOP vocabulary: fixed (CHANGELOG, Clinical)."""
     tables = code_tables()
     assert tables.rxnorm_code("lacosamide") == "623400"
     assert tables.medication_name(RXNORM, "623404") is None
     assert tables.rxnorm_code("valproate") == "40254"
     assert tables.medication_name(RXNORM, "40254") == "valproate"
     assert tables.medication_name(RXNORM, "11118") == "valproic acid"  # CPIC
+    # The ingredient RxNorm names "dabigatran etexilate"; 1546356 was in no source.
+    assert tables.rxnorm_code("dabigatran") == "1037042"
+    assert tables.medication_name(RXNORM, "1546356") is None
 
 
 def test_every_icd10cm_code_is_in_the_2026_tabular_list() -> None:
