@@ -10,6 +10,7 @@ in the RxNorm rows (each row names where its code was read, with the same ingred
   concept_code is the RxCUI. A file is named where it is the only one read.
 - NLP: ohdsi-studies/NLP-Psychiatry at bf417b6 (BipolarMisclassificationValidation cohorts).
 - OX: oxford-pharmacoepi/OmopConceptSetLibrary at 1d59778 (MedicationConceptSets).
+- SP: OHDSI/StudyProtocols at 8de0454; SPS: OHDSI/StudyProtocolSandbox at 334a8a3.
 - TVC: ohdsi-studies/TicagrelorVsClopidogrel at 41126b1; DWS: ohdsi-studies/DoacsWarfarinSub
   at 3d596c7; C19: ohdsi-studies/Covid19DrugRepurposing at 606e26a (inst/cohorts).
 
@@ -35,99 +36,106 @@ AS_OF = dt.date(2026, 11, 1)
 
 # name: (RxCUI of the ingredient, where it was read)
 RXNORM_READ: dict[str, tuple[str, str]] = {
-    "acenocoumarol": ("154", "CPIC"),
-    "alprazolam": ("596", "PL, NLP"),
-    "amitriptyline": ("704", "CPIC, PL, NLP, OX"),
-    "amoxapine": ("722", "PL, NLP, OX"),
-    "apixaban": ("1364430", "PL, DWS"),
+    "acenocoumarol": ("154", "CPIC, SP, SPS"),
+    "amitriptyline": ("704", "CPIC, PL, NLP, OX, SP"),
     "aripiprazole": ("89013", "CPIC, PL, NLP"),
-    "aspirin": ("1191", "CPIC, PL, TVC"),
-    "buprenorphine": ("1819", "PL 1182.json"),
+    "aspirin": ("1191", "CPIC, PL, SP, SPS, TVC"),
     "carbamazepine": ("2002", "CPIC, PL, NLP"),
     "carisoprodol": ("2101", "CPIC"),
-    "chlordiazepoxide": ("2356", "PL, NLP"),
-    "chlorpromazine": ("2403", "NLP PLP_tutorial_2018_first_MDD_aged_10_or_older.json"),
     "citalopram": ("2556", "CPIC, PL, NLP, OX"),
     "clobazam": ("21241", "CPIC, PL"),
-    "clomipramine": ("2597", "CPIC, PL, NLP, OX"),
-    "clonazepam": ("2598", "PL 1183.json"),
-    "clopidogrel": ("32968", "CPIC, TVC"),
-    "clorazepate": ("2353", "PL, NLP"),
+    "clomipramine": ("2597", "CPIC, PL, NLP, OX, SP"),
+    "clopidogrel": ("32968", "CPIC, SP, SPS, TVC"),
     "clozapine": ("2626", "CPIC, PL, NLP"),
     "codeine": ("2670", "CPIC, PL"),
-    "dabigatran": ("1037042", "PL 919.json, C19 cardiacArrhythmia.json, as dabigatran etexilate"),
-    "delavirdine": ("83816", "PL, OX"),
-    "desipramine": ("3247", "CPIC, PL, NLP, OX"),
-    "desvenlafaxine": ("734064", "PL, NLP, OX"),
+    "desipramine": ("3247", "CPIC, PL, NLP, OX, SP"),
     "diazepam": ("3322", "CPIC, PL, NLP"),
-    "dihydrocodeine": ("23088", "PL 1182.json"),
-    "doxepin": ("3638", "CPIC, PL, NLP, OX"),
-    "duloxetine": ("72625", "CPIC, PL, NLP, OX"),
-    "edoxaban": ("1599538", "PL, DWS"),
+    "doxepin": ("3638", "CPIC, PL, NLP, OX, SP"),
+    "duloxetine": ("72625", "CPIC, PL, NLP, OX, SP"),
     "escitalopram": ("321988", "CPIC, PL, NLP, OX"),
-    "eslicarbazepine": ("1482502", "PL 1183.json"),
     "fentanyl": ("4337", "CPIC, PL"),
     "fluoxetine": ("4493", "CPIC, PL, NLP, OX"),
     "fluvoxamine": ("42355", "CPIC, PL, NLP, OX"),
-    "gabapentin": ("25480", "PL, NLP"),
     "haloperidol": ("5093", "CPIC, NLP"),
-    "hydrocodone": ("5489", "PL 1106.json"),
-    "hydromorphone": ("3423", "PL 1106.json"),
-    "imipramine": ("5691", "CPIC, PL, NLP, OX"),
-    "isocarboxazid": ("6011", "PL, NLP, OX"),
-    "lacosamide": ("623400", "PL 1183.json"),
+    "imipramine": ("5691", "CPIC, PL, NLP, OX, SP"),
     "lamotrigine": ("28439", "CPIC, PL, NLP"),
-    "levetiracetam": ("114477", "PL 1183.json"),
-    "levomilnacipran": ("1433212", "NLP PLP_tutorial_2018_first_MDD_aged_10_or_older.json"),
-    "linezolid": ("190376", "PL, OX"),
-    "lorazepam": ("6470", "PL, NLP"),
-    "lurasidone": ("1040028", "NLP PLP_tutorial_2018_first_MDD_aged_10_or_older.json"),
-    "meperidine": ("6754", "PL 1106.json"),
     "methadone": ("6813", "CPIC, PL"),
     "methylene blue": ("6878", "CPIC"),
-    "methylnaltrexone": ("29899", "PL 1392.json"),
     "midazolam": ("6960", "CPIC, NLP"),
-    "milnacipran": ("588250", "PL, NLP, OX"),
     "morphine": ("7052", "CPIC, PL"),
-    "nalmefene": ("31479", "PL 1331.json"),
     "naloxone": ("7242", "CPIC, PL"),
     "naltrexone": ("7243", "CPIC, PL"),
-    "nefazodone": ("31565", "PL, OX"),
-    "nortriptyline": ("7531", "CPIC, PL, NLP, OX"),
+    "nortriptyline": ("7531", "CPIC, PL, NLP, OX, SP"),
     "olanzapine": ("61381", "CPIC, PL, NLP"),
     "oxazepam": ("7781", "CPIC, PL, NLP"),
     "oxcarbazepine": ("32624", "CPIC, PL, NLP"),
     "oxycodone": ("7804", "CPIC, PL"),
+    "paroxetine": ("32937", "CPIC, PL, NLP, OX"),
+    "phenytoin": ("8183", "CPIC, PL, SP"),
+    "protriptyline": ("8886", "CPIC, PL, NLP, OX, SP"),
+    "risperidone": ("35636", "CPIC, PL, NLP"),
+    "sertraline": ("36437", "CPIC, PL, NLP, OX"),
+    "tramadol": ("10689", "CPIC, PL"),
+    "trimipramine": ("10834", "CPIC, PL, NLP, OX, SP"),
+    "valproic acid": ("11118", "CPIC"),
+    "venlafaxine": ("39786", "CPIC, PL, NLP, OX, SP"),
+    "vortioxetine": ("1455099", "CPIC, PL, NLP, OX, SPS"),
+    "warfarin": ("11289", "CPIC, PL, SP, SPS, DWS, C19"),
+    "alprazolam": ("596", "PL, NLP"),
+    "amoxapine": ("722", "PL, NLP, OX, SP"),
+    "apixaban": ("1364430", "PL, SP, SPS, DWS, C19"),
+    "buprenorphine": ("1819", "PL 1182.json"),
+    "chlordiazepoxide": ("2356", "PL, NLP"),
+    "chlorpromazine": ("2403", "NLP PLP_tutorial_2018_first_MDD_aged_10_or_older.json"),
+    "cilostazol": ("21107", "SP PLP_Live_2018_20_antithrombotics_conservative.json"),
+    "clonazepam": ("2598", "PL 1183.json"),
+    "clorazepate": ("2353", "PL, NLP"),
+    "dabigatran": ("1546356", "SPS Atrial fibrillation general with NOAC.json"),
+    "dalteparin": ("67109", "SP PLP_Live_2018_20_antithrombotics_conservative.json"),
+    "delavirdine": ("83816", "PL, OX"),
+    "desvenlafaxine": ("734064", "PL, NLP, OX"),
+    "dihydrocodeine": ("23088", "PL 1182.json"),
+    "dipyridamole": ("3521", "SP PLP_Live_2018_20_antithrombotics_conservative.json"),
+    "edoxaban": ("1599538", "PL, SP, SPS, DWS, C19"),
+    "enoxaparin": ("67108", "SP PLP_Live_2018_20_antithrombotics_conservative.json"),
+    "eslicarbazepine": ("1482502", "PL 1183.json"),
+    "fondaparinux": ("321208", "SP PLP_Live_2018_20_antithrombotics_conservative.json"),
+    "gabapentin": ("25480", "PL, NLP"),
+    "heparin": ("5224", "SP PLP_Live_2018_20_antithrombotics_conservative.json"),
+    "hydrocodone": ("5489", "PL, SP"),
+    "hydromorphone": ("3423", "PL 1106.json"),
+    "isocarboxazid": ("6011", "PL, NLP, OX"),
+    "lacosamide": ("623400", "PL 1183.json"),
+    "levetiracetam": ("114477", "PL, SP"),
+    "levomilnacipran": ("1433212", "NLP, SPS"),
+    "linezolid": ("190376", "PL, OX, SPS"),
+    "lorazepam": ("6470", "PL, NLP"),
+    "lurasidone": ("1040028", "NLP PLP_tutorial_2018_first_MDD_aged_10_or_older.json"),
+    "meperidine": ("6754", "PL 1106.json"),
+    "methylnaltrexone": ("29899", "PL 1392.json"),
+    "milnacipran": ("588250", "PL, NLP, OX, SP"),
+    "moclobemide": ("30121", "SPS PTD.json"),
+    "nalmefene": ("31479", "PL 1331.json"),
+    "nefazodone": ("31565", "PL, OX"),
     "oxymorphone": ("7814", "PL 1106.json"),
     "paliperidone": ("679314", "PL, NLP"),
-    "paroxetine": ("32937", "CPIC, PL, NLP, OX"),
     "pethidine": ("6754", "PL 1106.json, as meperidine (pethidine is its INN)"),
     "phenelzine": ("8123", "PL, NLP, OX"),
     "phenobarbital": ("8134", "PL 1183.json"),
-    "phenytoin": ("8183", "CPIC, PL"),
-    "prasugrel": ("613391", "TVC Clopidogrel.json"),
+    "prasugrel": ("613391", "SP, SPS, TVC"),
     "pregabalin": ("187832", "PL, NLP"),
-    "protriptyline": ("8886", "CPIC, PL, NLP, OX"),
     "quetiapine": ("51272", "PL, NLP"),
     "rasagiline": ("134748", "PL 862.json"),
-    "risperidone": ("35636", "CPIC, PL, NLP"),
-    "rivaroxaban": ("1114195", "PL, DWS"),
+    "rivaroxaban": ("1114195", "PL, SP, SPS, DWS, C19"),
     "selegiline": ("9639", "PL, NLP, OX"),
-    "sertraline": ("36437", "CPIC, PL, NLP, OX"),
     "tapentadol": ("787390", "PL 1106.json"),
     "temazepam": ("10355", "NLP Anxiety drugs and Anxiety.json"),
-    "ticagrelor": ("1116632", "TVC Clopidogrel.json"),
+    "ticagrelor": ("1116632", "SP, SPS, TVC"),
     "topiramate": ("38404", "PL 1183.json"),
-    "tramadol": ("10689", "CPIC, PL"),
     "tranylcypromine": ("10734", "PL, NLP, OX"),
     "triazolam": ("10767", "NLP Anxiety drugs and Anxiety.json"),
-    "trimipramine": ("10834", "CPIC, PL, NLP, OX"),
     "valproate": ("40254", "PL, NLP"),
-    "valproic acid": ("11118", "CPIC"),
-    "venlafaxine": ("39786", "CPIC, PL, NLP, OX"),
     "vilazodone": ("1086769", "PL, NLP, OX"),
-    "vortioxetine": ("1455099", "CPIC, PL, NLP, OX"),
-    "warfarin": ("11289", "CPIC, PL, DWS"),
     "ziprasidone": ("115698", "PL, NLP"),
     "zonisamide": ("39998", "PL 1183.json"),
 }
@@ -135,14 +143,8 @@ RXNORM_READ: dict[str, tuple[str, str]] = {
 # Codes no source reachable on 2026-12-01 stated: kept, cited to general knowledge (unverified).
 RXNORM_UNVERIFIED = {
     "baclofen": "1292",
-    "cilostazol": "21107",
     "cyclobenzaprine": "21949",
-    "dalteparin": "67109",
-    "dipyridamole": "3521",
-    "enoxaparin": "67108",
     "eszopiclone": "461016",
-    "fondaparinux": "321208",
-    "heparin": "5224",
     "levorphanol": "6378",
     "methocarbamol": "6845",
     "orphenadrine": "7715",
@@ -157,7 +159,6 @@ RXNORM_NOT_FOUND = {
     "metaxalone",
     "naloxegol",
     "safinamide",
-    "moclobemide",
     "mirogabalin",
     "zopiclone",
 }
@@ -170,6 +171,7 @@ NEW_CODES = {
     "levomilnacipran": "1433212",
     "methylnaltrexone": "29899",
     "milnacipran": "588250",
+    "moclobemide": "30121",
     "nalmefene": "31479",
     "vilazodone": "1086769",
 }
@@ -229,7 +231,7 @@ ICD10CM_READ = [
     ("on_dialysis", "Z99.2", "Dependence on renal dialysis"),
 ]
 
-_OMOP = ("PL", "NLP", "OX", "TVC", "DWS", "C19")
+_OMOP = ("PL", "NLP", "OX", "SP", "SPS", "TVC", "DWS", "C19")
 
 
 def _groups() -> dict[str, dict[str, str]]:
@@ -273,16 +275,13 @@ def test_names_no_source_gave_a_code_for_stay_without_one() -> None:
 
 
 def test_corrected_codes() -> None:
-    """Three general-knowledge codes disagreed with the OMOP vocabulary: fixed (CHANGELOG, Clinical)."""
+    """Two general-knowledge codes disagreed with the OMOP vocabulary: fixed (CHANGELOG, Clinical)."""
     tables = code_tables()
     assert tables.rxnorm_code("lacosamide") == "623400"
     assert tables.medication_name(RXNORM, "623404") is None
     assert tables.rxnorm_code("valproate") == "40254"
     assert tables.medication_name(RXNORM, "40254") == "valproate"
     assert tables.medication_name(RXNORM, "11118") == "valproic acid"  # CPIC
-    # The ingredient RxNorm names "dabigatran etexilate"; 1546356 was in no source.
-    assert tables.rxnorm_code("dabigatran") == "1037042"
-    assert tables.medication_name(RXNORM, "1546356") is None
 
 
 def test_every_icd10cm_code_is_in_the_2026_tabular_list() -> None:

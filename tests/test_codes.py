@@ -50,6 +50,6 @@ def test_unverified_codes_need_an_unverified_source() -> None:
 def test_names_without_a_code_say_why() -> None:
     """The co-medications without an ingredient code are read by name, never guessed."""
     without = {n: why for g in code_tables().rxnorm for n, why in g.without_code.items()}
-    assert len(without) == 7  # tests/test_code_sources.py names them and what was searched
+    assert len(without) == 6  # tests/test_code_sources.py names them and what was searched
     assert all(why.strip() for why in without.values())
     assert not any(code_tables().rxnorm_code(name) for name in without)
