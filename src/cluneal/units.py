@@ -1,9 +1,9 @@
 """Units: the package's one registry, strict parsing, and dimension-typed fields.
 
 cluneal owns one :class:`pint.UnitRegistry`, :data:`ureg`, built eagerly from a
-small definitions file when the package is imported. Eager construction avoids
-the race in Pint's lazily built application registry (Pint issue 2039) and the
-small vocabulary keeps the import fast (a few milliseconds instead of ~100).
+small table of unit definitions when the package is imported. Eager construction
+avoids the race in Pint's lazily built application registry (Pint issue 2039) and
+the small vocabulary keeps the import fast (about a millisecond instead of ~100).
 
 Caller text never reaches Pint's expression parser, which evaluates arithmetic:
 :func:`parse_quantity` accepts exactly one number and one unit taken from an
