@@ -158,6 +158,7 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "_patterns",
             "_numbers",
             "_lazy_text",
+            "_memo",
             "_base",
             "_checks",
             "_unit_table",
@@ -206,7 +207,7 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "protocol",
         ),
     ),
-    ("plan", "the care plan", ("plan",)),
+    ("plan", "the care plan", ("plan", "_first_line", "_plan_json")),
     (
         "presentation and interfaces",
         "what people and other systems read",

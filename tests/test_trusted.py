@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 
 from cluneal import Patient, care_plan
-from cluneal._base import trusted
+from cluneal._base import trusted, trusted_update
 from cluneal.alerts import SafetyAlert, Severity
 from cluneal.diagnosis import (
     Criterion,
@@ -42,6 +42,20 @@ def test_a_missing_or_unknown_field_is_refused() -> None:
         trusted(
             SafetyAlert, severity=Severity.INFO, message="m", rule_id="r", citation="c", colour=1
         )
+
+
+def test_an_updated_copy_equals_the_validated_model_and_leaves_the_original() -> None:
+    """trusted_update: the changed fields, the others shared, the fields set counted; no typo."""
+    original = trusted(SafetyAlert, severity=Severity.MAJOR, message="m", rule_id="r", citation="c")
+    copy = trusted_update(original, message="n", action="a")
+    checked = SafetyAlert(severity="major", message="n", rule_id="r", citation="c", action="a")
+    assert copy == checked
+    assert copy.model_dump_json() == checked.model_dump_json()
+    assert copy.model_fields_set == checked.model_fields_set
+    assert original.message == "m"
+    assert original.action is None
+    with pytest.raises(TypeError, match=r"unknown fields \['colour'\]"):
+        trusted_update(original, colour=1)
 
 
 def test_a_care_plan_validates_again_to_itself() -> None:

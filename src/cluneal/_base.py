@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
     from pydantic.main import TupleGenerator
 
-__all__ = ["FrozenModel", "coerce_model", "presenter", "trusted"]
+__all__ = ["FrozenModel", "coerce_model", "presenter", "trusted", "trusted_update"]
 
 # The presentation modules, by name. ``html`` and ``text`` define ``render(model) -> str | None``;
 # ``dataframe`` and ``plot`` are the optional extras' modules that models' methods reach.
@@ -168,6 +168,48 @@ def trusted(model: type[M], /, **values: Any) -> M:
     _set(instance, "__pydantic_extra__", None)
     _set(instance, "__pydantic_private__", None)
     return instance
+
+
+def trusted_update(instance: M, /, **changes: Any) -> M:
+    """A copy of a model with some fields replaced by values that are already valid.
+
+    For the engine's results that share most of their values with a memoised
+    one (built by :func:`trusted`): the copy costs a dict copy, whatever the
+    number of fields. The same restrictions as :func:`trusted` apply.
+
+    Args:
+        instance: The model to copy (it is not changed).
+        **changes: Field names and their new values.
+
+    Returns:
+        The new instance.
+
+    Raises:
+        TypeError: A field name the model does not have.
+
+    Example:
+        >>> from cluneal.alerts import SafetyAlert
+        >>> from cluneal.alerts import Severity
+        >>> a = trusted(SafetyAlert, severity=Severity.INFO, message="m", rule_id="r", citation="c")
+        >>> trusted_update(a, message="n") == SafetyAlert(
+        ...     severity="info", message="n", rule_id="r", citation="c")
+        True
+    """
+    model = instance.__class__
+    layout = _LAYOUTS.get(model)
+    if layout is None:
+        layout = _LAYOUTS[model] = _Layout(model)
+    if not changes.keys() <= layout.fields:
+        msg = f"{model.__name__}: unknown fields {sorted(changes.keys() - layout.fields)}"
+        raise TypeError(msg)
+    values = instance.__dict__.copy()
+    values.update(changes)
+    copy = model.__new__(model)
+    _set(copy, "__dict__", values)
+    _set(copy, "__pydantic_fields_set__", instance.__pydantic_fields_set__.union(changes))
+    _set(copy, "__pydantic_extra__", None)
+    _set(copy, "__pydantic_private__", None)
+    return copy
 
 
 def coerce_model(value: object, model: type[M], name: str) -> M:

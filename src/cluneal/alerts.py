@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Final
 
 from pydantic import Field
 
@@ -65,5 +65,26 @@ def sort_alerts(alerts: tuple[SafetyAlert, ...] | list[SafetyAlert]) -> tuple[Sa
     """
     if len(alerts) < 2:
         return tuple(alerts)
-    unique = dict.fromkeys(alerts)
-    return tuple(sorted(unique, key=lambda a: (-a.severity.rank, a.rule_id, a.drugs, a.message)))
+    # Sorted (stable: equal keys keep their order), then a repeat dropped when an
+    # equal alert came before it in its run of equal keys. The same result as
+    # de-duplicating first, without hashing every alert (a frozen model's hash
+    # reads all its fields).
+    ordered = sorted([(_order(a), i, a) for i, a in enumerate(alerts)])
+    kept: list[SafetyAlert] = []
+    run_start = 0
+    previous = None
+    for key, _, alert in ordered:
+        if key != previous:
+            run_start = len(kept)
+            previous = key
+        elif any(alert is k or alert == k for k in kept[run_start:]):
+            continue
+        kept.append(alert)
+    return tuple(kept)
+
+
+_SEVERITY_ORDER: Final = {s: -s.rank for s in Severity}
+
+
+def _order(alert: SafetyAlert) -> tuple[int, str, tuple[str, ...], str]:
+    return (_SEVERITY_ORDER[alert.severity], alert.rule_id, alert.drugs, alert.message)

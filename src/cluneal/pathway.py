@@ -21,13 +21,13 @@ Example:
 from __future__ import annotations
 
 from functools import lru_cache
-from types import MappingProxyType
 from typing import TYPE_CHECKING, Annotated, Any, Final
 
 from pydantic import Field
 
-from cluneal._base import FrozenModel, coerce_model, trusted
+from cluneal._base import FrozenModel, coerce_model, trusted, trusted_update
 from cluneal._checks import knowledge_argument
+from cluneal._memo import BoundedMemo
 from cluneal._protocol_rules import refuse_looser
 from cluneal.diagnosis import DiagnosticAssessment, assess_diagnosis, block_threshold_for
 from cluneal.errors import InvalidQuantityError
@@ -38,7 +38,7 @@ from cluneal.knowledge import KNOWLEDGE_BASE_VERSION
 from cluneal.knowledge.base import resolved
 from cluneal.knowledge.criteria import Facts, matches
 from cluneal.knowledge.pathway import Modifier, PathwayTable, Transition
-from cluneal.units import Duration, Kind, Quantity, magnitude_in, parse_quantity, ureg
+from cluneal.units import Duration, Kind, Quantity, magnitude_in, parse_quantity, quantity_in
 from cluneal.vocabulary import (
     BranchSet,
     Intervention,
@@ -67,7 +67,6 @@ __all__ = [
     "pathway_transitions",
 ]
 
-_WEEK: Final = ureg.Unit("week")
 _DAYS_PER_WEEK: Final = 7.0
 
 
@@ -441,24 +440,47 @@ def next_step(
     knowledge = knowledge_argument(knowledge)
     found: Findings = coerce_model(findings, Findings, "findings")
     past: CareHistory = coerce_model(
-        CareHistory() if history is None else history, CareHistory, "history"
+        no_history() if history is None else history, CareHistory, "history"
     )
     table = _tables(knowledge)
     lasting_days = _lasting_days(lasting_relief, table, knowledge)
-    threshold = block_threshold_for(block_threshold, knowledge)
-    if knowledge is None:
-        # The built-in knowledge base: the decision is a pure function of the
-        # plain values read from the findings and history (memoised, bounded).
-        key = (_findings_key(found), _history_key(past), threshold, lasting_days)
-        decision = _decided(_Keyed(key, (found, past)))
+    if block_threshold is None:
+        threshold = _default_threshold(resolved(knowledge))
     else:
-        decision = _decide(found, past, threshold, lasting_days, knowledge)
+        threshold = block_threshold_for(block_threshold, knowledge)
     # The quantity is built for each result: pint quantities can be changed in place.
-    return trusted(
-        Recommendation,
-        **decision,
-        lasting_relief=ureg.Quantity(lasting_days / _DAYS_PER_WEEK, _WEEK),
-    )
+    lasting = quantity_in(lasting_days / _DAYS_PER_WEEK, "wk")
+    if knowledge is not None:
+        decision = _decide(found, past, threshold, lasting_days, knowledge)
+        return trusted(Recommendation, **decision, lasting_relief=lasting)
+    # The built-in knowledge base: the decision is a pure function of the plain
+    # values read from the findings and history (memoised, bounded). The memo
+    # holds a result whose quantity no caller ever sees; each call copies it
+    # with its own.
+    key = (_findings_key(found), _history_key(past), threshold, lasting_days)
+    decided = _DECIDED.entries.get(key)
+    if decided is None:
+        decision = _decide(found, past, threshold, lasting_days, None)
+        own = quantity_in(lasting_days / _DAYS_PER_WEEK, "wk")
+        decided = _DECIDED.put(key, trusted(Recommendation, **decision, lasting_relief=own))
+    return trusted_update(decided, lasting_relief=lasting)
+
+
+@lru_cache(maxsize=1)
+def no_history() -> CareHistory:
+    """The empty history (no treatment since the block), one frozen value for every call.
+
+    Example:
+        >>> no_history() == CareHistory() and no_history() is no_history()
+        True
+    """
+    return CareHistory()
+
+
+@lru_cache(maxsize=32)
+def _default_threshold(knowledge: KnowledgeBase) -> float:
+    """The knowledge base's block threshold, checked once per base."""
+    return block_threshold_for(None, knowledge)
 
 
 def _decide(
@@ -541,28 +563,9 @@ def _decide(
     }
 
 
-class _Keyed:
-    """A plain key with the inputs it was read from: hashed and compared by the key alone."""
-
-    __slots__ = ("inputs", "key")
-
-    def __init__(self, key: tuple[Any, ...], inputs: tuple[Findings, CareHistory]) -> None:
-        self.key = key
-        self.inputs = inputs
-
-    def __hash__(self) -> int:
-        return hash(self.key)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _Keyed) and self.key == other.key
-
-
-@lru_cache(maxsize=4096)
-def _decided(keyed: _Keyed) -> Mapping[str, Any]:
-    found, past = keyed.inputs
-    _, _, threshold, lasting_days = keyed.key
-    # Read-only: every call with the same key shares it.
-    return MappingProxyType(_decide(found, past, threshold, lasting_days, None))
+# next_step's memo for the built-in knowledge base: plain keys (never the findings
+# or history objects), bounded (the oldest entry goes first when full).
+_DECIDED: Final[BoundedMemo[tuple[Any, ...], Recommendation]] = BoundedMemo(4096)
 
 
 def _number_key(value: float) -> float | str:
@@ -573,7 +576,8 @@ def _number_key(value: float) -> float | str:
 def _duration_key(duration: Quantity | None) -> tuple[float | str, object] | None:
     if duration is None:
         return None
-    return _number_key(float(duration.magnitude)), duration.units
+    # The unit as pint holds it (a hashable container): ``.units`` builds a new Unit.
+    return _number_key(float(duration.magnitude)), duration._units
 
 
 def _findings_key(found: Findings) -> tuple[Any, ...]:

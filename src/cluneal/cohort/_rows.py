@@ -12,10 +12,11 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
+from cluneal._first_line import withhold_rule
 from cluneal.errors import ClunealError, ContraindicatedError
 from cluneal.pathway import next_step
 from cluneal.patient import Patient
-from cluneal.plan import _withhold_rule, care_plan
+from cluneal.plan import care_plan
 from cluneal.renal import assess_renal_function
 from cluneal.titration import titration_schedule
 
@@ -117,7 +118,7 @@ def pathway_part(findings: dict[str, Any], knowledge: KnowledgeBase) -> tuple[Ro
     except (ClunealError, ValidationError):
         return None, None
     assessment = recommendation.assessment
-    rule = _withhold_rule(assessment, knowledge.pharmacotherapy)
+    rule = withhold_rule(assessment, knowledge.pharmacotherapy)
     outputs: Row = {
         "classification": assessment.classification.value,
         "next_step": recommendation.step.value,

@@ -27,17 +27,19 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final, Generic, Literal, TypeVar
 
-from pydantic import PrivateAttr
+from pydantic import BaseModel, PrivateAttr
 
 from cluneal._base import FrozenModel
+from cluneal._memo import BoundedMemo
 from cluneal.vocabulary import Condition, HepaticImpairment
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Iterable
 
     from cluneal.knowledge.base import KnowledgeBase
     from cluneal.knowledge.parameters import ClinicalParameters, States
@@ -49,6 +51,7 @@ __all__ = [
     "Facts",
     "PatientFacts",
     "RuleIndex",
+    "age_bounds",
     "facts_for",
     "matches",
     "patient_facts",
@@ -276,15 +279,23 @@ class PatientFacts:
         Returns:
             The facts with the band's atoms.
         """
+        # Memoised on the identities of these facts and parameters (the entry holds
+        # both, so an id is never matched to another object) and the band.
+        key = (id(self), renal_band, id(parameters))
+        entry = _BANDED.entries.get(key)
+        if entry is not None and entry[0] is self and entry[1] is parameters:
+            return entry[2]
         restricted, below_normal = _renal_flags(renal_band, parameters)
         atoms = self.atoms - _RENAL_ATOMS
         if restricted:
             atoms |= {"renal_restricted"}
         if below_normal:
             atoms |= {"renal_below_normal"}
-        return self._replaced(
+        banded = self._replaced(
             renal_restricted=restricted, renal_below_normal=below_normal, atoms=atoms
         )
+        _BANDED.put(key, (self, parameters, banded))
+        return banded
 
     def _replaced(self, **changes: Any) -> PatientFacts:
         # dataclasses.replace, without its per-field introspection (a hot path).
@@ -426,7 +437,7 @@ def facts_for(
         patient.medications,
         patient.recent_medications,
     )
-    entry = _FACTS_MEMO.get(key)
+    entry = _FACTS_MEMO.entries.get(key)
     if entry is not None and entry[0] is knowledge:
         return entry[1]
     facts = patient_facts(
@@ -436,15 +447,18 @@ def facts_for(
         age_years=age,
         medications=knowledge.medications,
     )
-    if len(_FACTS_MEMO) >= _FACTS_MEMO_BOUND:
-        _FACTS_MEMO.clear()
-    _FACTS_MEMO[key] = (knowledge, facts)
+    _FACTS_MEMO.put(key, (knowledge, facts))
     return facts
 
 
-# facts_for's memo: a pure function's results, bounded (emptied when full).
-_FACTS_MEMO: dict[tuple[object, ...], tuple[KnowledgeBase, PatientFacts]] = {}
-_FACTS_MEMO_BOUND: Final = 4096
+# facts_for's memo: a pure function's results, bounded (the oldest entry out first).
+_FACTS_MEMO: Final[BoundedMemo[tuple[object, ...], tuple[KnowledgeBase, PatientFacts]]] = (
+    BoundedMemo(4096)
+)
+# PatientFacts.with_renal_band's memo, as bounded.
+_BANDED: Final[
+    BoundedMemo[tuple[int, str, int], tuple[PatientFacts, ClinicalParameters, PatientFacts]]
+] = BoundedMemo(4096)
 
 
 def matches(criteria: Criteria, facts: PatientFacts | Facts) -> bool:
@@ -469,6 +483,61 @@ def matches(criteria: Criteria, facts: PatientFacts | Facts) -> bool:
         if group.isdisjoint(atoms):
             return False
     return age_over is None or facts.age_years > age_over
+
+
+def age_bounds(knowledge: KnowledgeBase) -> tuple[float, ...]:
+    """Every ``age_over_years`` that a criteria table of the knowledge base gives, ascending.
+
+    Beyond the atoms, a patient's age matters to the criteria only through
+    which of these bounds it is above: a memo of rule outcomes may key on that
+    instead of the age itself. Every table of the base is searched, so a rule
+    added anywhere is counted.
+
+    Args:
+        knowledge: The knowledge base.
+
+    Returns:
+        The bounds, each once.
+
+    Example:
+        >>> from cluneal import knowledge_base
+        >>> age_bounds(knowledge_base())
+        (40.0,)
+    """
+    found = _AGE_BOUNDS.get(id(knowledge))
+    if found is not None and found[0] is knowledge:
+        return found[1]
+    bounds: set[float] = set()
+    _collect_age_bounds(knowledge, bounds, set())
+    result = tuple(sorted(bounds))
+    _AGE_BOUNDS[id(knowledge)] = (knowledge, result)
+    return result
+
+
+# One entry per knowledge base seen (holding it, so an id is never reused while listed).
+_AGE_BOUNDS: dict[int, tuple[KnowledgeBase, tuple[float, ...]]] = {}
+
+
+def _collect_age_bounds(value: object, bounds: set[float], seen: set[int]) -> None:
+    if id(value) in seen or isinstance(value, str | bytes | int | float | type(None)):
+        return
+    seen.add(id(value))
+    if isinstance(value, Criteria):
+        if value.age_over_years is not None:
+            bounds.add(value.age_over_years)
+        return
+    if isinstance(value, BaseModel):
+        children: Iterable[object] = value.__dict__.values()
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        children = (getattr(value, f.name) for f in dataclasses.fields(value))
+    elif isinstance(value, Mapping):
+        children = value.values()
+    elif isinstance(value, tuple | list | set | frozenset):
+        children = value
+    else:
+        return
+    for child in children:
+        _collect_age_bounds(child, bounds, seen)
 
 
 T = TypeVar("T")
