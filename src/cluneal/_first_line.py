@@ -43,6 +43,7 @@ from cluneal.knowledge.criteria import (
     age_bounds,
     matches,
 )
+from cluneal.renal import assess
 from cluneal.safety import screen_each
 from cluneal.titration._engine import PatientInputs, schedule_for
 from cluneal.titration._tables import tables
@@ -55,8 +56,8 @@ if TYPE_CHECKING:
     from cluneal.knowledge.base import KnowledgeBase
     from cluneal.knowledge.pharmacotherapy import PharmacotherapyTable, Selection, WithholdRule
     from cluneal.patient import Patient
-    from cluneal.renal import RenalAssessment
     from cluneal.titration import TitrationSchedule
+    from cluneal.vocabulary import WeightBasis
 
 __all__ = [
     "ChoiceStatus",
@@ -503,20 +504,23 @@ def _chosen(knowledge: KnowledgeBase, drug: Drug, alerts: tuple[SafetyAlert, ...
 
 def _inputs(
     patient: Patient,
-    renal: RenalAssessment,
+    basis: WeightBasis | None,
     facts: PatientFacts,
-    default_basis: bool,  # noqa: FBT001 - private helper, every argument is needed
     knowledge: KnowledgeBase,
 ) -> PatientInputs:
-    """The schedules' inputs (what titration's prepare() computes), from what the plan has."""
-    age = facts.age_years
+    """The schedules' inputs (what titration's prepare() computes), from what the plan has.
+
+    The renal assessment is done here, once: only a schedule reads it (its
+    dosing band, its alerts), so a plan that tries none does not need it.
+    """
+    renal = assess(patient, basis, knowledge.renal, facts)
     return PatientInputs(
         tables(knowledge),
         patient,
         renal,
-        age,
+        facts.age_years,
         renal.crcl_ml_min,
-        default_basis,
+        basis is None,
         facts.with_renal_band(renal.band.value, knowledge.parameters),
     )
 
@@ -524,9 +528,8 @@ def _inputs(
 def choose(  # noqa: PLR0917 - private helper, every argument is needed
     prepared: _Prepared,
     patient: Patient,
-    renal: RenalAssessment,
     facts: PatientFacts,
-    default_basis: bool,  # noqa: FBT001
+    basis: WeightBasis | None,
     day0: dt.date | None,
     rules_fired: tuple[str, ...],
 ) -> tuple[Outcome, TitrationSchedule | None]:
@@ -546,7 +549,7 @@ def choose(  # noqa: PLR0917 - private helper, every argument is needed
             drug = entry.drug
             if inputs is None:
                 # Only a plan that tries a schedule needs them.
-                inputs = _inputs(patient, renal, facts, default_basis, knowledge)
+                inputs = _inputs(patient, basis, facts, knowledge)
             try:
                 schedule = schedule_for(inputs, drug, prepared.screened[drug], day0=day0)
             except ContraindicatedError as exc:

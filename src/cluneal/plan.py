@@ -43,7 +43,6 @@ from cluneal.knowledge.base import resolved
 from cluneal.knowledge.criteria import facts_for
 from cluneal.pathway import CareHistory, Recommendation, next_step, no_history
 from cluneal.patient import Patient
-from cluneal.renal import assess
 from cluneal.titration import TitrationSchedule
 
 if TYPE_CHECKING:
@@ -203,13 +202,12 @@ def care_plan(
         knowledge=knowledge,
     )
     assessment = recommendation.assessment
-    # The patient's facts and the renal assessment once, for every rule of the
-    # plan: screening, choice and schedules alike.
+    # The patient's facts once, for every rule of the plan: screening, choice and
+    # schedules alike (the renal assessment once too, when a schedule is tried).
     patient_facts = facts_for(person, kb)
-    renal = assess(person, basis, kb.renal, patient_facts)
     prepared = prepare_for(patient_facts, assessment_atoms(assessment), person, kb)
     outcome, schedule = choose(
-        prepared, person, renal, patient_facts, basis is None, day0, recommendation.rules_fired
+        prepared, person, patient_facts, basis, day0, recommendation.rules_fired
     )
     # Every part is a validated model or a value built from one: no revalidation.
     return trusted(
