@@ -465,6 +465,18 @@ def prepare_for(
     patient: Patient,
     knowledge: KnowledgeBase,
 ) -> _Prepared:
+    """What the plan decides from the patient's facts alone, memoised on plain values.
+
+    Args:
+        patient_facts: The patient's facts in ``knowledge`` (no renal band).
+        assessment_atoms: The assessment's atoms (:func:`assessment_atoms`).
+        patient: The patient (allergies and medications are read).
+        knowledge: The knowledge base.
+
+    Returns:
+        The screening, the first-line outcomes no schedule decides, the second
+        line and complementary care.
+    """
     age = patient_facts.age_years
     # Everything screening, the choice rules and complementary care read: the
     # atoms (the patient's, whose set keeps its hash, and the assessment's), and
