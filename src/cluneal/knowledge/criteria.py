@@ -29,6 +29,7 @@ import dataclasses
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import Enum
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final, Generic, Literal, TypeVar
 
@@ -504,40 +505,47 @@ def age_bounds(knowledge: KnowledgeBase) -> tuple[float, ...]:
         >>> age_bounds(knowledge_base())
         (40.0,)
     """
-    found = _AGE_BOUNDS.get(id(knowledge))
+    found = _AGE_BOUNDS.entries.get(id(knowledge))
     if found is not None and found[0] is knowledge:
         return found[1]
-    bounds: set[float] = set()
-    _collect_age_bounds(knowledge, bounds, set())
-    result = tuple(sorted(bounds))
-    _AGE_BOUNDS[id(knowledge)] = (knowledge, result)
+    result = tuple(sorted(_collect_age_bounds(knowledge)))
+    _AGE_BOUNDS.put(id(knowledge), (knowledge, result))
     return result
 
 
-# One entry per knowledge base seen (holding it, so an id is never reused while listed).
-_AGE_BOUNDS: dict[int, tuple[KnowledgeBase, tuple[float, ...]]] = {}
+# An entry per knowledge base (holding it, so an id is never matched to another base).
+_AGE_BOUNDS: Final[BoundedMemo[int, tuple[KnowledgeBase, tuple[float, ...]]]] = BoundedMemo(32)
+# Values that hold no criteria, skipped without a look (most of a base's values).
+_LEAVES: Final = (str, bytes, int, float, type(None), Enum)
 
 
-def _collect_age_bounds(value: object, bounds: set[float], seen: set[int]) -> None:
-    if id(value) in seen or isinstance(value, str | bytes | int | float | type(None)):
-        return
-    seen.add(id(value))
-    if isinstance(value, Criteria):
-        if value.age_over_years is not None:
-            bounds.add(value.age_over_years)
-        return
-    if isinstance(value, BaseModel):
-        children: Iterable[object] = value.__dict__.values()
-    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
-        children = (getattr(value, f.name) for f in dataclasses.fields(value))
-    elif isinstance(value, Mapping):
-        children = value.values()
-    elif isinstance(value, tuple | list | set | frozenset):
-        children = value
-    else:
-        return
-    for child in children:
-        _collect_age_bounds(child, bounds, seen)
+def _collect_age_bounds(root: object) -> set[float]:
+    """Every ``age_over_years`` below ``root``: one loop over a stack of containers."""
+    bounds: set[float] = set()
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, Criteria):
+            if value.age_over_years is not None:
+                bounds.add(value.age_over_years)
+            continue
+        if isinstance(value, BaseModel):
+            children: Iterable[object] = value.__dict__.values()
+        elif isinstance(value, Mapping):
+            children = value.values()
+        elif isinstance(value, tuple | list | set | frozenset):
+            children = value
+        elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+            children = [getattr(value, f.name) for f in dataclasses.fields(value)]
+        else:
+            continue
+        for child in children:
+            if isinstance(child, _LEAVES) or id(child) in seen:
+                continue
+            seen.add(id(child))
+            stack.append(child)
+    return bounds
 
 
 T = TypeVar("T")
