@@ -19,7 +19,7 @@ from cluneal.knowledge.drugs import (
     monograph_text,
     rule_text,
 )
-from cluneal.knowledge.safety_rules import InteractionRule, PatientRule, safety_rules
+from cluneal.knowledge.safety_rules import InteractionRule, PatientRule
 from cluneal.titration import titration_schedule
 
 _REGIMEN_NOTE = (
@@ -123,7 +123,7 @@ def _page(drug: Drug) -> str:
         "## Contraindications and alerts",
         "",
     ]
-    for rule in safety_rules():
+    for rule in kb.safety_rules:
         if (isinstance(rule, PatientRule) and drug in rule.drugs) or (
             isinstance(rule, InteractionRule) and (rule.drug is drug or drug in rule.partner_drugs)
         ):

@@ -73,7 +73,13 @@ from cluneal.knowledge.pharmacotherapy import (
     pharmacotherapy_table,
 )
 from cluneal.knowledge.renal import RenalTable, parse_renal, renal_table
-from cluneal.knowledge.safety_rules import SafetyRule, parse_safety_rules, safety_rules
+from cluneal.knowledge.safety_rules import (
+    PER_ALERT,
+    SafetyRule,
+    parse_safety_rules,
+    safety_rules,
+)
+from cluneal.knowledge.texts import knowledge_base_values, render
 from cluneal.vocabulary import Condition, HepaticImpairment, Intervention, PathwayStep, RenalBand
 
 if TYPE_CHECKING:
@@ -143,6 +149,8 @@ class KnowledgeBase(KnowledgeMarker):
     protocol: LocalProtocol | None = None
 
     def __post_init__(self) -> None:
+        for name, table in _rendered(self).items():
+            object.__setattr__(self, name, table)
         _check(self)
 
     @classmethod
@@ -414,6 +422,40 @@ def _cited(model: BaseModel, fields: tuple[str, ...]) -> Iterator[str]:
             yield value
         elif isinstance(value, tuple):
             yield from (v for v in value if isinstance(v, str))
+
+
+def _rendered(kb: KnowledgeBase) -> dict[str, Any]:
+    """The tables whose texts name other files' values, filled from this base (knowledge.texts).
+
+    Each rule keeps its texts as read, so a variant of the base fills them again.
+    """
+    values = knowledge_base_values(kb, lambda: (m for _, s in _sections(kb) for m in _walk(s)))
+    changes: dict[str, Any] = {}
+    rules = tuple(
+        render(r, r._templates, values, later=PER_ALERT, source="safety.toml")
+        for r in kb.safety_rules
+    )
+    if any(new is not old for new, old in zip(rules, kb.safety_rules, strict=True)):
+        changes["safety_rules"] = rules
+    renal = kb.renal
+    alerts = {}
+    for name in ("obesity_no_height", "low_creatinine_older_adult"):
+        alert = getattr(renal, name)
+        below = alert.below_mg_dl
+        umol = None if below is None else below * kb.parameters.creatinine.umol_l_per_mg_dl
+        own = {**values, "below_umol_l": umol}
+        new = render(alert, alert._templates, own, source="renal.toml")
+        if new is not alert:
+            alerts[name] = new
+    if alerts:
+        changes["renal"] = renal.model_copy(update=alerts)
+    table = kb.pharmacotherapy
+    skips = tuple(
+        render(r, r._templates, values, source="pharmacotherapy.toml") for r in table.skips
+    )
+    if any(new is not old for new, old in zip(skips, table.skips, strict=True)):
+        changes["pharmacotherapy"] = table.model_copy(update={"skips": skips})
+    return changes
 
 
 def _check(kb: KnowledgeBase) -> None:

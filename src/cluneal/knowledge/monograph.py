@@ -424,7 +424,7 @@ class Monograph(FrozenModel):
         )
 
 
-def _knowledge_values(knowledge: "KnowledgeBase") -> dict[str, Any]:
+def knowledge_values(knowledge: "KnowledgeBase") -> dict[str, Any]:
     """The values every text may name: parameters, band bounds, the dialysis session."""
     parameters = knowledge.parameters
     values: dict[str, Any] = {
@@ -519,7 +519,7 @@ def monograph_text(text: str, knowledge: "KnowledgeBase") -> str:
         >>> monograph_text("a supplement after each {session_hours:g} h session", kb)
         'a supplement after each 4 h session'
     """
-    return text.format(**_knowledge_values(knowledge))
+    return text.format(**knowledge_values(knowledge))
 
 
 def rule_text(rule: KnowledgeRule, knowledge: "KnowledgeBase", template: str | None = None) -> str:
@@ -561,7 +561,7 @@ def rule_text(rule: KnowledgeRule, knowledge: "KnowledgeBase", template: str | N
         >>> rule_text(kb.monographs[Drug.PREGABALIN].protocols[0], kb)[:26]
         '75 mg twice daily, +150 mg'
     """
-    values = _knowledge_values(knowledge)
+    values = knowledge_values(knowledge)
     values.update({name: getattr(rule, name) for name in type(rule).model_fields})
     if isinstance(rule, RenalBandRule):
         values["cap_mg_day"] = rule.cap_mg_day

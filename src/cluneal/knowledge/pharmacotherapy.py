@@ -13,14 +13,15 @@ Example:
 
 from collections.abc import Mapping
 from functools import cache
-from typing import Any
+from typing import Any, Self
 
-from pydantic import ValidationError
+from pydantic import PrivateAttr, ValidationError, model_validator
 
 from cluneal._base import FrozenModel
 from cluneal.errors import KnowledgeBaseError
 from cluneal.knowledge import read_toml
 from cluneal.knowledge.criteria import Criteria
+from cluneal.knowledge.texts import BASE_NAMES, names
 from cluneal.vocabulary import Drug
 
 __all__ = [
@@ -50,11 +51,27 @@ class Selection(FrozenModel):
 
 
 class PharmacotherapyRule(FrozenModel):
-    """A rule of the choice: its id, its words and its citation."""
+    """A rule of the choice: its id, its words and its citation.
+
+    The text may name the knowledge base's values (``{older_adult_age:g}``): the
+    knowledge base fills them when it is built.
+    """
 
     rule_id: str
     text: str
     citation: str
+    # The text as read, when it names values of other files: the knowledge base fills it.
+    _templates: dict[str, str] = PrivateAttr(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _kept(self) -> Self:
+        used = names(self.text)
+        if used - BASE_NAMES:
+            msg = f"text {self.text!r}: unknown placeholders {sorted(used - BASE_NAMES)}"
+            raise ValueError(msg)
+        if used:
+            self._templates["text"] = self.text
+        return self
 
 
 class SkipRule(PharmacotherapyRule):

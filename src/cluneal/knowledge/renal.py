@@ -14,17 +14,19 @@ Example:
     [('normal', 60.0), ('moderate', 30.0)]
 """
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cache
 from typing import Any, Final, Self
 
-from pydantic import ValidationError, model_validator
+from pydantic import PrivateAttr, ValidationError, model_validator
 
 from cluneal._base import FrozenModel, trusted
 from cluneal.alerts import SafetyAlert, Severity
 from cluneal.errors import KnowledgeBaseError
 from cluneal.knowledge import read_toml
 from cluneal.knowledge.criteria import Criteria
+from cluneal.knowledge.texts import BASE_NAMES, checked, names, own_values
+from cluneal.renal_equations import CM_PER_INCH
 from cluneal.vocabulary import GfrCategory, RenalBand
 
 __all__ = [
@@ -90,6 +92,16 @@ class RenalAlertRule(FrozenModel):
     below_mg_dl: float | None = None
     # The patients it concerns (the one condition language; none: every patient).
     when: Criteria = Criteria()
+    # The texts naming values of other files, as read: the knowledge base fills them.
+    _templates: dict[str, str] = PrivateAttr(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _kept(self) -> Self:
+        for field in ("message", "action"):
+            text = getattr(self, field)
+            if names(text) & _ALERT_LATER:
+                self._templates[field] = text
+        return self
 
     def alert(self) -> SafetyAlert:
         """The alert, built from the rule's validated values."""
@@ -148,6 +160,34 @@ class RenalTable(FrozenModel):
         return self.bands[-1]
 
 
+# Filled when the knowledge base is built (knowledge.base): the low-creatinine threshold in
+# umol/L is below_mg_dl times the creatinine factor of parameters.toml.
+_ALERT_LATER: Final = BASE_NAMES | {"below_umol_l"}
+
+
+def _inches(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {"min_height_in": row["min_height_cm"] / CM_PER_INCH}
+
+
+def _percent(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {"adjusted_above_ibw_percent": row["adjusted_above_ibw_ratio"] * 100}
+
+
+def _filled(
+    row: Any,
+    field: str,
+    more: Mapping[str, Any] | Callable[[Mapping[str, Any]], Mapping[str, Any]],
+) -> Any:
+    """The row with its text filled from its own numbers (and ``more``), checked."""
+    if not isinstance(row, dict) or not isinstance(row.get(field), str):
+        return row  # the model reports what is wrong
+    own = own_values(row)
+    own.update(more(row) if callable(more) else more)
+    where = f"{row.get('rule_id')}.{field}"
+    text = checked(row[field], own, later=_ALERT_LATER, source=_SOURCE, where=where)
+    return {**row, field: text}
+
+
 @cache
 def renal_table() -> RenalTable:
     """Return the built-in renal table (read once, validated).
@@ -161,6 +201,11 @@ def renal_table() -> RenalTable:
 def parse_renal(raw: Mapping[str, Any]) -> RenalTable:
     """Validate the parsed ``renal.toml``.
 
+    The texts name the file's numbers (``{crcl_moderate_lower:g}``, ``{above_kg:g}``)
+    and are filled in here; the low-creatinine alert's age and its threshold in
+    µmol/L (``{older_adult_age:g}``, ``{below_umol_l:.0f}``, from ``parameters.toml``)
+    when the knowledge base is built.
+
     Args:
         raw: The parsed TOML.
 
@@ -168,20 +213,26 @@ def parse_renal(raw: Mapping[str, Any]) -> RenalTable:
         The table.
 
     Raises:
-        KnowledgeBaseError: The file is malformed, or the bands are out of order.
+        KnowledgeBaseError: The file is malformed, the bands are out of order, or a
+            text does not fill in or writes one of its rule's numbers literally.
     """
     try:
+        bounds = {
+            f"crcl_{row['band']}_lower": row["lower_ml_min"]
+            for row in raw["band"]
+            if isinstance(row, dict) and "lower_ml_min" in row
+        }
         table = RenalTable(
             gfr_categories=raw["gfr_categories"],
-            bands=raw["band"],
-            dialysis=raw["dialysis"],
-            unknown=raw["unknown"],
-            ideal_body_weight=raw["ideal_body_weight"],
-            obesity=raw["obesity"],
-            obesity_no_height=raw["obesity_no_height"],
-            low_creatinine_older_adult=raw["low_creatinine_older_adult"],
+            bands=[_filled(row, "text", bounds) for row in raw["band"]],
+            dialysis=_filled(raw["dialysis"], "text", bounds),
+            unknown=_filled(raw["unknown"], "text", bounds),
+            ideal_body_weight=_filled(raw["ideal_body_weight"], "text", _inches),
+            obesity=_filled(raw["obesity"], "text", _percent),
+            obesity_no_height=_filled(raw["obesity_no_height"], "message", {}),
+            low_creatinine_older_adult=_filled(raw["low_creatinine_older_adult"], "message", {}),
         )
-    except (KeyError, ValidationError) as exc:
+    except (KeyError, TypeError, ValidationError) as exc:
         raise KnowledgeBaseError(_SOURCE, str(exc)) from exc
     if tuple(b.band for b in table.bands) != BAND_ORDER:
         raise KnowledgeBaseError(

@@ -14,9 +14,9 @@ Example:
 
 from collections.abc import Mapping
 from functools import cache
-from typing import Annotated, Literal, Self
+from typing import Annotated, Any, Final, Literal, Self
 
-from pydantic import Field, TypeAdapter, ValidationError, model_validator
+from pydantic import Field, PrivateAttr, TypeAdapter, ValidationError, model_validator
 
 from cluneal._base import FrozenModel
 
@@ -27,6 +27,7 @@ from cluneal.errors import KnowledgeBaseError
 from cluneal.knowledge import read_toml
 from cluneal.knowledge.criteria import Criteria
 from cluneal.knowledge.drugs import KnowledgeRule, check_citations, titration_rules
+from cluneal.knowledge.texts import BASE_NAMES, checked, names, own_values
 from cluneal.vocabulary import MedicationClass
 
 __all__ = [
@@ -50,13 +51,25 @@ class _AlertRule(KnowledgeRule):
     # The patients it concerns, in the one condition language (none: every patient).
     when: Criteria = Criteria()
 
+    # The texts naming values of other files, as read: the knowledge base fills them.
+    _templates: dict[str, str] = PrivateAttr(default_factory=dict)
+
     @model_validator(mode="after")
     def _template(self) -> Self:
-        try:
-            self.message.format(drug="x", partners="y")
-        except (KeyError, IndexError, ValueError) as exc:
-            msg = f"message template {self.message!r}: {exc}"
-            raise ValueError(msg) from exc
+        for field in ("message", "action"):
+            text = getattr(self, field)
+            if text is None:
+                continue
+            try:
+                unknown = names(text) - PER_ALERT - BASE_NAMES
+            except ValueError as exc:
+                msg = f"{field} template {text!r}: {exc}"
+                raise ValueError(msg) from exc
+            if unknown:
+                msg = f"{field} template {text!r}: unknown placeholders {sorted(unknown)}"
+                raise ValueError(msg)
+            if names(text) & BASE_NAMES:
+                self._templates[field] = text
         return self
 
 
@@ -124,6 +137,9 @@ class UnscreenedRule(_AlertRule):
     kind: Literal["unscreened"]
 
 
+PER_ALERT: Final = frozenset({"drug", "partners"})
+"""The names a safety rule's message is filled with per alert (by the screening)."""
+
 SafetyRule = Annotated[
     PatientRule | InteractionRule | CnsCountRule | UnscreenedRule, Field(discriminator="kind")
 ]
@@ -137,12 +153,38 @@ class _SafetyFile(FrozenModel):
 _ADAPTER = TypeAdapter(_SafetyFile)
 
 
+def _filled(raw: Mapping[str, object], source: str) -> Mapping[str, object]:
+    """The file with each rule's texts filled from the rule's own numbers (``{age_over_years:g}``).
+
+    Names of other files' values (:data:`~cluneal.knowledge.texts.BASE_NAMES`) and the
+    per-alert ``{drug}`` and ``{partners}`` stay for later.
+    """
+    rows = raw.get("rule")
+    if not isinstance(rows, list):
+        return raw  # the model reports what is wrong
+    return {**raw, "rule": [_filled_rule(row, source) for row in rows]}
+
+
+def _filled_rule(row: Any, source: str) -> Any:
+    if not isinstance(row, dict):
+        return row
+    own = own_values(row)
+    out = dict(row)
+    for field in ("message", "action"):
+        if isinstance(row.get(field), str):
+            where = f"{row.get('rule_id')}.{field}"
+            later = PER_ALERT | BASE_NAMES
+            out[field] = checked(row[field], own, later=later, source=source, where=where)
+    return out
+
+
 @cache
 def safety_rules() -> tuple[PatientRule | InteractionRule | CnsCountRule | UnscreenedRule, ...]:
     """Return every safety rule, read once and validated.
 
     Returns:
-        The rules in file order.
+        The rules in file order, as read: a text that names another file's value
+        (a monograph's cap) is filled in ``knowledge_base().safety_rules``.
 
     Raises:
         KnowledgeBaseError: The file is malformed, a citation does not resolve,
@@ -170,12 +212,13 @@ def parse_safety_rules(
         The rules in file order.
 
     Raises:
-        KnowledgeBaseError: Malformed, an unknown citation, a duplicate rule id or
-            a message template that does not format.
+        KnowledgeBaseError: Malformed, an unknown citation, a duplicate rule id,
+            a message template that does not format, or a text that writes one of
+            its rule's numbers literally instead of naming it (``{age_over_years:g}``).
     """
     source = "safety.toml"
     try:
-        table = _ADAPTER.validate_python(raw)
+        table = _ADAPTER.validate_python(_filled(raw, source))
     except ValidationError as exc:
         raise KnowledgeBaseError(source, str(exc)) from exc
     check_citations(source, table.rule)
