@@ -1,10 +1,11 @@
 """Alert, action and rule texts take their numbers from the rules they belong to (issue 11).
 
-A text of ``renal.toml``, ``safety.toml``, ``pharmacotherapy.toml`` or
-``complementary.toml`` that states a
+A text of ``renal.toml``, ``safety.toml``, ``pharmacotherapy.toml``, ``pathway.toml``,
+``outcomes.toml`` or ``complementary.toml`` that states a
 number a rule acts on names it as a placeholder: the loader fills the rule's own
 values when it reads the file, the knowledge base fills another file's values (an
-age of ``parameters.toml``, a monograph's cap) when it is built. A changed value
+age of ``parameters.toml``, a monograph's cap, a landmark's distance, a case series'
+count) when it is built. A changed value
 therefore changes what the alert says. The numbers still written as literals are
 quotes of sources that no rule acts on, listed below with their reasons.
 """
@@ -217,6 +218,30 @@ QUOTES: dict[str, tuple[tuple[str, ...], str]] = {
         ("2023",),
         "the Beers criteria's edition",
     ),
+    "outcomes.toml:simulation.response.diagnostic_block": (("2014",), "the series' year"),
+    "outcomes.toml:simulation.response.radiofrequency_ablation": (
+        ("2018", "2021", "95", "92.3"),
+        "the series' years; the analgesia and mean relief it reports, which no count uses",
+    ),
+    "outcomes.toml:simulation.response.peripheral_nerve_stimulation": (("2025",), "year"),
+    "outcomes.toml:simulation.response.surgical_decompression": (
+        ("1997", "1961", "87"),
+        "the series' year; another series (Takayama 1961) quoted for comparison",
+    ),
+    "outcomes.toml:simulation.relapse.radiofrequency_ablation": (("2018", "2021"), "years"),
+    "outcomes.toml:simulation.relapse.peripheral_nerve_stimulation": (
+        ("2025", "2"),
+        "the series' year and its inconclusive 2-year follow-up, which no count uses",
+    ),
+    "outcomes.toml:simulation.relapse.surgical_decompression": (("2023",), "the series' year"),
+    "pathway.toml:pathway.block_indicated": (("2014",), "the series' year (Kuniya 2014)"),
+    "pathway.toml:pathway.surgery_failed": (
+        ("1997", "4", "6"),
+        (
+            "Maigne 1997's finding on its 6 unsatisfactory results, quoted (the simulation's "
+            "surgical count is the same series' 13 of 19)"
+        ),
+    ),
     "complementary.toml:complementary.exercise": (
         ("30",),
         "a suggestion quoted from its source; no rule acts on its minutes",
@@ -228,34 +253,50 @@ QUOTES: dict[str, tuple[tuple[str, ...], str]] = {
 }
 
 
+# The fields of a row that hold text a person reads.
+_TEXT_FIELDS = (
+    *("text", "message", "action", "suggestion", "evidence_note", "series", "outcome"),
+    *("rationale", "condition", "detail", "second_line_text", "off_label_text"),
+)
+
+
+def _rows(path: str) -> list[dict[str, Any]]:
+    raw = read_toml(path)
+    if path == "pharmacotherapy.toml":
+        return [raw["selection"], *raw["skip"], *raw["withhold"], raw["none_available"]]
+    if path == "renal.toml":
+        return [r for v in raw.values() for r in (v if isinstance(v, list) else [v])]
+    if path == "pathway.toml":
+        transitions = raw["transition"]
+        alternatives = [
+            {"rule_id": t["rule_id"], **a} for t in transitions for a in t.get("alternatives", ())
+        ]
+        return [*transitions, *alternatives, *raw["modifier"]]
+    return [
+        r
+        for key in ("rule", "response", "relapse", "measure", "interaction")
+        for r in raw.get(key, ())
+    ]
+
+
 def _number_texts() -> dict[str, tuple[str, ...]]:
     """Every literal number in the texts of these files, by file and rule id."""
     found: dict[str, tuple[str, ...]] = {}
-    for rule in read_toml("safety.toml")["rule"]:
-        texts = [rule.get("message", ""), rule.get("action") or ""]
-        numbers = tuple(n for t in texts for n in literal_numbers(t))
-        if numbers:
-            found[f"safety.toml:{rule['rule_id']}"] = numbers
-    renal = read_toml("renal.toml")
-    for name, section in renal.items():
-        for row in section if isinstance(section, list) else [section]:
-            if not isinstance(row, dict):
-                continue
-            texts = [row.get(f) for f in ("text", "message", "action")]
-            numbers = tuple(n for t in texts if isinstance(t, str) for n in literal_numbers(t))
+    files = (
+        "safety.toml",
+        "renal.toml",
+        "pharmacotherapy.toml",
+        "outcomes.toml",
+        "pathway.toml",
+        "complementary.toml",
+    )
+    for path in files:
+        for row in _rows(path):
+            texts = [row[f] for f in _TEXT_FIELDS if isinstance(row.get(f), str)]
+            numbers = tuple(n for t in texts for n in literal_numbers(t))
             if numbers:
-                found[f"renal.toml:{row.get('rule_id', name)}"] = numbers
-    pharm = read_toml("pharmacotherapy.toml")
-    for row in [pharm["selection"], *pharm["skip"], *pharm["withhold"], pharm["none_available"]]:
-        numbers = tuple(n for k, t in row.items() if k.endswith("text") for n in literal_numbers(t))
-        if numbers:
-            found[f"pharmacotherapy.toml:{row['rule_id']}"] = numbers
-    complementary = read_toml("complementary.toml")
-    for row in [*complementary["measure"], *complementary["interaction"]]:
-        texts = [row.get(f) for f in ("suggestion", "evidence_note", "message", "action")]
-        numbers = tuple(n for t in texts if isinstance(t, str) for n in literal_numbers(t))
-        if numbers:
-            found[f"complementary.toml:{row['rule_id']}"] = numbers
+                key = f"{path}:{row['rule_id']}"
+                found[key] = found.get(key, ()) + numbers
     return found
 
 
@@ -263,3 +304,56 @@ def test_texts_state_no_number_a_rule_acts_on() -> None:
     """Outside placeholders, these texts' numbers are the quotes listed above."""
     found = _number_texts()
     assert found == {key: numbers for key, (numbers, _) in QUOTES.items()}
+
+
+def test_the_pathway_texts_name_the_counts_landmarks_and_blocks() -> None:
+    """Rationales take the landmarks (diagnosis.toml) and case-series counts (outcomes.toml)."""
+    kb = knowledge_base()
+    # clinical.md Part 0.7: about 70 mm from the midline, within 40 mm caudal to the PSIS.
+    incomplete = kb.pathway.transition("pathway.incomplete").rationale
+    assert "about 70 mm from the midline; within 40 mm caudal to the PSIS" in incomplete
+
+    def landmarks(raw: dict[str, Any]) -> None:
+        raw["landmark"][0]["from_midline_mm"] = 75.0
+        raw["landmark"][1]["caudal_to_psis_max_mm"] = 45.0
+
+    moved = _kb("diagnosis.toml", landmarks, "landmarks").pathway
+    assert "about 75 mm from the midline; within 45 mm caudal to the PSIS" in (
+        moved.transition("pathway.incomplete").rationale
+    )
+
+    def counts(raw: dict[str, Any]) -> None:
+        raw["response"][1]["successes"] = 44
+        raw["response"][2]["successes"] = 4
+        raw["relapse"][1]["censored"] = 34
+        raw["relapse"][3]["events"] = 7
+
+    outcomes = _kb("outcomes.toml", counts, "counts")
+    pathway = outcomes.pathway
+    assert "34 of 44 with ongoing relief at a mean follow-up of 92 days" in (
+        pathway.transition("pathway.block_temporary").rationale
+    )
+    assert "4 of 6 patients improved by more than 50%" in (
+        pathway.transition("pathway.rfa_failed").rationale
+    )
+    assert (
+        "recurrence 7 of 33 neurolysis sides" in pathway.transition("pathway.pns_failed").rationale
+    )
+    rfa = outcomes.outcomes.response_for("radiofrequency_ablation")
+    assert rfa is not None
+    assert rfa.series.endswith("(44 analysed of 51)")
+    assert rfa.outcome.startswith("all 44 analysed had relief (34 ongoing at a mean 92.1 days")
+    assert "the 7 lost to follow-up" in rfa.outcome
+
+
+def test_the_repeat_block_alternatives_name_the_most_blocks() -> None:
+    """ "up to 3 in all" is pathway.toml's max_blocks (Kuniya 2014: up to 3 injections)."""
+
+    def fewer(raw: dict[str, Any]) -> None:
+        raw["parameters"]["max_blocks"] = 2
+
+    pathway = _kb("pathway.toml", fewer, "two-blocks").pathway
+    for rule in ("pathway.block_temporary", "pathway.repeat_block_temporary"):
+        built = knowledge_base().pathway.transition(rule).alternatives[0].text
+        assert built.endswith("up to 3 in all")
+        assert pathway.transition(rule).alternatives[0].text.endswith("up to 2 in all")

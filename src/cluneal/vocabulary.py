@@ -67,9 +67,9 @@ class NerveBranch(Term):
     """
 
     SUPERIOR = "superior"
-    """Superior cluneal nerve (SCN): posterior iliac crest, about 70 mm from the midline."""
+    """Superior cluneal nerve (SCN): posterior iliac crest (landmark ``dx.branch.superior``)."""
     MIDDLE = "middle"
-    """Middle cluneal nerve (MCN): within 40 mm caudal to the PSIS, on the LPSL."""
+    """Middle cluneal nerve (MCN): caudal to the PSIS, on the LPSL (``dx.branch.middle``)."""
 
     @property
     def nerve(self) -> str:
@@ -80,15 +80,20 @@ class NerveBranch(Term):
 class TenderPointSite(Term):
     """Where a tender point was found (criterion 2 of decision_diagnostic_classification).
 
+    The distances are the knowledge base's landmarks (``diagnosis.toml``).
+
     Example:
         >>> TenderPointSite.CAUDAL_TO_PSIS.value
         'caudal_to_psis'
+        >>> from cluneal import knowledge_base
+        >>> knowledge_base().diagnosis.landmark_for_site(TenderPointSite.ILIAC_CREST).site_text
+        'on the posterior iliac crest about 70 mm from the midline'
     """
 
     ILIAC_CREST = "iliac_crest"
-    """Posterior iliac crest about 70 mm from the midline: the superior branch."""
+    """Posterior iliac crest: the superior branch (landmark ``dx.branch.superior``)."""
     CAUDAL_TO_PSIS = "caudal_to_psis"
-    """Within 40 mm caudal to the PSIS, on the LPSL: the middle branch."""
+    """Caudal to the PSIS, on the LPSL: the middle branch (landmark ``dx.branch.middle``)."""
     OTHER = "other"
     """Anywhere else: not a cluneal landmark."""
 
@@ -330,35 +335,45 @@ class WeightBasis(Term):
 
     Passing none (``weight_basis=None``) asks for the package default: actual
     weight, or adjusted weight when height is known and actual weight is above
-    130% of ideal.
+    the obesity rule's share of ideal (``renal.weight_basis.obesity``). The
+    constants are the knowledge base's (``renal.toml``).
+
+    Example:
+        >>> from cluneal import knowledge_base
+        >>> knowledge_base().renal.obesity.text[:48]
+        'Actual weight above 130% of ideal body weight: a'
     """
 
     ACTUAL = "actual"
     """Total body weight, as in the original paper."""
     IDEAL = "ideal"
-    """Devine ideal body weight (needs a height of at least 152.4 cm)."""
+    """Devine ideal body weight (``renal.ibw.devine``; needs a height of at least its minimum)."""
     ADJUSTED = "adjusted"
-    """IBW + 0.4 x (actual - IBW), used in obesity (needs a height of at least 152.4 cm)."""
+    """IBW plus a share of the excess weight (``renal.weight_basis.obesity``), used in obesity."""
 
 
 class RenalBand(Term):
     """The renal dosing band, from Cockcroft-Gault CrCl (decision_renal_band_boundaries).
 
+    The bands' CrCl bounds are the knowledge base's (``renal.band.*`` in ``renal.toml``).
+
     Example:
-        >>> from cluneal import Q_
+        >>> from cluneal import Q_, knowledge_base
         >>> from cluneal.renal import renal_band
         >>> renal_band(Q_(30, "mL/min"))
         <RenalBand.SEVERE: 'severe'>
+        >>> knowledge_base().renal.bands[1].text
+        '30 < CrCl < 60 mL/min (exactly 30 counts as the next band)'
     """
 
     NORMAL = "normal"
-    """CrCl >= 60 mL/min."""
+    """CrCl from the normal band's lower bound up (``renal.band.normal``)."""
     MODERATE = "moderate"
-    """30 < CrCl < 60 mL/min."""
+    """CrCl between the moderate and the normal bands' lower bounds (``renal.band.moderate``)."""
     SEVERE = "severe"
-    """15 < CrCl <= 30 mL/min."""
+    """CrCl between the severe and the moderate bands' lower bounds (``renal.band.severe``)."""
     END_STAGE = "end_stage"
-    """CrCl <= 15 mL/min, haemodialysis, or renal function unknown."""
+    """CrCl at or below the severe band's lower bound, haemodialysis, or renal function unknown."""
 
     @property
     def severity(self) -> int:

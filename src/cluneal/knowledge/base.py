@@ -455,6 +455,12 @@ def _rendered(kb: KnowledgeBase) -> dict[str, Any]:
     )
     if any(new is not old for new, old in zip(skips, table.skips, strict=True)):
         changes["pharmacotherapy"] = table.model_copy(update={"skips": skips})
+    pathway = kb.pathway
+    steps = tuple(
+        render(t, t._templates, values, source="pathway.toml") for t in pathway.transitions
+    )
+    if any(new is not old for new, old in zip(steps, pathway.transitions, strict=True)):
+        changes["pathway"] = pathway.model_copy(update={"transitions": steps})
     return changes
 
 

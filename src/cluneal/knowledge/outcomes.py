@@ -16,13 +16,14 @@ Example:
 
 from collections.abc import Mapping
 from functools import cache
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Final, Self
 
 from pydantic import Field, ValidationError, model_validator
 
 from cluneal._base import FrozenModel
 from cluneal.errors import KnowledgeBaseError
 from cluneal.knowledge import read_toml
+from cluneal.knowledge.texts import checked, own_values
 from cluneal.units import Duration, Kind, magnitude_in
 
 __all__ = [
@@ -97,6 +98,11 @@ class RelapseCount(_Count):
         return self
 
     @property
+    def followed(self) -> int:
+        """Patients (or sides) followed: the relapses and those still in relief."""
+        return self.events + self.censored
+
+    @property
     def exposure_days(self) -> float:
         """The time at risk, in days: events x their mean plus censored x theirs."""
         days = 0.0
@@ -144,6 +150,10 @@ class OutcomeParameters(FrozenModel):
 def parse_outcome_parameters(raw: Mapping[str, Any]) -> OutcomeParameters:
     """Validate parsed ``outcomes.toml`` data.
 
+    The texts (``series``, ``outcome``) name the counts they state (``{successes}
+    of {trials}``, ``{censored_mean}``, ``{relapse[radiofrequency_ablation][censored]}``,
+    ``{non_responders}``, ``{followed}``) and are filled in here.
+
     Args:
         raw: The parsed TOML.
 
@@ -151,7 +161,8 @@ def parse_outcome_parameters(raw: Mapping[str, Any]) -> OutcomeParameters:
         The parameters.
 
     Raises:
-        KnowledgeBaseError: A count is malformed.
+        KnowledgeBaseError: A count is malformed, or a text does not fill in or
+            writes one of its count's numbers literally.
 
     Example:
         >>> from cluneal.knowledge import read_toml
@@ -159,9 +170,48 @@ def parse_outcome_parameters(raw: Mapping[str, Any]) -> OutcomeParameters:
         4
     """
     try:
-        return OutcomeParameters(response=raw.get("response", ()), relapse=raw.get("relapse", ()))
+        filled = _filled(raw)
+        return OutcomeParameters(response=filled["response"], relapse=filled["relapse"])
     except ValidationError as exc:
         raise KnowledgeBaseError(_SOURCE, str(exc)) from exc
+
+
+# What a count's texts (series, outcome) may name besides its own numbers: its durations
+# as written, the derived counts, and the other counts of the file by kind and procedure
+# ({relapse[radiofrequency_ablation][censored]}).
+_TEXTS: Final = ("series", "outcome")
+
+
+def _filled(raw: Mapping[str, Any]) -> dict[str, list[Any]]:
+    """The counts with their texts filled from their numbers (refusing a restated one)."""
+    kinds = ("response", "relapse")
+    rows = {kind: list(raw.get(kind, ())) for kind in kinds}
+    by_procedure = {
+        kind: {r["procedure"]: r for r in rows[kind] if isinstance(r, dict) and "procedure" in r}
+        for kind in kinds
+    }
+    out: dict[str, list[Any]] = {}
+    for kind in kinds:
+        out[kind] = []
+        for row in rows[kind]:
+            if not isinstance(row, dict):
+                out[kind].append(row)  # the model reports what is wrong
+                continue
+            own = own_values(row)
+            if kind == "response" and {"successes", "trials"} <= own.keys():
+                own["non_responders"] = own["trials"] - own["successes"]
+            if kind == "relapse":
+                own["followed"] = own.get("events", 0) + own.get("censored", 0)
+            more = {**by_procedure, **{k: v for k, v in row.items() if isinstance(v, str)}}
+            filled = dict(row)
+            for field in _TEXTS:
+                if isinstance(row.get(field), str):
+                    where = f"{row.get('rule_id')}.{field}"
+                    filled[field] = checked(
+                        row[field], own, more=more, later=(), source=_SOURCE, where=where
+                    )
+            out[kind].append(filled)
+    return out
 
 
 @cache

@@ -14,15 +14,16 @@ Example:
 from collections.abc import Mapping
 from functools import cache
 from string import Formatter
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Final, Literal, Self
 
-from pydantic import Field, ValidationError
+from pydantic import Field, PrivateAttr, ValidationError, model_validator
 
 from cluneal._base import FrozenModel
 from cluneal.errors import KnowledgeBaseError
 from cluneal.evidence import EvidenceLevel
 from cluneal.knowledge import read_toml
 from cluneal.knowledge.criteria import Criteria
+from cluneal.knowledge.texts import BASE_NAMES, checked, names, own_values
 from cluneal.vocabulary import Intervention, PathwayStep
 
 __all__ = [
@@ -38,6 +39,9 @@ __all__ = [
     "parse_pathway_table",
     "pathway_table",
 ]
+
+
+_SOURCE: Final = "pathway.toml"
 
 
 class AlternativeRule(FrozenModel):
@@ -71,7 +75,9 @@ class Transition(FrozenModel):
         step: Where it leads.
         urgent: Whether the step is urgent.
         follow_up: Whether the step is to wait and learn more.
-        rationale: What a clinician reads.
+        rationale: What a clinician reads. It may name the knowledge base's values
+            (``{rules[dx.branch.superior].from_midline_mm:g}``): the knowledge base
+            fills them when it is built.
         citations: Citation ids.
         evidence_level: The evidence behind it.
         alternatives: The alternatives it offers.
@@ -87,6 +93,18 @@ class Transition(FrozenModel):
     citations: Annotated[tuple[str, ...], Field(min_length=1)]
     evidence_level: EvidenceLevel
     alternatives: tuple[AlternativeRule, ...] = ()
+    # The rationale as read, when it names values of other files: the knowledge base fills it.
+    _templates: dict[str, str] = PrivateAttr(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _kept(self) -> Self:
+        used = names(self.rationale)
+        if used - BASE_NAMES:
+            msg = f"rationale {self.rationale!r}: unknown placeholders {sorted(used - BASE_NAMES)}"
+            raise ValueError(msg)
+        if used:
+            self._templates["rationale"] = self.rationale
+        return self
 
 
 class Modifier(FrozenModel):
@@ -211,7 +229,9 @@ def pathway_table() -> PathwayTable:
     """The built-in ``pathway.toml`` (read and validated once).
 
     Returns:
-        The table the built-in knowledge base holds as ``pathway``.
+        The table as read: the rationales that name another file's values (a
+        landmark's distance, a case series' count) are filled in
+        ``knowledge_base().pathway``.
 
     Example:
         >>> pathway_table().parameters.lasting_relief_weeks
@@ -243,7 +263,7 @@ def parse_pathway_table(raw: Mapping[str, Any]) -> PathwayTable:
         params["ladder"] = raw["ladder"] if "ladder" in raw else params.pop("ladder", ())
         table = PathwayTable(
             parameters=params,
-            transitions=raw["transition"],
+            transitions=[_filled(row, own_values(params)) for row in raw["transition"]],
             modifiers=raw["modifier"],
             routing=raw["routing"],
         )
@@ -274,6 +294,40 @@ def parse_pathway_table(raw: Mapping[str, Any]) -> PathwayTable:
         for alternative in transition.alternatives:
             _check_placeholders("detail", alternative.detail, {"branches", "blocks_given"})
     return table
+
+
+def _filled(row: Any, parameters: Mapping[str, Any]) -> Any:
+    """A transition with its texts filled from the pathway's parameters (``{max_blocks}``).
+
+    The rationale's names of other files' values stay for the knowledge base to fill;
+    an alternative's ``detail`` is filled per recommendation.
+    """
+    if not isinstance(row, dict):
+        return row  # the model reports what is wrong
+    where = row.get("rule_id")
+    out = dict(row)
+    if isinstance(row.get("rationale"), str):
+        out["rationale"] = checked(
+            row["rationale"],
+            parameters,
+            later=BASE_NAMES,
+            source=_SOURCE,
+            where=f"{where}.rationale",
+        )
+    alternatives = row.get("alternatives")
+    if isinstance(alternatives, list):
+        out["alternatives"] = [
+            {
+                **a,
+                "text": checked(
+                    a["text"], parameters, later=(), source=_SOURCE, where=f"{where}.text"
+                ),
+            }
+            if isinstance(a, dict) and isinstance(a.get("text"), str)
+            else a
+            for a in alternatives
+        ]
+    return out
 
 
 def _check_placeholders(name: str, template: str | None, allowed: set[str]) -> None:

@@ -100,6 +100,9 @@ class PharmacotherapyTable(FrozenModel):
 def pharmacotherapy_table() -> PharmacotherapyTable:
     """Return the built-in first-line table (read once, validated).
 
+    A text naming the knowledge base's values (``{older_adult_age:g}``) is filled in
+    ``knowledge_base().pharmacotherapy``.
+
     Raises:
         KnowledgeBaseError: The file is missing or malformed.
     """

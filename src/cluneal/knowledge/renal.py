@@ -192,6 +192,9 @@ def _filled(
 def renal_table() -> RenalTable:
     """Return the built-in renal table (read once, validated).
 
+    The texts are filled from the file's numbers; the low-creatinine alert's age
+    and µmol/L figure (``parameters.toml``) in ``knowledge_base().renal``.
+
     Raises:
         KnowledgeBaseError: The file is missing or malformed.
     """

@@ -181,11 +181,12 @@ def checked(
     template: str,
     own: Mapping[str, Any],
     *,
+    more: Mapping[str, Any] | None = None,
     later: Collection[str],
     source: str,
     where: str,
 ) -> str:
-    """:func:`fill` with the rule's own values, refusing a text that restates one of them.
+    """:func:`fill` with the rule's own values (and ``more``), refusing a text that restates one.
 
     Raises:
         KnowledgeBaseError: The template does not fill in, or writes one of ``own``'s
@@ -209,7 +210,8 @@ def checked(
             "name it as a placeholder"
         )
         raise KnowledgeBaseError(source, detail)
-    return fill(template, own, later=later, source=source, where=where)
+    values = own if more is None else {**more, **own}
+    return fill(template, values, later=later, source=source, where=where)
 
 
 class _RuleIndex(Mapping[str, BaseModel]):
