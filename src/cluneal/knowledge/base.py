@@ -99,7 +99,10 @@ class KnowledgeBase(KnowledgeMarker):
     Construct it through :func:`knowledge_base` (the built-in base) or
     :meth:`replace` (a variant). Construction runs the checks that span files:
     every citation id resolves in ``citations``, every rule id is unique across
-    the whole base, and every message template formats.
+    the whole base, and every message template formats. Before them it fills
+    the texts that name another file's values (:mod:`cluneal.knowledge.texts`:
+    an alert's older-adult age, a monograph's cap), so a variant's texts say
+    its own numbers.
 
     Attributes:
         version: The version every result reports.
