@@ -430,40 +430,32 @@ def _cited(model: BaseModel, fields: tuple[str, ...]) -> Iterator[str]:
 def _rendered(kb: KnowledgeBase) -> dict[str, Any]:
     """The tables whose texts name other files' values, filled from this base (knowledge.texts).
 
-    Each rule keeps its texts as read, so a variant of the base fills them again.
+    Each rule keeps its texts as read, so a variant of the base fills them again; a
+    table whose texts come out the same is left as it is.
     """
     values = knowledge_base_values(kb, lambda: (m for _, s in _sections(kb) for m in _walk(s)))
+
+    def each(rules: tuple[Any, ...], source: str, later: frozenset[str] = frozenset()) -> Any:
+        done = tuple(render(r, values, later=later, source=source) for r in rules)
+        return None if all(n is o for n, o in zip(done, rules, strict=True)) else done
+
     changes: dict[str, Any] = {}
-    rules = tuple(
-        render(r, r._templates, values, later=PER_ALERT, source="safety.toml")
-        for r in kb.safety_rules
-    )
-    if any(new is not old for new, old in zip(rules, kb.safety_rules, strict=True)):
+    if (rules := each(kb.safety_rules, "safety.toml", PER_ALERT)) is not None:
         changes["safety_rules"] = rules
-    renal = kb.renal
+    if (skips := each(kb.pharmacotherapy.skips, "pharmacotherapy.toml")) is not None:
+        changes["pharmacotherapy"] = kb.pharmacotherapy.model_copy(update={"skips": skips})
+    if (steps := each(kb.pathway.transitions, "pathway.toml")) is not None:
+        changes["pathway"] = kb.pathway.model_copy(update={"transitions": steps})
     alerts = {}
     for name in ("obesity_no_height", "low_creatinine_older_adult"):
-        alert = getattr(renal, name)
+        alert = getattr(kb.renal, name)
         below = alert.below_mg_dl
         umol = None if below is None else below * kb.parameters.creatinine.umol_l_per_mg_dl
-        own = {**values, "below_umol_l": umol}
-        new = render(alert, alert._templates, own, source="renal.toml")
+        new = render(alert, {**values, "below_umol_l": umol}, source="renal.toml")
         if new is not alert:
             alerts[name] = new
     if alerts:
-        changes["renal"] = renal.model_copy(update=alerts)
-    table = kb.pharmacotherapy
-    skips = tuple(
-        render(r, r._templates, values, source="pharmacotherapy.toml") for r in table.skips
-    )
-    if any(new is not old for new, old in zip(skips, table.skips, strict=True)):
-        changes["pharmacotherapy"] = table.model_copy(update={"skips": skips})
-    pathway = kb.pathway
-    steps = tuple(
-        render(t, t._templates, values, source="pathway.toml") for t in pathway.transitions
-    )
-    if any(new is not old for new, old in zip(steps, pathway.transitions, strict=True)):
-        changes["pathway"] = pathway.model_copy(update={"transitions": steps})
+        changes["renal"] = kb.renal.model_copy(update=alerts)
     return changes
 
 

@@ -94,7 +94,7 @@ class Transition(FrozenModel):
     evidence_level: EvidenceLevel
     alternatives: tuple[AlternativeRule, ...] = ()
     # The rationale as read, when it names values of other files: the knowledge base fills it.
-    _templates: dict[str, str] = PrivateAttr(default_factory=dict)
+    _templates: dict[str, tuple[str, str | None]] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="after")
     def _kept(self) -> Self:
@@ -103,7 +103,7 @@ class Transition(FrozenModel):
             msg = f"rationale {self.rationale!r}: unknown placeholders {sorted(used - BASE_NAMES)}"
             raise ValueError(msg)
         if used:
-            self._templates["rationale"] = self.rationale
+            self._templates["rationale"] = (self.rationale, None)
         return self
 
 

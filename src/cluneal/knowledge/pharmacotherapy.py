@@ -61,7 +61,7 @@ class PharmacotherapyRule(FrozenModel):
     text: str
     citation: str
     # The text as read, when it names values of other files: the knowledge base fills it.
-    _templates: dict[str, str] = PrivateAttr(default_factory=dict)
+    _templates: dict[str, tuple[str, str | None]] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="after")
     def _kept(self) -> Self:
@@ -70,7 +70,7 @@ class PharmacotherapyRule(FrozenModel):
             msg = f"text {self.text!r}: unknown placeholders {sorted(used - BASE_NAMES)}"
             raise ValueError(msg)
         if used:
-            self._templates["text"] = self.text
+            self._templates["text"] = (self.text, None)
         return self
 
 

@@ -93,14 +93,14 @@ class RenalAlertRule(FrozenModel):
     # The patients it concerns (the one condition language; none: every patient).
     when: Criteria = Criteria()
     # The texts naming values of other files, as read: the knowledge base fills them.
-    _templates: dict[str, str] = PrivateAttr(default_factory=dict)
+    _templates: dict[str, tuple[str, str | None]] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="after")
     def _kept(self) -> Self:
         for field in ("message", "action"):
             text = getattr(self, field)
             if names(text) & _ALERT_LATER:
-                self._templates[field] = text
+                self._templates[field] = (text, None)
         return self
 
     def alert(self) -> SafetyAlert:

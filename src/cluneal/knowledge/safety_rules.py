@@ -52,7 +52,7 @@ class _AlertRule(KnowledgeRule):
     when: Criteria = Criteria()
 
     # The texts naming values of other files, as read: the knowledge base fills them.
-    _templates: dict[str, str] = PrivateAttr(default_factory=dict)
+    _templates: dict[str, tuple[str, str | None]] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="after")
     def _template(self) -> Self:
@@ -69,7 +69,7 @@ class _AlertRule(KnowledgeRule):
                 msg = f"{field} template {text!r}: unknown placeholders {sorted(unknown)}"
                 raise ValueError(msg)
             if names(text) & BASE_NAMES:
-                self._templates[field] = text
+                self._templates[field] = (text, None)
         return self
 
 

@@ -260,7 +260,6 @@ def knowledge_base_values(
 
 def render(
     model: BaseModel,
-    templates: Mapping[str, str],
     values: Mapping[str, Any],
     *,
     later: Collection[str] = (),
@@ -268,24 +267,40 @@ def render(
 ) -> BaseModel:
     """A copy of a rule with its texts filled from the knowledge base (the same rule if unchanged).
 
+    The rule's private ``_templates`` holds each text that names the knowledge base's
+    values: ``{field: (template as read, text last filled in or None)}``. A text
+    replaced in a copy of the rule (``model_copy``) is taken as its new template.
+
     Args:
-        model: The rule as its loader made it.
-        templates: Its texts as the loader left them (field name to template).
+        model: The rule.
         values: :func:`knowledge_base_values`, with the rule's own derived values.
         later: Names filled per alert (``drug``, ``partners``).
         source: The data file, for the error.
 
     Returns:
-        The rule with each field of ``templates`` filled (its templates kept).
+        The rule with each templated field filled (its templates kept).
 
     Raises:
         KnowledgeBaseError: A template names something the knowledge base does not hold.
     """
-    where = getattr(model, "rule_id", None) or type(model).__name__
-    update = {
-        field: fill(template, values, later=later, source=source, where=f"{where}.{field}")
-        for field, template in templates.items()
-    }
-    if all(getattr(model, field) == text for field, text in update.items()):
+    templates: dict[str, tuple[str, str | None]] = getattr(model, "_templates", {})
+    if not templates:
         return model
-    return model.model_copy(update=update)
+    where = getattr(model, "rule_id", None) or type(model).__name__
+    kept: dict[str, tuple[str, str | None]] = {}
+    update: dict[str, str] = {}
+    for field, (template, filled) in templates.items():
+        current = getattr(model, field)
+        if current not in (template, filled):
+            # Replaced in a copy of the rule: the new text is what to fill.
+            if not names(current) & BASE_NAMES:
+                continue
+            template = current  # noqa: PLW2901 - the copy's text is the template now
+        text = fill(template, values, later=later, source=source, where=f"{where}.{field}")
+        kept[field] = (template, text)
+        update[field] = text
+    if kept == templates and all(getattr(model, f) == t for f, t in update.items()):
+        return model
+    copy = model.model_copy(update=update)
+    copy._templates = kept
+    return copy
