@@ -73,7 +73,7 @@ def test_the_low_creatinine_alert_names_its_threshold_age_and_factor() -> None:
         raw["low_creatinine_older_adult"]["below_mg_dl"] = 0.8
 
     kb = _kb("renal.toml", threshold, "low-0.8")
-    patient = OLD_LOW.model_copy(update={"serum_creatinine": OLD_LOW.serum_creatinine * 1.25})
+    patient = Patient(age=70, sex="female", weight="60 kg", serum_creatinine="0.75 mg/dL")
     rule = "renal.alert.low_creatinine_older_adult"
     message = _alert(assess_renal_function(patient, knowledge=kb).alerts, rule).message
     assert message.startswith("Serum creatinine below 0.8 mg/dL (71 umol/L) at 65 or over:")
@@ -357,3 +357,17 @@ def test_the_repeat_block_alternatives_name_the_most_blocks() -> None:
         built = knowledge_base().pathway.transition(rule).alternatives[0].text
         assert built.endswith("up to 3 in all")
         assert pathway.transition(rule).alternatives[0].text.endswith("up to 2 in all")
+
+
+def test_a_text_replaced_in_a_copy_of_a_rule_is_filled_or_kept() -> None:
+    """A rule copied with a new text: a template is filled, a plain text is kept as given."""
+    kb = knowledge_base()
+    rules = list(kb.safety_rules)
+    at = next(i for i, r in enumerate(rules) if r.rule_id == "alert.nortriptyline.cardiac")
+    new = "at most {rules[nortriptyline.cap.adult].max_mg_day:g} mg/day"
+    rules[at] = rules[at].model_copy(update={"action": new})
+    filled = kb.replace(version="copied", safety_rules=tuple(rules)).safety_rules[at]
+    assert filled.action == "at most 150 mg/day"  # clinical.md Part 0 caps table: nortriptyline
+    rules[at] = rules[at].model_copy(update={"action": "Record an ECG."})
+    kept = kb.replace(version="plain", safety_rules=tuple(rules)).safety_rules[at]
+    assert kept.action == "Record an ECG."

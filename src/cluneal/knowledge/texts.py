@@ -20,7 +20,7 @@ Example:
 import re
 import string
 from collections.abc import Callable, Collection, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, TypeGuard
 
 from pydantic import BaseModel
 
@@ -116,7 +116,7 @@ def own_values(row: Mapping[str, Any]) -> dict[str, Any]:
     return own
 
 
-def _is_number(value: object) -> bool:
+def _is_number(value: object) -> TypeGuard[int | float]:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
@@ -302,5 +302,5 @@ def render(
     if kept == templates and all(getattr(model, f) == t for f, t in update.items()):
         return model
     copy = model.model_copy(update=update)
-    copy._templates = kept
+    copy._templates = kept  # type: ignore[attr-defined]
     return copy
