@@ -202,6 +202,10 @@ _WASHOUT = (
     "the label's 14-day MAOI washout: no rule counts days (Patient.recent_medications is the "
     "caller's list of what was stopped within 14 days)"
 )
+_SERIES = (
+    "a published series quoted as evidence: outcomes.toml may lack or replace a procedure's "
+    "count (the simulation then refuses it), so the pathway does not depend on it"
+)
 QUOTES: dict[str, tuple[tuple[str, ...], str]] = {
     "safety.toml:contraindication.nortriptyline.maoi": (("14", "14"), _WASHOUT),
     "safety.toml:contraindication.carbamazepine.maoi": (("14", "14"), _WASHOUT),
@@ -220,21 +224,33 @@ QUOTES: dict[str, tuple[tuple[str, ...], str]] = {
     ),
     "outcomes.toml:simulation.response.diagnostic_block": (("2014",), "the series' year"),
     "outcomes.toml:simulation.response.radiofrequency_ablation": (
-        ("2018", "2021", "95", "92.3"),
-        "the series' years; the analgesia and mean relief it reports, which no count uses",
+        ("2018", "2021", "36", "92.1", "10", "111.2", "95", "92.3", "36"),
+        (
+            "the series' years; its relapse count's figures (a count may be replaced on its "
+            "own); the analgesia and mean relief it reports, which no count uses"
+        ),
     ),
     "outcomes.toml:simulation.response.peripheral_nerve_stimulation": (("2025",), "year"),
     "outcomes.toml:simulation.response.surgical_decompression": (
         ("1997", "1961", "87"),
         "the series' year; another series (Takayama 1961) quoted for comparison",
     ),
-    "outcomes.toml:simulation.relapse.radiofrequency_ablation": (("2018", "2021"), "years"),
+    "outcomes.toml:simulation.relapse.radiofrequency_ablation": (
+        ("2018", "2021", "51"),
+        "the series' years and its size, lost to follow-up included (the response count's)",
+    ),
     "outcomes.toml:simulation.relapse.peripheral_nerve_stimulation": (
-        ("2025", "2"),
-        "the series' year and its inconclusive 2-year follow-up, which no count uses",
+        ("2025", "6", "2"),
+        (
+            "the series' year and size (the response count's) and its inconclusive 2-year "
+            "follow-up, which no count uses"
+        ),
     ),
     "outcomes.toml:simulation.relapse.surgical_decompression": (("2023",), "the series' year"),
     "pathway.toml:pathway.block_indicated": (("2014",), "the series' year (Kuniya 2014)"),
+    "pathway.toml:pathway.block_temporary": (("36", "46", "92"), _SERIES),
+    "pathway.toml:pathway.rfa_failed": (("5", "6", "50"), _SERIES),
+    "pathway.toml:pathway.pns_failed": (("6", "32"), _SERIES),
     "pathway.toml:pathway.surgery_failed": (
         ("1997", "4", "6"),
         (
@@ -306,8 +322,8 @@ def test_texts_state_no_number_a_rule_acts_on() -> None:
     assert found == {key: numbers for key, (numbers, _) in QUOTES.items()}
 
 
-def test_the_pathway_texts_name_the_counts_landmarks_and_blocks() -> None:
-    """Rationales take the landmarks (diagnosis.toml) and case-series counts (outcomes.toml)."""
+def test_the_pathway_and_case_series_texts_name_landmarks_and_counts() -> None:
+    """A rationale takes the landmarks (diagnosis.toml); a series' texts take its counts."""
     kb = knowledge_base()
     # clinical.md Part 0.7: about 70 mm from the midline, within 40 mm caudal to the PSIS.
     incomplete = kb.pathway.transition("pathway.incomplete").rationale
@@ -324,26 +340,21 @@ def test_the_pathway_texts_name_the_counts_landmarks_and_blocks() -> None:
 
     def counts(raw: dict[str, Any]) -> None:
         raw["response"][1]["successes"] = 44
-        raw["response"][2]["successes"] = 4
         raw["relapse"][1]["censored"] = 34
-        raw["relapse"][3]["events"] = 7
 
     outcomes = _kb("outcomes.toml", counts, "counts")
-    pathway = outcomes.pathway
-    assert "34 of 44 with ongoing relief at a mean follow-up of 92 days" in (
-        pathway.transition("pathway.block_temporary").rationale
-    )
-    assert "4 of 6 patients improved by more than 50%" in (
-        pathway.transition("pathway.rfa_failed").rationale
-    )
-    assert (
-        "recurrence 7 of 33 neurolysis sides" in pathway.transition("pathway.pns_failed").rationale
-    )
     rfa = outcomes.outcomes.response_for("radiofrequency_ablation")
+    relapse = outcomes.outcomes.relapse_for("radiofrequency_ablation")
     assert rfa is not None
+    assert relapse is not None
     assert rfa.series.endswith("(44 analysed of 51)")
-    assert rfa.outcome.startswith("all 44 analysed had relief (34 ongoing at a mean 92.1 days")
+    assert rfa.outcome.startswith("all 44 analysed had relief")
     assert "the 7 lost to follow-up" in rfa.outcome
+    assert relapse.series.endswith("(44 analysed of 51)")
+    assert (
+        relapse.outcome
+        == "pain returned in 10 at a mean 111.2 days; 34 had ongoing relief at a mean 92.1 days"
+    )
 
 
 def test_the_repeat_block_alternatives_name_the_most_blocks() -> None:

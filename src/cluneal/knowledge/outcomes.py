@@ -98,11 +98,6 @@ class RelapseCount(_Count):
         return self
 
     @property
-    def followed(self) -> int:
-        """Patients (or sides) followed: the relapses and those still in relief."""
-        return self.events + self.censored
-
-    @property
     def exposure_days(self) -> float:
         """The time at risk, in days: events x their mean plus censored x theirs."""
         days = 0.0
@@ -151,8 +146,8 @@ def parse_outcome_parameters(raw: Mapping[str, Any]) -> OutcomeParameters:
     """Validate parsed ``outcomes.toml`` data.
 
     The texts (``series``, ``outcome``) name the counts they state (``{successes}
-    of {trials}``, ``{censored_mean}``, ``{relapse[radiofrequency_ablation][censored]}``,
-    ``{non_responders}``, ``{followed}``) and are filled in here.
+    of {trials}``, ``{censored_mean}``, ``{non_responders}``, ``{followed}``) and
+    are filled in here.
 
     Args:
         raw: The parsed TOML.
@@ -177,23 +172,17 @@ def parse_outcome_parameters(raw: Mapping[str, Any]) -> OutcomeParameters:
 
 
 # What a count's texts (series, outcome) may name besides its own numbers: its durations
-# as written, the derived counts, and the other counts of the file by kind and procedure
-# ({relapse[radiofrequency_ablation][censored]}).
+# as written and the derived counts. Another count's figures stay quoted: a count may be
+# replaced or left out on its own (the simulation then refuses the procedure).
 _TEXTS: Final = ("series", "outcome")
 
 
 def _filled(raw: Mapping[str, Any]) -> dict[str, list[Any]]:
     """The counts with their texts filled from their numbers (refusing a restated one)."""
-    kinds = ("response", "relapse")
-    rows = {kind: list(raw.get(kind, ())) for kind in kinds}
-    by_procedure = {
-        kind: {r["procedure"]: r for r in rows[kind] if isinstance(r, dict) and "procedure" in r}
-        for kind in kinds
-    }
     out: dict[str, list[Any]] = {}
-    for kind in kinds:
+    for kind in ("response", "relapse"):
         out[kind] = []
-        for row in rows[kind]:
+        for row in raw.get(kind, ()):
             if not isinstance(row, dict):
                 out[kind].append(row)  # the model reports what is wrong
                 continue
@@ -202,7 +191,7 @@ def _filled(raw: Mapping[str, Any]) -> dict[str, list[Any]]:
                 own["non_responders"] = own["trials"] - own["successes"]
             if kind == "relapse":
                 own["followed"] = own.get("events", 0) + own.get("censored", 0)
-            more = {**by_procedure, **{k: v for k, v in row.items() if isinstance(v, str)}}
+            more = {k: v for k, v in row.items() if isinstance(v, str)}
             filled = dict(row)
             for field in _TEXTS:
                 if isinstance(row.get(field), str):
