@@ -433,7 +433,7 @@ def _rendered(kb: KnowledgeBase) -> dict[str, Any]:
     Each rule keeps its texts as read, so a variant of the base fills them again; a
     table whose texts come out the same is left as it is.
     """
-    values = knowledge_base_values(kb, lambda: (m for _, s in _sections(kb) for m in _walk(s)))
+    values = knowledge_base_values(kb, lambda: _rule_models(kb))
 
     def each(rules: tuple[Any, ...], source: str, later: frozenset[str] = frozenset()) -> Any:
         done = tuple(render(r, values, later=later, source=source) for r in rules)
@@ -457,6 +457,15 @@ def _rendered(kb: KnowledgeBase) -> dict[str, Any]:
     if alerts:
         changes["renal"] = kb.renal.model_copy(update=alerts)
     return changes
+
+
+def _rule_models(kb: KnowledgeBase) -> Iterator[BaseModel]:
+    """Every model of the base, those the texts name first (monographs' rules, landmarks)."""
+    for mono in kb.monographs.values():
+        yield from mono.rules()
+    yield from kb.diagnosis.landmark
+    for _, section in _sections(kb):
+        yield from _walk(section)
 
 
 def _check(kb: KnowledgeBase) -> None:

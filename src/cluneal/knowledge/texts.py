@@ -19,7 +19,7 @@ Example:
 
 import re
 import string
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Final, TypeGuard
 
 from pydantic import BaseModel
@@ -215,29 +215,39 @@ def checked(
 
 
 class _RuleIndex(Mapping[str, BaseModel]):
-    """Every model of the knowledge base that has a rule id, by id (indexed when first read)."""
+    """Every model of the knowledge base that has a rule id, by id.
+
+    The models are read only as far as a lookup needs (the likeliest first), so a
+    base whose texts name a few rules does not walk all of itself.
+    """
 
     def __init__(self, models: Callable[[], Iterable[BaseModel]]) -> None:
         self._models = models
-        self._index: dict[str, BaseModel] | None = None
+        self._pending: Iterator[BaseModel] | None = None
+        self._index: dict[str, BaseModel] = {}
 
-    def _built(self) -> dict[str, BaseModel]:
-        if self._index is None:
-            self._index = {}
-            for model in self._models():
-                rule_id = getattr(model, "rule_id", None)
-                if isinstance(rule_id, str):
-                    self._index.setdefault(rule_id, model)
-        return self._index
+    def _read(self, until: str | None) -> None:
+        if self._pending is None:
+            self._pending = iter(self._models())
+        for model in self._pending:
+            rule_id = getattr(model, "rule_id", None)
+            if isinstance(rule_id, str):
+                self._index.setdefault(rule_id, model)
+                if rule_id == until:
+                    return
 
     def __getitem__(self, rule_id: str) -> BaseModel:
-        return self._built()[rule_id]
+        if rule_id not in self._index:
+            self._read(rule_id)
+        return self._index[rule_id]
 
-    def __iter__(self) -> Any:
-        return iter(self._built())
+    def __iter__(self) -> Iterator[str]:
+        self._read(None)
+        return iter(self._index)
 
     def __len__(self) -> int:
-        return len(self._built())
+        self._read(None)
+        return len(self._index)
 
 
 def knowledge_base_values(
@@ -247,7 +257,8 @@ def knowledge_base_values(
 
     Args:
         knowledge: The knowledge base being built.
-        models: Every model of the base (for ``rules``), walked only if a text names one.
+        models: Every model of the base (for ``rules``), the likeliest first; read
+            only as far as the texts' lookups need.
 
     Returns:
         The values by name.
