@@ -187,11 +187,13 @@ def _filled(raw: Mapping[str, Any]) -> dict[str, list[Any]]:
                 out[kind].append(row)  # the model reports what is wrong
                 continue
             own = own_values(row)
-            if kind == "response" and {"successes", "trials"} <= own.keys():
-                own["non_responders"] = own["trials"] - own["successes"]
-            if kind == "relapse":
-                own["followed"] = own.get("events", 0) + own.get("censored", 0)
+            # Derived counts and durations fill the texts; only the row's own numbers are
+            # checked for a literal repeat (a sum may equal a quoted figure by chance).
             more = {k: v for k, v in row.items() if isinstance(v, str)}
+            if kind == "response" and {"successes", "trials"} <= own.keys():
+                more["non_responders"] = own["trials"] - own["successes"]
+            if kind == "relapse":
+                more["followed"] = own.get("events", 0) + own.get("censored", 0)
             filled = dict(row)
             for field in _TEXTS:
                 if isinstance(row.get(field), str):

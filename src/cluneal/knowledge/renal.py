@@ -178,13 +178,18 @@ def _filled(
     field: str,
     more: Mapping[str, Any] | Callable[[Mapping[str, Any]], Mapping[str, Any]],
 ) -> Any:
-    """The row with its text filled from its own numbers (and ``more``), checked."""
+    """The row with its text filled from its own numbers (and ``more``), checked.
+
+    Only the row's own numbers are checked for a literal repeat; ``more`` (other
+    bands' bounds, derived values) fills the text.
+    """
     if not isinstance(row, dict) or not isinstance(row.get(field), str):
         return row  # the model reports what is wrong
-    own = own_values(row)
-    own.update(more(row) if callable(more) else more)
+    extra = more(row) if callable(more) else more
     where = f"{row.get('rule_id')}.{field}"
-    text = checked(row[field], own, later=_ALERT_LATER, source=_SOURCE, where=where)
+    text = checked(
+        row[field], own_values(row), more=extra, later=_ALERT_LATER, source=_SOURCE, where=where
+    )
     return {**row, field: text}
 
 
