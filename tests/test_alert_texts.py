@@ -26,6 +26,7 @@ from cluneal import (
     knowledge_base,
 )
 from cluneal.knowledge import read_toml
+from cluneal.knowledge.drugs import rule_text
 from cluneal.knowledge.safety_rules import parse_safety_rules
 from cluneal.knowledge.texts import literal_numbers
 
@@ -382,3 +383,20 @@ def test_a_text_replaced_in_a_copy_of_a_rule_is_filled_or_kept() -> None:
     rules[at] = rules[at].model_copy(update={"action": "Record an ECG."})
     kept = kb.replace(version="plain", safety_rules=tuple(rules)).safety_rules[at]
     assert kept.action == "Record an ECG."
+
+
+def test_the_scaling_rule_names_gabapentins_threshold() -> None:
+    """titration.renal.scaled's "below CrCl 15" is gabapentin's end-stage scale_below_ml_min."""
+    kb = knowledge_base()
+    scaled = kb.titration_rules["titration.renal.scaled"]
+    # clinical.md Part B (gabapentin, note a): "below 15 mL/min, reduce the daily dose in proportion".
+    assert rule_text(scaled, kb).startswith("Gabapentin below CrCl 15 mL/min:")
+
+    def lower(raw: dict[str, Any]) -> None:
+        band = next(b for b in raw["renal_bands"] if b["band"] == "end_stage")
+        band["scale_below_ml_min"] = 12.0
+
+    changed = _kb("monographs/gabapentin.toml", lower, "scale-12")
+    text = rule_text(changed.titration_rules["titration.renal.scaled"], changed)
+    assert text.startswith("Gabapentin below CrCl 12 mL/min:")
+    assert text.endswith("(CrCl/12)")

@@ -13,6 +13,7 @@ Example:
     1400.0
 """
 
+from collections.abc import Iterator
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Annotated, Any, Final, Literal, Self
 
@@ -22,7 +23,7 @@ from cluneal._base import FrozenModel
 from cluneal._vocabulary import Term
 from cluneal.evidence import SourceMark
 from cluneal.knowledge.criteria import Criteria
-from cluneal.knowledge.rule import KnowledgeRule
+from cluneal.knowledge.rule import KnowledgeRule, RuleIndex
 from cluneal.knowledge.titration_rules import DIALYSIS_SESSION, DialysisSessionRule
 from cluneal.vocabulary import Drug, RenalBand, Severity
 
@@ -436,7 +437,15 @@ def knowledge_values(knowledge: "KnowledgeBase") -> dict[str, Any]:
     session = knowledge.titration_rules.get(DIALYSIS_SESSION)
     if isinstance(session, DialysisSessionRule):
         values["session_hours"] = session.session_hours
+    # Any monograph or titration rule by id ({rules[<rule id>].<field>}).
+    values["rules"] = RuleIndex(lambda: _drug_rules(knowledge))
     return values
+
+
+def _drug_rules(knowledge: "KnowledgeBase") -> Iterator[KnowledgeRule]:
+    for mono in knowledge.monographs.values():
+        yield from mono.rules()
+    yield from knowledge.titration_rules.values()
 
 
 def _times(count: int, once: Timing) -> str:
@@ -537,8 +546,9 @@ def rule_text(rule: KnowledgeRule, knowledge: "KnowledgeBase", template: str | N
     ``older_adult_age`` and ``age_over_75``; each renal band's lower CrCl bound
     (``crcl_normal_lower``, ``crcl_moderate_lower``, ``crcl_severe_lower``,
     ``crcl_end_stage_lower``); and the haemodialysis session's ``session_hours``
-    (``titration.renal.dialysis_session``). The knowledge base checks every
-    template when it is built.
+    (``titration.renal.dialysis_session``); and any monograph or titration rule
+    by its id (``{rules[gabapentin.renal.end_stage].scale_below_ml_min:g}``). The
+    knowledge base checks every template when it is built.
 
     Args:
         rule: The rule.

@@ -19,13 +19,14 @@ Example:
 
 import re
 import string
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Final, TypeGuard
 
 from pydantic import BaseModel
 
 from cluneal.errors import KnowledgeBaseError
 from cluneal.knowledge.monograph import knowledge_values
+from cluneal.knowledge.rule import RuleIndex
 
 if TYPE_CHECKING:
     from cluneal.knowledge.base import KnowledgeBase
@@ -214,42 +215,6 @@ def checked(
     return fill(template, values, later=later, source=source, where=where)
 
 
-class _RuleIndex(Mapping[str, BaseModel]):
-    """Every model of the knowledge base that has a rule id, by id.
-
-    The models are read only as far as a lookup needs (the likeliest first), so a
-    base whose texts name a few rules does not walk all of itself.
-    """
-
-    def __init__(self, models: Callable[[], Iterable[BaseModel]]) -> None:
-        self._models = models
-        self._pending: Iterator[BaseModel] | None = None
-        self._index: dict[str, BaseModel] = {}
-
-    def _read(self, until: str | None) -> None:
-        if self._pending is None:
-            self._pending = iter(self._models())
-        for model in self._pending:
-            rule_id = getattr(model, "rule_id", None)
-            if isinstance(rule_id, str):
-                self._index.setdefault(rule_id, model)
-                if rule_id == until:
-                    return
-
-    def __getitem__(self, rule_id: str) -> BaseModel:
-        if rule_id not in self._index:
-            self._read(rule_id)
-        return self._index[rule_id]
-
-    def __iter__(self) -> Iterator[str]:
-        self._read(None)
-        return iter(self._index)
-
-    def __len__(self) -> int:
-        self._read(None)
-        return len(self._index)
-
-
 def knowledge_base_values(
     knowledge: "KnowledgeBase", models: Callable[[], Iterable[BaseModel]]
 ) -> dict[str, Any]:
@@ -265,7 +230,7 @@ def knowledge_base_values(
     """
     values = knowledge_values(knowledge)
     values["creatinine_umol_l_per_mg_dl"] = knowledge.parameters.creatinine.umol_l_per_mg_dl
-    values["rules"] = _RuleIndex(models)
+    values["rules"] = RuleIndex(models)
     return values
 
 
