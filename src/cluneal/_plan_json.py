@@ -60,9 +60,10 @@ _SHARED_TAIL: Final = (
 )
 _REC_OPEN: Final = len(b'{"recommendation":{')
 # Serialised shared parts, keyed on the identities of the values serialised (the
-# entry holds them, so no id in a live key belongs to another object); bounded.
+# entry holds them, so no id in a live key belongs to another object); bounded
+# lower than the decision memos, since an entry holds kilobytes of text.
 _JSON_PARTS: Final[BoundedMemo[tuple[object, ...], tuple[tuple[object, ...], bytes]]] = BoundedMemo(
-    4096
+    1024
 )
 
 
