@@ -20,6 +20,7 @@ which every schedule sharing it reuses.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Final
@@ -34,22 +35,25 @@ from cluneal.knowledge.drugs import ProtocolName
 from cluneal.renal import assess_renal_function
 from cluneal.titration import _text
 from cluneal.titration._models import SupplementalInstruction, TitrationSchedule, TitrationStep
-from cluneal.titration._steps import plan_steps
+from cluneal.titration._steps import compose_plan, plan_steps
 from cluneal.titration._supplements import supplements
 from cluneal.titration._tables import DrugTable, Tables, rule_adjustment, tables
 from cluneal.vocabulary import RenalBand, WeightBasis
 
 if TYPE_CHECKING:
     import datetime as dt
+    from collections.abc import Callable
 
+    from cluneal._compose import ComposedStep
     from cluneal.drug import Drug
     from cluneal.knowledge.base import KnowledgeBase
     from cluneal.knowledge.drugs import CapRule, KnowledgeRule, Protocol, RenalBandRule
+    from cluneal.knowledge.titration_rules import TriggerRule
     from cluneal.patient import Patient
     from cluneal.renal import RenalAssessment
     from cluneal.titration._models import Adjustment
 
-__all__ = ["PatientInputs", "prepare", "schedule_for"]
+__all__ = ["PatientInputs", "clear_memos", "prepare", "schedule_for"]
 
 _EPS: Final = 1e-9
 
@@ -131,43 +135,42 @@ def _alert(  # noqa: PLR0917 - one alert, every part named
     )
 
 
-def _choose_protocol(  # noqa: PLR0917 - private helper, every argument is needed
+def _fired(compiled: Tables, facts: Facts | PatientFacts) -> tuple[TriggerRule, ...]:
+    return tuple(rule for rule in compiled.triggers if matches(rule.when, facts))
+
+
+def _start_low_words(
     compiled: Tables,
     table: DrugTable,
-    facts: Facts,
+    fired: tuple[TriggerRule, ...],
     band: RenalBand,
     requested: ProtocolName | None,
-    adjustments: list[Adjustment],
-    alerts: list[SafetyAlert],
-) -> Protocol:
-    fired = [rule for rule in compiled.triggers if matches(rule.when, facts)]
-    if not fired:
-        return table.standard if requested is None else table.protocol(requested)
+    age: float,
+) -> tuple[tuple[Adjustment, ...], tuple[SafetyAlert, ...]]:
+    """The start-low adjustments, or the alert when the caller chose the standard protocol."""
+    if not fired or (requested is not None and requested is not ProtocolName.STANDARD):
+        return (), ()
     args = {
-        "age": facts.age_years,
+        "age": age,
         "older_adult_age": compiled.params.older_adult.age_years,
         "band": band.value,
     }
     if requested is ProtocolName.STANDARD:
         why = "; ".join(rule.reason.format(**args) for rule in fired)
         rule = compiled.rules["titration.protocol.caller_standard"]
-        alerts.append(
-            _alert(
-                Severity.MODERATE,
-                table.name,
-                _text.CALLER_STANDARD.format(why=why),
-                rule,
-                _text.CALLER_STANDARD_ACTION,
-            )
+        alert = _alert(
+            Severity.MODERATE,
+            table.name,
+            _text.CALLER_STANDARD.format(why=why),
+            rule,
+            _text.CALLER_STANDARD_ACTION,
         )
-        return table.standard
-    if requested is not None:
-        return table.protocol(requested)
-    adjustments.extend(
+        return (), (alert,)
+    adjustments = tuple(
         rule_adjustment(rule, f"{table.protocol_change}{rule.reason.format(**args)}")
         for rule in fired
     )
-    return table.start_low
+    return adjustments, ()
 
 
 def _renal_adjustments(
@@ -248,50 +251,56 @@ def _no_dose(table: DrugTable, compiled: Tables, permitted: float) -> Contraindi
     )
 
 
-@dataclass(frozen=True, slots=True)
-class _Decision:
+@dataclass(frozen=True, slots=True, eq=False)
+class _Choice:
     """What a schedule decides from the drug, band, facts and request alone (memoised).
 
-    Everything but the patient's own renal numbers and screening: the protocol,
-    the cap, the steps and supplements, and the adjustments and alerts that
-    explain them, in the order they are reported (start low, then the renal
-    adjustments the caller adds, then the caps, then any CrCl scaling, then
-    the rest).
+    The protocol, the caps and the limits on doses, with the adjustments and
+    alerts that explain them: nothing here reads the patient's CrCl, and the
+    age only through which of the tables' ``age_bounds`` it is above. When a
+    start-low reason quotes the age (``words is None``), the words are filled
+    in per age (:func:`_age_words`).
     """
 
+    table: DrugTable
+    band: RenalBand
+    band_rule: RenalBandRule | None
     proto: Protocol
     cap_mg: float
-    cap_rule_id: str
-    permitted: float
-    target: float
-    start_low: tuple[Adjustment, ...]
+    cap_rule: KnowledgeRule
+    max_doses: int | None
+    spaced: bool
+    single: tuple[float, KnowledgeRule] | None
+    goal: float
+    fired: tuple[TriggerRule, ...]
+    requested: ProtocolName | None
+    words: tuple[tuple[Adjustment, ...], tuple[SafetyAlert, ...]] | None
     caps: tuple[Adjustment, ...]
-    after: tuple[Adjustment, ...]
-    alerts: tuple[SafetyAlert, ...]
-    steps: tuple[TitrationStep, ...]
-    supplements: tuple[SupplementalInstruction, ...]
+    capped: tuple[Adjustment, ...]
 
 
-# Keyed on plain values: the compiled tables (identity), the band, the facts the
-# criteria read (atoms and age), the request and the CrCl scale. A service or a
-# cohort sees few distinct keys, so most schedules reuse a decision.
-@lru_cache(maxsize=4096)
-def _decide(  # noqa: PLR0912, PLR0917 - one pass over the rules
+def _choose(  # noqa: PLR0917 - one pass over the rules
     compiled: Tables,
     table: DrugTable,
     band: RenalBand,
-    facts: Facts,
+    facts: Facts | PatientFacts,
     requested: ProtocolName | None,
     target_mg_day: float | None,
-    day0: dt.date | None,
-    scale: float,
-    on_dialysis: bool,  # noqa: FBT001 - a cache key, not a flag argument
-) -> _Decision | float:
-    """The decision, or the permitted daily dose when no dose the strengths make is within it."""
-    start_low: list[Adjustment] = []
-    alerts: list[SafetyAlert] = []
+) -> _Choice:
     band_rule = table.bands.get(band) if table.bands else None
-    proto = _choose_protocol(compiled, table, facts, band, requested, start_low, alerts)
+    fired = _fired(compiled, facts)
+    if not fired:
+        proto = table.standard if requested is None else table.protocol(requested)
+    elif requested is None:
+        proto = table.start_low
+    else:
+        proto = table.protocol(requested)
+    quotes_age = any(rule.rule_id in compiled.age_quoting for rule in fired)
+    words = (
+        None
+        if quotes_age
+        else _start_low_words(compiled, table, fired, band, requested, facts.age_years)
+    )
 
     # Caps: lowest wins; ties go to the rule listed first (adult cap first).
     applicable = [c for c in table.caps if matches(c.when, facts)]
@@ -301,7 +310,6 @@ def _decide(  # noqa: PLR0912, PLR0917 - one pass over the rules
     limits = [c.rule.max_doses_per_day for c in applicable if c.rule.max_doses_per_day]
     # No cap limiting doses a day: the protocol's own dose splits decide.
     max_doses = min(limits, default=None)
-    spaced = bool(limits)
     if band_rule is not None:
         if band_rule.cap_mg_day < cap_mg:
             cap_mg, cap_rule = band_rule.cap_mg_day, band_rule
@@ -317,11 +325,9 @@ def _decide(  # noqa: PLR0912, PLR0917 - one pass over the rules
         elif entry.doses is not None:
             caps.append(entry.doses)
 
-    after: list[Adjustment] = []
     wanted = proto.target_mg_day if target_mg_day is None else target_mg_day
-    goal = min(wanted, cap_mg)
-    if wanted > cap_mg + _EPS:
-        after.append(
+    capped = (
+        (
             rule_adjustment(
                 compiled.rules["titration.target.capped"],
                 _text.TARGET_CAPPED.format(
@@ -330,21 +336,88 @@ def _decide(  # noqa: PLR0912, PLR0917 - one pass over the rules
                     cap=cap_mg,
                     rule_id=cap_rule.rule_id,
                 ),
-            )
+            ),
         )
+        if wanted > cap_mg + _EPS
+        else ()
+    )
+    return _Choice(
+        table=table,
+        band=band,
+        band_rule=band_rule,
+        proto=proto,
+        cap_mg=cap_mg,
+        cap_rule=cap_rule,
+        max_doses=max_doses,
+        spaced=bool(limits),
+        single=_largest_single_dose(table, band_rule, [c.rule for c in applicable]),
+        goal=min(wanted, cap_mg),
+        fired=fired,
+        requested=requested,
+        words=words,
+        caps=tuple(caps),
+        capped=capped,
+    )
 
+
+@lru_cache(maxsize=1024)
+def _age_words(
+    compiled: Tables, choice: _Choice, age: float
+) -> tuple[tuple[Adjustment, ...], tuple[SafetyAlert, ...]]:
+    """A choice's start-low words for one age (memoised: ages repeat, words are pure)."""
+    return _start_low_words(
+        compiled, choice.table, choice.fired, choice.band, choice.requested, age
+    )
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _Plan:
+    """A choice's steps with what explains them (memoised when no CrCl scales them).
+
+    Attributes:
+        steps: The steps.
+        permitted: The cap after any CrCl scaling (mg/day).
+        target: The target after capping and scaling (mg/day).
+        after: The adjustments reported after the caps (the largest single
+            dose, a smallest first dose, rounding, the oral solution, a local
+            protocol's strengths).
+        alerts: A local protocol's first-dose alert and the dose alerts.
+        supplements: Post-haemodialysis instructions.
+    """
+
+    steps: tuple[TitrationStep, ...]
+    permitted: float
+    target: float
+    after: tuple[Adjustment, ...]
+    alerts: tuple[SafetyAlert, ...]
+    supplements: tuple[SupplementalInstruction, ...]
+
+
+def _plan(  # noqa: PLR0917 - private, every argument is needed
+    compiled: Tables,
+    choice: _Choice,
+    scale: float,
+    day0: dt.date | None,
+    on_dialysis: bool,  # noqa: FBT001 - a cache key, not a flag argument
+    compose: Callable[..., tuple[tuple[TitrationStep, ...], bool, tuple[ComposedStep, ...]]],
+) -> _Plan | float:
+    """The plan, or the permitted daily dose when no dose the strengths make is within it."""
+    table = choice.table
+    band_rule = choice.band_rule
     solution = table.mono.solution
-    use_solution = scale < 1.0 and solution is not None and band in solution.bands
-    single = _largest_single_dose(table, band_rule, [c.rule for c in applicable])
-    steps, used_solution, composed = plan_steps(
+    use_solution = scale < 1.0 and solution is not None and choice.band in solution.bands
+    single = choice.single
+    cap_mg = choice.cap_mg
+    goal = choice.goal
+    steps, used_solution, composed = compose(
         table,
-        proto.name,
+        choice.proto.name,
         goal,
         cap_mg,
         None if band_rule is None else band_rule.band,
-        max_doses,
+        choice.max_doses,
         None if single is None else single[0],
-        spaced,
+        choice.spaced,
         scale,
         use_solution,
         day0,
@@ -352,6 +425,8 @@ def _decide(  # noqa: PLR0912, PLR0917 - one pass over the rules
     permitted = cap_mg * scale
     if not steps:
         return permitted
+    after: list[Adjustment] = []
+    alerts: list[SafetyAlert] = []
     if single is not None and any(
         c.intended_mg_day / c.doses_per_day > single[0] + _EPS for c in composed
     ):
@@ -415,19 +490,81 @@ def _decide(  # noqa: PLR0912, PLR0917 - one pass over the rules
         for rule in table.mono.dose_alerts
         if final > rule.above_mg_day + _EPS
     )
-    return _Decision(
-        proto=proto,
-        cap_mg=cap_mg,
-        cap_rule_id=cap_rule.rule_id,
+    return _Plan(
+        steps=steps,
         permitted=permitted,
         target=goal * scale,
-        start_low=tuple(start_low),
-        caps=tuple(caps),
         after=tuple(after),
         alerts=tuple(alerts),
-        steps=steps,
         supplements=supplements(table, on_dialysis, steps, permitted, compiled.rules),
     )
+
+
+# The memos of choices and plans: pure functions of their keys (plain values and
+# the compiled tables, held by the key), bounded (emptied when full). A service or
+# a cohort sees few distinct keys, so most schedules reuse both.
+_MEMO_BOUND: Final = 4096
+_CHOICES: dict[tuple[object, ...], _Choice] = {}
+_PLANS: dict[tuple[object, ...], _Plan | float] = {}
+
+
+def clear_memos() -> None:
+    """Empty the engine's memos (choices, plans, start-low words, step plans).
+
+    For tests and the benchmark's cold runs: every schedule after it is
+    composed from the compiled tables again.
+    """
+    _CHOICES.clear()
+    _PLANS.clear()
+    _age_words.cache_clear()
+    plan_steps.cache_clear()
+
+
+def _choice_for(  # noqa: PLR0917 - private, every argument is needed
+    compiled: Tables,
+    table: DrugTable,
+    band: RenalBand,
+    facts: PatientFacts,
+    requested: ProtocolName | None,
+    target_mg_day: float | None,
+) -> _Choice:
+    # Keyed on the facts that decide: the atoms and which age bounds the age is above.
+    key = (
+        compiled,
+        table,
+        band,
+        facts.atoms,
+        bisect_left(compiled.age_bounds, facts.age_years),
+        requested,
+        target_mg_day,
+    )
+    choice = _CHOICES.get(key)
+    if choice is None:
+        choice = _choose(compiled, table, band, facts, requested, target_mg_day)
+        if len(_CHOICES) >= _MEMO_BOUND:
+            _CHOICES.clear()
+        _CHOICES[key] = choice
+    return choice
+
+
+def _plan_for(
+    compiled: Tables,
+    choice: _Choice,
+    scale: float,
+    day0: dt.date | None,
+    on_dialysis: bool,  # noqa: FBT001 - a key, not a flag argument
+) -> _Plan | float:
+    if scale < 1.0:
+        # Scaled by the patient's own CrCl: a continuous value, never found again.
+        return _plan(compiled, choice, scale, day0, on_dialysis, compose_plan)
+    key = (choice, day0, on_dialysis)
+    plan = _PLANS.get(key)
+    if plan is None:
+        plan = _plan(compiled, choice, scale, day0, on_dialysis, plan_steps)
+        if len(_PLANS) >= _MEMO_BOUND:
+            _PLANS.clear()
+        _PLANS[key] = plan
+    return plan
 
 
 def schedule_for(
@@ -476,7 +613,8 @@ def schedule_for(
         band, facts = renal.band, inputs.facts
     else:
         band, facts = RenalBand.NORMAL, inputs.facts_normal()
-    band_rule = table.bands.get(band) if table.bands else None
+    choice = _choice_for(compiled, table, band, facts, protocol, target_mg_day)
+    band_rule = choice.band_rule
     # Below the band's threshold (gabapentin's end-stage band): doses in proportion to CrCl.
     crcl = inputs.crcl
     below = None if band_rule is None else band_rule.scale_below_ml_min
@@ -488,32 +626,27 @@ def schedule_for(
         and crcl < below
     )
     scale = crcl / below if scaled and crcl is not None and below is not None else 1.0
-    decision = _decide(
-        compiled,
-        table,
-        band,
-        Facts(facts.atoms, facts.age_years),
-        protocol,
-        target_mg_day,
-        day0,
-        scale,
-        renal.on_dialysis,
+    plan = _plan_for(compiled, choice, scale, day0, renal.on_dialysis)
+    if not isinstance(plan, _Plan):
+        raise _no_dose(table, compiled, plan)
+    start_low, words_alerts = (
+        choice.words
+        if choice.words is not None
+        else _age_words(compiled, choice, facts.age_years)
     )
-    if not isinstance(decision, _Decision):
-        raise _no_dose(table, compiled, decision)
 
     adjustments: list[Adjustment] = []
-    alerts: list[SafetyAlert] = [*screened, *decision.alerts]
+    alerts: list[SafetyAlert] = [*screened, *words_alerts, *plan.alerts]
     if table.renally_cleared:
         # What may make the clearance estimate mislead, where it sets the dose.
         alerts.extend(renal.alerts)
         if inputs.default_basis and renal.weight_basis is WeightBasis.ADJUSTED:
             adjustments.append(compiled.obesity)
-    adjustments.extend(decision.start_low)
+    adjustments.extend(start_low)
     _renal_adjustments(table, inputs, band_rule, adjustments, alerts)
-    adjustments.extend(decision.caps)
+    adjustments.extend(choice.caps)
     if scale < 1.0 and crcl is not None and below is not None:
-        cap_mg = decision.cap_mg
+        cap_mg = choice.cap_mg
         adjustments.append(
             rule_adjustment(
                 compiled.rules["titration.renal.scaled"],
@@ -527,19 +660,20 @@ def schedule_for(
                 citation=table.mono.citation,
             )
         )
-    adjustments.extend(decision.after)
+    adjustments.extend(choice.capped)
+    adjustments.extend(plan.after)
     return trusted(
         TitrationSchedule,
         drug=drug,
-        protocol=decision.proto.name,
-        steps=decision.steps,
-        max_daily_dose_mg=decision.permitted,
-        max_daily_dose_rule=decision.cap_rule_id,
-        target_daily_dose_mg=decision.target,
+        protocol=choice.proto.name,
+        steps=plan.steps,
+        max_daily_dose_mg=plan.permitted,
+        max_daily_dose_rule=choice.cap_rule.rule_id,
+        target_daily_dose_mg=plan.target,
         adjustments=tuple(adjustments),
         alerts=sort_alerts(alerts),
         renal=renal,
-        supplemental_instructions=decision.supplements,
+        supplemental_instructions=plan.supplements,
         monitoring=table.monitoring,
         start_date=day0,
         knowledge_base_version=compiled.version,

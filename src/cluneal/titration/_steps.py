@@ -1,10 +1,10 @@
 """The steps of a schedule: a protocol's intended doses, composed from the strengths.
 
-:func:`plan_steps` turns a protocol, a goal and the limits that apply into
+:func:`compose_plan` turns a protocol, a goal and the limits that apply into
 :class:`~cluneal.titration._models.TitrationStep` values (through the dose
 composer, :mod:`cluneal._compose`), each with its reason. It depends only on
 knowledge-base data and a few scalars, never on the patient directly, so it
-is memoised.
+is memoised (:data:`plan_steps`), except where a patient's CrCl scales it.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from cluneal.titration._tables import DrugTable
     from cluneal.vocabulary import RenalBand
 
-__all__ = ["plan_steps"]
+__all__ = ["compose_plan", "plan_steps"]
 
 _EPS: Final = 1e-9
 
@@ -82,13 +82,7 @@ def _reason(text: str, index: int, c: ComposedStep) -> str:
     return reason
 
 
-# The steps depend only on knowledge-base data and these few scalars, never on
-# the patient directly, so they are memoised: a pure function, a bounded LRU
-# (thread-safe), and frozen results that schedules can share. A service sees
-# few distinct keys (drug x protocol x cap x band), so this removes the
-# composing work from most calls without changing any answer.
-@lru_cache(maxsize=2048)
-def plan_steps(  # noqa: PLR0917 - private, memoised on exactly these arguments
+def compose_plan(  # noqa: PLR0917 - private, memoised on exactly these arguments
     table: DrugTable,
     protocol: ProtocolName,
     goal: float,
@@ -145,3 +139,13 @@ def plan_steps(  # noqa: PLR0917 - private, memoised on exactly these arguments
         check_invariants(steps, cap * scale)
     used_solution = any("solution" in st.composition for st in steps)
     return steps, used_solution, composed
+
+
+# The steps depend only on knowledge-base data and these few scalars, never on
+# the patient directly, so they are memoised: a pure function, a bounded LRU
+# (thread-safe), and frozen results that schedules can share. A service sees
+# few distinct keys (drug x protocol x cap x band), so this removes the
+# composing work from most calls without changing any answer. A plan scaled by
+# the patient's own CrCl (a continuous scale) calls compose_plan directly: it
+# would never be found again.
+plan_steps = lru_cache(maxsize=2048)(compose_plan)

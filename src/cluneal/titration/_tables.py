@@ -13,6 +13,7 @@ Nothing here decides anything about a patient: that is
 
 from __future__ import annotations
 
+import string
 from dataclasses import dataclass
 from functools import lru_cache
 from types import MappingProxyType
@@ -128,6 +129,10 @@ class Tables:
         triggers: The start-low triggers, in file order.
         params: The clinical parameters.
         obesity: The adjustment for adjusted body weight by default.
+        age_bounds: Every ``age_over_years`` of the criteria the engine matches
+            (start-low triggers, caps), ascending: beyond the facts' atoms, an
+            age matters to the decisions only through which of these it is above.
+        age_quoting: The start-low triggers whose reason quotes the patient's age.
     """
 
     knowledge: KnowledgeBase
@@ -139,6 +144,17 @@ class Tables:
     triggers: tuple[TriggerRule, ...]
     params: ClinicalParameters
     obesity: Adjustment
+    age_bounds: tuple[float, ...]
+    age_quoting: frozenset[str]
+
+
+def _quotes_age(template: str) -> bool:
+    """Whether a reason template has an ``{age}`` field."""
+    return any(field == "age" for _, field, _, _ in string.Formatter().parse(template))
+
+
+def _age_bounds(criteria: list[Criteria]) -> tuple[float, ...]:
+    return tuple(sorted({c.age_over_years for c in criteria if c.age_over_years is not None}))
 
 
 def _cap_entry(cap: CapRule, adult: CapRule, text: str) -> CapEntry:
@@ -228,15 +244,20 @@ def tables(knowledge: KnowledgeBase) -> Tables:
         knowledge.parameters,
     )
     obesity, protocol = knowledge.renal.obesity, knowledge.protocol
+    drugs = {d: _drug_table(m, knowledge) for d, m in monographs.items()}
+    triggers = tuple(r for r in rules.values() if isinstance(r, TriggerRule))
+    matched = [t.when for t in triggers] + [c.when for t in drugs.values() for c in t.caps]
     return Tables(
         knowledge=knowledge,
         version=knowledge.version,
         protocol_sha256=knowledge.protocol_sha256,
         protocol=protocol,
-        drugs=MappingProxyType({d: _drug_table(m, knowledge) for d, m in monographs.items()}),
+        drugs=MappingProxyType(drugs),
         rules=rules,
-        triggers=tuple(r for r in rules.values() if isinstance(r, TriggerRule)),
+        triggers=triggers,
         params=params,
+        age_bounds=_age_bounds(matched),
+        age_quoting=frozenset(t.rule_id for t in triggers if _quotes_age(t.reason)),
         obesity=trusted(
             Adjustment,
             rule_id=obesity.rule_id,
