@@ -17,7 +17,16 @@ from cluneal.vocabulary import WeightBasis
 if TYPE_CHECKING:
     from cluneal.knowledge.renal import RenalTable
 
-__all__ = ["Body", "Clearance", "cockcroft_gault", "ibw_kg", "parse_weight_basis"]
+__all__ = [
+    "Body",
+    "Clearance",
+    "clearance_ml_min",
+    "cockcroft_gault",
+    "explain",
+    "ibw_kg",
+    "parse_weight_basis",
+    "weight_for",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,9 +107,14 @@ def _default_basis(body: Body, actual: float, table: RenalTable) -> tuple[float,
     return actual, WeightBasis.ACTUAL, f"actual body weight {actual:.1f} kg"
 
 
-def _weight_for(
+def weight_for(
     body: Body, basis: WeightBasis | None, table: RenalTable
 ) -> tuple[float, WeightBasis, str]:
+    """The weight Cockcroft-Gault uses, its basis and the words for it.
+
+    Raises:
+        InsufficientDataError: Weight (or height for a non-actual basis) unknown.
+    """
     actual = body.weight_kg
     if actual is None:
         raise InsufficientDataError("Cockcroft-Gault creatinine clearance", ["weight"])
@@ -151,16 +165,31 @@ def cockcroft_gault(body: Body, basis: WeightBasis | None, table: RenalTable) ->
     creatinine = body.creatinine_mg_dl
     if creatinine is None:
         raise InsufficientDataError("Cockcroft-Gault creatinine clearance", ["serum_creatinine"])
-    weight, used, weight_text = _weight_for(body, basis, table)
+    weight, used, weight_text = weight_for(body, basis, table)
     age = body.age_years
     female = body.female
+    value = clearance_ml_min(age, weight, creatinine, female=female)
+    return Clearance(
+        value, used, weight, explain(age, weight, creatinine, value, weight_text, female=female)
+    )
+
+
+def clearance_ml_min(age: float, weight: float, creatinine: float, *, female: bool) -> float:
+    """Cockcroft-Gault in mL/min, rounded to 10 decimals.
+
+    Rounded so that a clearance exactly on a band boundary (e.g. 72 x 72 /
+    86.4 = 60) is not pushed across it by float error.
+    """
     value: float = cockcroft_gault_ml_min(age, weight, creatinine, FEMALE_FACTOR if female else 1.0)
-    # Rounded to 10 decimals so that a clearance exactly on a band boundary
-    # (e.g. 72 x 72 / 86.4 = 60) is not pushed across it by float error.
-    value = round(value, 10)
+    return round(value, 10)
+
+
+def explain(
+    age: float, weight: float, creatinine: float, value: float, weight_text: str, *, female: bool
+) -> str:
+    """How a Cockcroft-Gault clearance was computed, in words."""
     sex_text = f" x {FEMALE_FACTOR:g} (female)" if female else ""
-    explanation = (
+    return (
         f"Cockcroft-Gault: (140 - {age:g}) x {weight:.1f} kg / (72 x {creatinine:.4g} mg/dL)"
         f"{sex_text} = {value:.1f} mL/min, using {weight_text}"
     )
-    return Clearance(value, used, weight, explanation)

@@ -20,7 +20,14 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Final
 
 from cluneal._base import FrozenModel, coerce_model
-from cluneal._renal_weight import Body, cockcroft_gault, ibw_kg, parse_weight_basis
+from cluneal._renal_weight import (
+    Body,
+    clearance_ml_min,
+    cockcroft_gault,
+    explain,
+    ibw_kg,
+    parse_weight_basis,
+)
 from cluneal.alerts import SafetyAlert
 from cluneal.errors import InsufficientDataError, InvalidQuantityError
 from cluneal.knowledge.base import knowledge_base, resolved
@@ -48,7 +55,7 @@ from cluneal.vocabulary import GfrCategory, RenalBand, Sex, WeightBasis
 
 if TYPE_CHECKING:
     from cluneal.knowledge.base import KnowledgeBase
-    from cluneal.knowledge.renal import RenalTable
+    from cluneal.knowledge.renal import RenalAlertRule, RenalTable
     from cluneal.units import QuantityInput
 
 __all__ = [
@@ -440,7 +447,10 @@ def assess_renal_function(
 
 
 def assess(
-    patient: Patient, basis: WeightBasis | None, table: RenalTable, facts: PatientFacts
+    patient: Patient,
+    basis: WeightBasis | None,
+    table: RenalTable,
+    facts: PatientFacts | KnowledgeBase,
 ) -> RenalAssessment:
     """The assessment from checked arguments (the engine's entry point: once per care plan).
 
@@ -448,7 +458,9 @@ def assess(
         patient: The patient.
         basis: The weight basis, parsed (``None``: the package default).
         table: The renal table of the knowledge base applied.
-        facts: The patient's facts in that knowledge base.
+        facts: The patient's facts in that knowledge base, or the knowledge base
+            itself (the facts are then computed only if the low-creatinine
+            alert needs them).
 
     Returns:
         The assessment, built from values already validated.
@@ -495,6 +507,76 @@ def _unknown_reason(text: str, missing: tuple[str, ...]) -> str:
     return f"{text} (missing: {', '.join(missing)})"
 
 
+def _dialysis(table: RenalTable) -> RenalAssessment:
+    """The assessment on haemodialysis: the same value for every patient (one per table)."""
+    found = _DIALYSIS.get(id(table))
+    if found is not None and found[0] is table:
+        return found[1]
+    # Cockcroft-Gault (and eGFR) are not valid on haemodialysis: no CrCl band.
+    rule = table.dialysis
+    assessment = _built(
+        {
+            "band": rule.band,
+            "known": True,
+            "on_dialysis": True,
+            "crcl": None,
+            "weight_basis": None,
+            "egfr": None,
+            "gfr_category": GfrCategory.G5D,
+            "reason": rule.text,
+            "rule_id": rule.rule_id,
+            "citation": rule.citation,
+            "missing": (),
+            "alerts": (),
+        },
+        _DIALYSIS_SET,
+    )
+    _DIALYSIS[id(table)] = (table, assessment)
+    return assessment
+
+
+def _rule_alert(rule: RenalAlertRule) -> SafetyAlert:
+    """A renal alert rule's alert: the same value whenever it fires (one per rule)."""
+    found = _ALERTS.get(id(rule))
+    if found is not None and found[0] is rule:
+        return found[1]
+    alert = rule.alert()
+    _ALERTS[id(rule)] = (rule, alert)
+    return alert
+
+
+# Values that depend on a knowledge base's renal table alone, one entry per table or
+# rule seen (each entry holds its key's object, so an id is never another object's).
+_DIALYSIS: dict[int, tuple[RenalTable, RenalAssessment]] = {}
+_ALERTS: dict[int, tuple[RenalAlertRule, SafetyAlert]] = {}
+
+
+def _clearance(
+    body: Body, basis: WeightBasis | None, table: RenalTable
+) -> tuple[float | None, WeightBasis | None, str, tuple[str, ...]]:
+    """(CrCl, weight basis used, explanation, missing) from a known creatinine."""
+    weight = body.weight_kg
+    if weight is None:
+        return None, None, "", ("weight",)
+    creatinine = body.creatinine_mg_dl
+    if basis is None and body.height_cm is None and creatinine is not None:
+        # The package default with no height: actual weight (no ideal weight to compare).
+        age, female = body.age_years, body.female
+        crcl = clearance_ml_min(age, weight, creatinine, female=female)
+        words = f"actual body weight {weight:.1f} kg"
+        return (
+            crcl,
+            WeightBasis.ACTUAL,
+            explain(age, weight, creatinine, crcl, words, female=female),
+            (),
+        )
+    try:
+        estimate = cockcroft_gault(body, basis, table)
+    except InsufficientDataError as exc:
+        return None, None, "", exc.missing  # height for the ideal/adjusted basis
+    return estimate.ml_min, estimate.basis, estimate.explanation, ()
+
+
 def _assess(
     patient: Patient,
     basis: WeightBasis | None,
@@ -503,78 +585,60 @@ def _assess(
 ) -> RenalAssessment:
     """The assessment in floats; ``facts``: the patient's, or the knowledge base to compute them."""
     if patient.on_dialysis:
-        # Cockcroft-Gault (and eGFR) are not valid on haemodialysis: no CrCl band.
-        rule = table.dialysis
-        return _built(
-            {
-                "band": rule.band,
-                "known": True,
-                "on_dialysis": True,
-                "crcl": None,
-                "weight_basis": None,
-                "egfr": None,
-                "gfr_category": GfrCategory.G5D,
-                "reason": rule.text,
-                "rule_id": rule.rule_id,
-                "citation": rule.citation,
-                "missing": (),
-                "alerts": (),
-            },
-            _DIALYSIS_SET,
-        )
+        return _dialysis(table)
     female = patient.sex is Sex.FEMALE
-    age = facts.age_years if isinstance(facts, PatientFacts) else patient.age_years
-    weight = patient.weight_kg
-    creatinine = patient.creatinine_mg_dl
-    body = Body(age, female, weight, patient.height_cm, creatinine)
-    estimate = None
+    age = (
+        facts.age_years if isinstance(facts, PatientFacts) else magnitude_in(patient.age, Kind.AGE)
+    )
+    # The patient's numbers in canonical units, each read once.
+    weight = None if patient.weight is None else magnitude_in(patient.weight, Kind.BODY_WEIGHT)
+    height = None if patient.height is None else magnitude_in(patient.height, Kind.HEIGHT)
+    creatinine = (
+        None
+        if patient.serum_creatinine is None
+        else magnitude_in(patient.serum_creatinine, Kind.SERUM_CREATININE)
+    )
     if creatinine is None:
         egfr_value = None
+        crcl, used, explanation = None, None, ""
         missing: tuple[str, ...] = (
             ("serum_creatinine",) if weight is not None else ("serum_creatinine", "weight")
         )
     else:
         egfr_value = ckd_epi_2021(creatinine, age, female=female)
-        missing = () if weight is not None else ("weight",)
-    if not missing:
-        try:
-            estimate = cockcroft_gault(body, basis, table)
-        except InsufficientDataError as exc:
-            missing = exc.missing  # height for the ideal/adjusted basis
-    if estimate is None:
+        crcl, used, explanation, missing = _clearance(
+            Body(age, female, weight, height, creatinine), basis, table
+        )
+    if crcl is None:
         rule = table.unknown
         known = False
         reason = _unknown_reason(rule.text, missing)
-        crcl = None
-        used = None
     else:
-        rule = table.band_rule(estimate.ml_min)
+        rule = table.band_rule(crcl)
         known = True
-        reason = estimate.explanation + _band_reason(rule.band, rule.text)
-        crcl = quantity_in(estimate.ml_min, "mL/min")
-        used = estimate.basis
+        reason = explanation + _band_reason(rule.band, rule.text)
     alerts: tuple[SafetyAlert, ...] = ()
     heavy = table.obesity_no_height
     if (
-        patient.height is None
+        height is None
         and weight is not None
         and heavy.above_kg is not None
         and weight > heavy.above_kg
     ):
-        alerts = (heavy.alert(),)
+        alerts = (_rule_alert(heavy),)
     low = table.low_creatinine_older_adult
     if creatinine is not None and low.below_mg_dl is not None and creatinine < low.below_mg_dl:
         if not isinstance(facts, PatientFacts):
             # Only the knowledge-base entry point leaves the facts to compute, and only here.
             facts = facts_for(patient, facts, age_years=age)
         if matches(low.when, facts):
-            alerts = (*alerts, low.alert())
+            alerts = (*alerts, _rule_alert(low))
     return _built(
         {
             "band": rule.band,
             "known": known,
             "on_dialysis": False,
-            "crcl": crcl,
+            "crcl": None if crcl is None else quantity_in(crcl, "mL/min"),
             "weight_basis": used,
             "egfr": None if egfr_value is None else quantity_in(egfr_value, "mL/min/{1.73_m2}"),
             "gfr_category": None

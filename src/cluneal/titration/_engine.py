@@ -32,12 +32,12 @@ from cluneal.alerts import SafetyAlert, Severity, sort_alerts
 from cluneal.errors import ContraindicatedError, ExcludedDrugError
 from cluneal.knowledge.criteria import Facts, PatientFacts, facts_for, matches
 from cluneal.knowledge.drugs import ProtocolName
-from cluneal.renal import assess_renal_function
+from cluneal.renal import assess
 from cluneal.titration import _text
 from cluneal.titration._models import SupplementalInstruction, TitrationSchedule, TitrationStep
 from cluneal.titration._steps import compose_plan, plan_steps
 from cluneal.titration._supplements import supplements
-from cluneal.titration._tables import DrugTable, Tables, rule_adjustment, tables
+from cluneal.titration._tables import DrugTable, Tables, built, rule_adjustment, tables
 from cluneal.vocabulary import RenalBand, WeightBasis
 
 if TYPE_CHECKING:
@@ -56,6 +56,8 @@ if TYPE_CHECKING:
 __all__ = ["PatientInputs", "clear_memos", "prepare", "schedule_for"]
 
 _EPS: Final = 1e-9
+# A schedule is built with every field given (its ``model_fields_set``).
+_SCHEDULE_FIELDS: Final = frozenset(TitrationSchedule.model_fields)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +110,7 @@ def prepare(
     """
     compiled = tables(knowledge)
     if renal is None:
-        renal = assess_renal_function(patient, weight_basis, knowledge=knowledge)
+        renal = assess(patient, weight_basis, knowledge.renal, knowledge)
     age = patient.age_years
     facts = facts_for(patient, knowledge, renal.band.value, age_years=age)
     return PatientInputs(
@@ -139,7 +141,7 @@ def _fired(compiled: Tables, facts: Facts | PatientFacts) -> tuple[TriggerRule, 
     return tuple(rule for rule in compiled.triggers if matches(rule.when, facts))
 
 
-def _start_low_words(
+def _start_low_words(  # noqa: PLR0917 - private, every argument is needed
     compiled: Tables,
     table: DrugTable,
     fired: tuple[TriggerRule, ...],
@@ -173,6 +175,74 @@ def _start_low_words(
     return adjustments, ()
 
 
+_WHERE: Final = "\x00"  # where the CrCl goes in a band's words (never in a template)
+
+
+@lru_cache(maxsize=256)
+def _renal_words(  # noqa: PLR0917 - private, memoised on exactly these arguments
+    compiled: Tables,
+    table: DrugTable,
+    band: RenalBand | None,
+    known: bool,  # noqa: FBT001 - a cache key, not a flag argument
+    missing: tuple[str, ...],
+    on_dialysis: bool,  # noqa: FBT001 - a cache key, not a flag argument
+) -> tuple[tuple[Adjustment, ...], tuple[SafetyAlert, ...], tuple[str, str] | None]:
+    """The renal adjustments and alerts that do not quote the CrCl, and the band's words around it.
+
+    Returns:
+        The adjustments and alerts, and ``(before, after)`` when the band's
+        adjustment quotes the patient's CrCl (it goes between them).
+    """
+    rules = compiled.rules
+    drug = table.name
+    band_rule = None if band is None else table.bands[band]
+    adjustments: list[Adjustment] = []
+    alerts: list[SafetyAlert] = []
+    if table.renally_cleared and not known:
+        rule = rules["titration.renal.unknown"]
+        named = ", ".join(missing) or "serum_creatinine"
+        adjustments.append(rule_adjustment(rule, _text.RENAL_UNKNOWN.format(missing=named)))
+        alerts.append(
+            _alert(
+                Severity.MAJOR,
+                drug,
+                _text.RENAL_UNKNOWN_ALERT.format(missing=named, drug=drug),
+                rule,
+                _text.RENAL_UNKNOWN_ACTION,
+            )
+        )
+    if on_dialysis:
+        adjustments.append(
+            rule_adjustment(
+                rules["titration.renal.dialysis"],
+                _text.DIALYSIS.format(drug=drug),
+                citation=table.mono.citation,
+            )
+        )
+    around = None
+    if band_rule is not None and band_rule.band is not RenalBand.NORMAL:
+        if on_dialysis:
+            where = _text.WHERE_DIALYSIS
+        elif known:
+            where = _WHERE
+        else:
+            where = _text.WHERE_UNKNOWN
+        words = _text.RENAL_BAND.format(
+            band=band_rule.band.value,
+            where=where,
+            cap=band_rule.cap_mg_day,
+            count=band_rule.max_doses_per_day,
+            normal=table.bands[RenalBand.NORMAL].cap_mg_day,
+            text=table.texts[band_rule.rule_id],
+        )
+        if where is _WHERE:
+            before, after = words.split(_WHERE)
+            around = (before, after)
+        else:
+            adjustments.append(rule_adjustment(band_rule, words))
+    return tuple(adjustments), tuple(alerts), around
+
+
 def _renal_adjustments(
     table: DrugTable,
     inputs: PatientInputs,
@@ -181,50 +251,16 @@ def _renal_adjustments(
     alerts: list[SafetyAlert],
 ) -> None:
     renal = inputs.renal
-    rules = inputs.tables.rules
-    drug = table.name
-    if table.renally_cleared and not renal.known:
-        rule = rules["titration.renal.unknown"]
-        missing = ", ".join(renal.missing) or "serum_creatinine"
-        adjustments.append(rule_adjustment(rule, _text.RENAL_UNKNOWN.format(missing=missing)))
-        alerts.append(
-            _alert(
-                Severity.MAJOR,
-                drug,
-                _text.RENAL_UNKNOWN_ALERT.format(missing=missing, drug=drug),
-                rule,
-                _text.RENAL_UNKNOWN_ACTION,
-            )
-        )
-    if renal.on_dialysis:
-        adjustments.append(
-            rule_adjustment(
-                rules["titration.renal.dialysis"],
-                _text.DIALYSIS.format(drug=drug),
-                citation=table.mono.citation,
-            )
-        )
-    if band_rule is not None and band_rule.band is not RenalBand.NORMAL:
-        crcl = inputs.crcl
-        if renal.on_dialysis:
-            where = _text.WHERE_DIALYSIS
-        elif crcl is not None:
-            where = _text.WHERE_CRCL.format(crcl=crcl)
-        else:
-            where = _text.WHERE_UNKNOWN
-        adjustments.append(
-            rule_adjustment(
-                band_rule,
-                _text.RENAL_BAND.format(
-                    band=band_rule.band.value,
-                    where=where,
-                    cap=band_rule.cap_mg_day,
-                    count=band_rule.max_doses_per_day,
-                    normal=table.bands[RenalBand.NORMAL].cap_mg_day,
-                    text=table.texts[band_rule.rule_id],
-                ),
-            )
-        )
+    # Keyed on the band (a rule model would be hashed field by field on every call).
+    band = None if band_rule is None else band_rule.band
+    fixed, more, around = _renal_words(
+        inputs.tables, table, band, renal.known, renal.missing, renal.on_dialysis
+    )
+    adjustments.extend(fixed)
+    alerts.extend(more)
+    if around is not None and band_rule is not None:
+        where = _text.WHERE_CRCL.format(crcl=inputs.crcl)
+        adjustments.append(rule_adjustment(band_rule, f"{around[0]}{where}{around[1]}"))
 
 
 def _largest_single_dose(
@@ -517,6 +553,7 @@ def clear_memos() -> None:
     _CHOICES.clear()
     _PLANS.clear()
     _age_words.cache_clear()
+    _renal_words.cache_clear()
     plan_steps.cache_clear()
 
 
@@ -630,9 +667,7 @@ def schedule_for(
     if not isinstance(plan, _Plan):
         raise _no_dose(table, compiled, plan)
     start_low, words_alerts = (
-        choice.words
-        if choice.words is not None
-        else _age_words(compiled, choice, facts.age_years)
+        choice.words if choice.words is not None else _age_words(compiled, choice, facts.age_years)
     )
 
     adjustments: list[Adjustment] = []
@@ -662,20 +697,23 @@ def schedule_for(
         )
     adjustments.extend(choice.capped)
     adjustments.extend(plan.after)
-    return trusted(
+    return built(
         TitrationSchedule,
-        drug=drug,
-        protocol=choice.proto.name,
-        steps=plan.steps,
-        max_daily_dose_mg=plan.permitted,
-        max_daily_dose_rule=choice.cap_rule.rule_id,
-        target_daily_dose_mg=plan.target,
-        adjustments=tuple(adjustments),
-        alerts=sort_alerts(alerts),
-        renal=renal,
-        supplemental_instructions=plan.supplements,
-        monitoring=table.monitoring,
-        start_date=day0,
-        knowledge_base_version=compiled.version,
-        protocol_sha256=compiled.protocol_sha256,
+        {
+            "drug": drug,
+            "protocol": choice.proto.name,
+            "steps": plan.steps,
+            "max_daily_dose_mg": plan.permitted,
+            "max_daily_dose_rule": choice.cap_rule.rule_id,
+            "target_daily_dose_mg": plan.target,
+            "adjustments": tuple(adjustments),
+            "alerts": sort_alerts(alerts),
+            "renal": renal,
+            "supplemental_instructions": plan.supplements,
+            "monitoring": table.monitoring,
+            "start_date": day0,
+            "knowledge_base_version": compiled.version,
+            "protocol_sha256": compiled.protocol_sha256,
+        },
+        _SCHEDULE_FIELDS,
     )

@@ -17,7 +17,9 @@ import string
 from dataclasses import dataclass
 from functools import lru_cache
 from types import MappingProxyType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Final, TypeVar
+
+from pydantic import BaseModel
 
 from cluneal._base import trusted
 from cluneal._compose import Formulary, formulary_of
@@ -47,7 +49,28 @@ if TYPE_CHECKING:
     from cluneal.protocol import LocalProtocol
     from cluneal.vocabulary import RenalBand
 
-__all__ = ["CapEntry", "DrugTable", "Tables", "rule_adjustment", "tables"]
+__all__ = ["CapEntry", "DrugTable", "Tables", "built", "rule_adjustment", "tables"]
+
+
+_set = object.__setattr__
+M = TypeVar("M", bound=BaseModel)
+
+
+def built(model: type[M], values: dict[str, Any], fields_set: frozenset[str]) -> M:
+    """A model from a complete dict of trusted values in field order (what ``trusted`` builds).
+
+    For the engine's hottest results (every field given, so the set of fields
+    given is known in advance): no keyword dict to check and copy.
+    """
+    instance = model.__new__(model)
+    _set(instance, "__dict__", values)
+    _set(instance, "__pydantic_fields_set__", set(fields_set))
+    _set(instance, "__pydantic_extra__", None)
+    _set(instance, "__pydantic_private__", None)
+    return instance
+
+
+_ADJUSTMENT_FIELDS: Final = frozenset(Adjustment.model_fields)
 
 
 def rule_adjustment(rule: KnowledgeRule, reason: str, citation: str | None = None) -> Adjustment:
@@ -57,12 +80,15 @@ def rule_adjustment(rule: KnowledgeRule, reason: str, citation: str | None = Non
     general-knowledge (GK) rule is marked unverified, in its text too.
     """
     verified = rule.mark is not SourceMark.GK
-    return trusted(
+    return built(
         Adjustment,
-        rule_id=rule.rule_id,
-        reason=reason if verified else reason + _text.UNVERIFIED,
-        citation=rule.citation if citation is None else citation,
-        verified=verified,
+        {
+            "rule_id": rule.rule_id,
+            "reason": reason if verified else reason + _text.UNVERIFIED,
+            "citation": rule.citation if citation is None else citation,
+            "verified": verified,
+        },
+        _ADJUSTMENT_FIELDS,
     )
 
 
