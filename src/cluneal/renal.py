@@ -20,6 +20,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Final
 
 from cluneal._base import FrozenModel, coerce_model
+from cluneal._lazy_text import Deferred, TextOnRead
 from cluneal._renal_weight import (
     Body,
     clearance_ml_min,
@@ -382,7 +383,8 @@ class RenalAssessment(FrozenModel):
     weight_basis: WeightBasis | None = None
     egfr: GlomerularFiltrationRate | None = None
     gfr_category: GfrCategory | None = None
-    reason: str
+    # Rendered when read or serialised (cluneal._lazy_text): the engine rarely reads it.
+    reason: TextOnRead
     rule_id: str
     citation: str
     missing: tuple[str, ...] = ()
@@ -551,25 +553,35 @@ _DIALYSIS: dict[int, tuple[RenalTable, RenalAssessment]] = {}
 _ALERTS: dict[int, tuple[RenalAlertRule, SafetyAlert]] = {}
 
 
+def _actual_weight_reason(  # noqa: PLR0917 - the numbers of one sentence
+    age: float,
+    weight: float,
+    creatinine: float,
+    crcl: float,
+    female: bool,  # noqa: FBT001 - a Deferred's arguments are positional
+    band: str,
+) -> str:
+    """The reason of a clearance on actual weight by default, and its band (rendered when read)."""
+    words = f"actual body weight {weight:.1f} kg"
+    return explain(age, weight, creatinine, crcl, words, female=female) + band
+
+
 def _clearance(
     body: Body, basis: WeightBasis | None, table: RenalTable
-) -> tuple[float | None, WeightBasis | None, str, tuple[str, ...]]:
-    """(CrCl, weight basis used, explanation, missing) from a known creatinine."""
+) -> tuple[float | None, WeightBasis | None, str | None, tuple[str, ...]]:
+    """(CrCl, weight basis used, explanation, missing) from a known creatinine.
+
+    The explanation is ``None`` for the package default on actual weight: the
+    caller defers it (:func:`_actual_weight_reason`).
+    """
     weight = body.weight_kg
     if weight is None:
         return None, None, "", ("weight",)
     creatinine = body.creatinine_mg_dl
     if basis is None and body.height_cm is None and creatinine is not None:
         # The package default with no height: actual weight (no ideal weight to compare).
-        age, female = body.age_years, body.female
-        crcl = clearance_ml_min(age, weight, creatinine, female=female)
-        words = f"actual body weight {weight:.1f} kg"
-        return (
-            crcl,
-            WeightBasis.ACTUAL,
-            explain(age, weight, creatinine, crcl, words, female=female),
-            (),
-        )
+        crcl = clearance_ml_min(body.age_years, weight, creatinine, female=body.female)
+        return crcl, WeightBasis.ACTUAL, None, ()
     try:
         estimate = cockcroft_gault(body, basis, table)
     except InsufficientDataError as exc:
@@ -598,6 +610,7 @@ def _assess(
         if patient.serum_creatinine is None
         else magnitude_in(patient.serum_creatinine, Kind.SERUM_CREATININE)
     )
+    explanation: str | None
     if creatinine is None:
         egfr_value = None
         crcl, used, explanation = None, None, ""
@@ -609,6 +622,7 @@ def _assess(
         crcl, used, explanation, missing = _clearance(
             Body(age, female, weight, height, creatinine), basis, table
         )
+    reason: str | Deferred
     if crcl is None:
         rule = table.unknown
         known = False
@@ -616,7 +630,11 @@ def _assess(
     else:
         rule = table.band_rule(crcl)
         known = True
-        reason = explanation + _band_reason(rule.band, rule.text)
+        band = _band_reason(rule.band, rule.text)
+        if explanation is None and weight is not None and creatinine is not None:
+            reason = Deferred(_actual_weight_reason, age, weight, creatinine, crcl, female, band)
+        else:
+            reason = f"{explanation}{band}"
     alerts: tuple[SafetyAlert, ...] = ()
     heavy = table.obesity_no_height
     if (

@@ -258,8 +258,9 @@ def _renal_adjustments(
     )
     adjustments.extend(fixed)
     alerts.extend(more)
-    if around is not None and band_rule is not None:
-        where = _text.WHERE_CRCL.format(crcl=inputs.crcl)
+    crcl = inputs.crcl
+    if around is not None and band_rule is not None and crcl is not None:
+        where = _text.WHERE_CRCL.format(crcl=crcl)
         adjustments.append(rule_adjustment(band_rule, f"{around[0]}{where}{around[1]}"))
 
 
