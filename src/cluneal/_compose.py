@@ -214,9 +214,10 @@ def formulary_of(mono: Monograph, *, with_solution: bool) -> Formulary:
     return Formulary(drug, grain / _SCALE, tuple(sorted(recipes)), MappingProxyType(recipes))
 
 
-@dataclass(frozen=True, slots=True)
 class Regimen:
     """How many doses a day a schedule may use, and how large one dose may be.
+
+    A plain class with slots (built for every schedule composed, so cheaply).
 
     Attributes:
         counts: The regimen's counts for an intended daily dose, ``(lowest,
@@ -227,15 +228,24 @@ class Regimen:
         starts_once_daily: The protocol may begin with one dose a day (start low).
     """
 
-    counts: Callable[[float], tuple[int, int]]
-    max_single_mg: float | None = None
-    ramp_mg: float | None = None
-    starts_once_daily: bool = False
+    __slots__ = ("counts", "max_single_mg", "ramp_mg", "starts_once_daily")
+
+    def __init__(
+        self,
+        counts: Callable[[float], tuple[int, int]],
+        max_single_mg: float | None = None,
+        ramp_mg: float | None = None,
+        *,
+        starts_once_daily: bool = False,
+    ) -> None:
+        self.counts = counts
+        self.max_single_mg = max_single_mg
+        self.ramp_mg = ramp_mg
+        self.starts_once_daily = starts_once_daily
 
 
-@dataclass(frozen=True, slots=True)
 class ComposedStep:
-    """One composed step.
+    """One composed step (a plain class with slots: built for every step composed).
 
     Attributes:
         day: Day of the step.
@@ -246,12 +256,30 @@ class ComposedStep:
         smallest: The intended dose rounded to nothing; this is the smallest dose made.
     """
 
-    day: int
-    dose_mg: float
-    doses_per_day: int
-    intended_mg_day: float
-    held_days: tuple[int, ...] = ()
-    smallest: bool = False
+    __slots__ = ("day", "dose_mg", "doses_per_day", "held_days", "intended_mg_day", "smallest")
+
+    def __init__(  # noqa: PLR0917 - the step's values, in order
+        self,
+        day: int,
+        dose_mg: float,
+        doses_per_day: int,
+        intended_mg_day: float,
+        held_days: tuple[int, ...] = (),
+        smallest: bool = False,  # noqa: FBT001, FBT002 - a value, as the other fields
+    ) -> None:
+        self.day = day
+        self.dose_mg = dose_mg
+        self.doses_per_day = doses_per_day
+        self.intended_mg_day = intended_mg_day
+        self.held_days = held_days
+        self.smallest = smallest
+
+    def __repr__(self) -> str:
+        return (
+            f"ComposedStep(day={self.day}, dose_mg={self.dose_mg}, "
+            f"doses_per_day={self.doses_per_day}, intended_mg_day={self.intended_mg_day}, "
+            f"held_days={self.held_days}, smallest={self.smallest})"
+        )
 
     @property
     def daily_mg(self) -> float:
@@ -317,10 +345,11 @@ def compose_steps(
     current: int | None = None
     previous = 0.0
     held: list[int] = []
+    max_single = regimen.max_single_mg
     for day, wanted in intended:
         best_dose, best_count, best_total = 0.0, 0, 0.0
         for count in _options(current, wanted, regimen):
-            dose = _dose_for(form, wanted, count, regimen.max_single_mg)
+            dose = _dose_for(form, wanted, count, max_single)
             if dose * count > best_total + _EPS:
                 best_dose, best_count, best_total = dose, count, dose * count
         smallest = False

@@ -26,6 +26,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Final
 
 from cluneal._base import trusted
+from cluneal._lazy_text import Deferred
 from cluneal._numbers import clinical_number
 from cluneal._protocol_rules import protocol_limits
 from cluneal.alerts import SafetyAlert, Severity, sort_alerts
@@ -407,6 +408,32 @@ def _age_words(
     )
 
 
+def _first_smallest_words(dose: float, permitted: float) -> str:
+    return _text.FIRST_SMALLEST.format(dose=dose, cap=clinical_number(permitted, down=True))
+
+
+def _rounded_down_words(goal: float, final: float) -> str:
+    return _text.ROUNDED_DOWN.format(goal=clinical_number(goal, down=True), final=final)
+
+
+def _scaled_words(below: float, crcl: float, scale: float, cap_mg: float) -> str:
+    return _text.SCALED.format(
+        below=below,
+        crcl=crcl,
+        scale=scale,
+        cap=cap_mg,
+        scaled=clinical_number(cap_mg * scale, down=True),
+    )
+
+
+def _now(render: Callable[..., str], *args: float) -> str:
+    return render(*args)
+
+
+def _deferred(render: Callable[..., str], *args: float) -> Deferred:
+    return Deferred(render, *args)
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class _Plan:
     """A choice's steps with what explains them (memoised when no CrCl scales them).
@@ -475,13 +502,14 @@ def _plan(  # noqa: PLR0917 - private, every argument is needed
             )
         )
     first = composed[0]
+    # Scaled by a patient's CrCl, a plan is built for one schedule: the words that
+    # format its numbers for people are rendered only if read.
+    words = _deferred if scale < 1.0 else _now
     if first.smallest:
         after.append(
             rule_adjustment(
                 compiled.rules["titration.first_step.smallest_dose"],
-                _text.FIRST_SMALLEST.format(
-                    dose=first.dose_mg, cap=clinical_number(permitted, down=True)
-                ),
+                words(_first_smallest_words, first.dose_mg, permitted),
             )
         )
     final = steps[-1].daily_dose_mg
@@ -489,9 +517,7 @@ def _plan(  # noqa: PLR0917 - private, every argument is needed
         after.append(
             rule_adjustment(
                 compiled.rules["titration.rounding.down"],
-                _text.ROUNDED_DOWN.format(
-                    goal=clinical_number(goal * scale, down=True), final=final
-                ),
+                words(_rounded_down_words, goal * scale, final),
             )
         )
     if used_solution and solution is not None:
@@ -682,17 +708,10 @@ def schedule_for(
     _renal_adjustments(table, inputs, band_rule, adjustments, alerts)
     adjustments.extend(choice.caps)
     if scale < 1.0 and crcl is not None and below is not None:
-        cap_mg = choice.cap_mg
         adjustments.append(
             rule_adjustment(
                 compiled.rules["titration.renal.scaled"],
-                _text.SCALED.format(
-                    below=below,
-                    crcl=crcl,
-                    scale=scale,
-                    cap=cap_mg,
-                    scaled=clinical_number(cap_mg * scale, down=True),
-                ),
+                Deferred(_scaled_words, below, crcl, scale, choice.cap_mg),
                 citation=table.mono.citation,
             )
         )

@@ -20,6 +20,7 @@ from pydantic import Field, GetJsonSchemaHandler, computed_field, model_validato
 
 from cluneal._base import FrozenModel, presenter
 from cluneal._checks import number
+from cluneal._lazy_text import TextOnRead
 from cluneal.alerts import SafetyAlert
 from cluneal.drug import Drug
 from cluneal.knowledge import KNOWLEDGE_BASE_VERSION
@@ -143,7 +144,8 @@ class TitrationStep(FrozenModel):
     timing: Timing
     composition: Annotated[str, Field(min_length=1)]
     date: dt.date | None = None
-    reason: str
+    # Rendered when read or serialised where the engine defers it (cluneal._lazy_text).
+    reason: TextOnRead
 
     @model_validator(mode="before")
     @classmethod
@@ -214,7 +216,7 @@ class Adjustment(FrozenModel):
     """
 
     rule_id: Annotated[str, Field(min_length=1)]
-    reason: Annotated[str, Field(min_length=1)]
+    reason: Annotated[TextOnRead, Field(min_length=1)]
     citation: Annotated[str, Field(min_length=1)]
     verified: bool = True
 

@@ -13,12 +13,13 @@ import datetime as dt
 from functools import lru_cache
 from typing import TYPE_CHECKING, Final
 
-from cluneal._base import trusted
 from cluneal._compose import ComposedStep, Regimen, compose_steps
+from cluneal._lazy_text import Deferred
 from cluneal._numbers import clinical_number
 from cluneal.knowledge.drugs import ProtocolName, Timing
 from cluneal.titration import _text
 from cluneal.titration._models import TitrationStep, check_invariants
+from cluneal.titration._tables import built
 
 if TYPE_CHECKING:
     from cluneal.knowledge.drugs import Protocol
@@ -28,6 +29,8 @@ if TYPE_CHECKING:
 __all__ = ["compose_plan", "plan_steps"]
 
 _EPS: Final = 1e-9
+# A step is built with every field given (its ``model_fields_set``).
+_STEP_FIELDS: Final = frozenset(TitrationStep.model_fields)
 
 
 def _raw_steps(proto: Protocol, goal: float) -> list[tuple[int, float]]:
@@ -104,7 +107,9 @@ def compose_plan(  # noqa: PLR0917 - private, memoised on exactly these argument
     )
 
     def counts(intended: float) -> tuple[int, int]:
-        low, high = next((lo, hi) for upto, lo, hi in splits if upto is None or intended <= upto)
+        for upto, low, high in splits:  # noqa: B007 - the split found is used after the loop
+            if upto is None or intended <= upto:
+                break
         if max_doses is not None:
             high = min(high, max_doses)
         if band_rule is not None:
@@ -121,16 +126,25 @@ def compose_plan(  # noqa: PLR0917 - private, memoised on exactly these argument
     )
     intended = [(day, daily * scale) for day, daily in _raw_steps(proto, goal)]
     composed = compose_steps(intended, form, regimen, cap * scale)
+    text = table.texts[proto.rule_id]
+    once = proto.once_daily_timing
     steps = tuple(
-        trusted(
+        built(
             TitrationStep,
-            day=c.day,
-            dose_mg=c.dose_mg,
-            doses_per_day=c.doses_per_day,
-            timing=_timing(c.doses_per_day, proto.once_daily_timing, spaced=spaced),
-            composition=form.compose(c.dose_mg),
-            date=None if day0 is None else day0 + dt.timedelta(days=c.day),
-            reason=_reason(table.texts[proto.rule_id], index, c),
+            {
+                "day": c.day,
+                "dose_mg": c.dose_mg,
+                "doses_per_day": c.doses_per_day,
+                "timing": _timing(c.doses_per_day, once, spaced=spaced),
+                "composition": form.compose(c.dose_mg),
+                "date": None if day0 is None else day0 + dt.timedelta(days=c.day),
+                # A plan scaled by a patient's CrCl is built for one schedule: its
+                # words (numbers formatted for people) are rendered only if read.
+                "reason": Deferred(_reason, text, index, c)
+                if scale < 1.0
+                else _reason(text, index, c),
+            },
+            _STEP_FIELDS,
         )
         for index, c in enumerate(composed)
     )

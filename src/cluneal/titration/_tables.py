@@ -23,6 +23,7 @@ from pydantic import BaseModel
 
 from cluneal._base import trusted
 from cluneal._compose import Formulary, formulary_of
+from cluneal._lazy_text import Deferred
 from cluneal._protocol_rules import protocol_limits
 from cluneal.evidence import SourceMark
 from cluneal.knowledge.criteria import Criteria  # noqa: TC001 - a dataclass field type
@@ -73,18 +74,29 @@ def built(model: type[M], values: dict[str, Any], fields_set: frozenset[str]) ->
 _ADJUSTMENT_FIELDS: Final = frozenset(Adjustment.model_fields)
 
 
-def rule_adjustment(rule: KnowledgeRule, reason: str, citation: str | None = None) -> Adjustment:
+def _unverified(reason: str | Deferred) -> str:
+    return f"{reason}{_text.UNVERIFIED}"
+
+
+def rule_adjustment(
+    rule: KnowledgeRule, reason: str | Deferred, citation: str | None = None
+) -> Adjustment:
     """An adjustment from a rule, built from trusted values (no validation).
 
     ``citation`` names the adjusted drug's own label instead of the rule's; a
-    general-knowledge (GK) rule is marked unverified, in its text too.
+    general-knowledge (GK) rule is marked unverified, in its text too. The
+    reason may be a :class:`~cluneal._lazy_text.Deferred` (rendered when read).
     """
     verified = rule.mark is not SourceMark.GK
+    if not verified:
+        reason = (
+            Deferred(_unverified, reason) if isinstance(reason, Deferred) else _unverified(reason)
+        )
     return built(
         Adjustment,
         {
             "rule_id": rule.rule_id,
-            "reason": reason if verified else reason + _text.UNVERIFIED,
+            "reason": reason,
             "citation": rule.citation if citation is None else citation,
             "verified": verified,
         },
