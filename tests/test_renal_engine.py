@@ -13,7 +13,17 @@ import pytest
 
 from cluneal import Patient, knowledge_base
 from cluneal.knowledge.criteria import facts_for, patient_facts
-from cluneal.renal import RenalAssessment, _band_reason, assess, assess_renal_function
+from cluneal.renal import (
+    _AGE,
+    _CREATININE,
+    _HEIGHT,
+    _WEIGHT,
+    RenalAssessment,
+    _band_reason,
+    assess,
+    assess_renal_function,
+)
+from cluneal.units import Kind, magnitude_in
 
 # Patients reaching every branch: dialysis, creatinine or weight unknown, a height
 # needed and missing, each band, the obesity default, both renal alerts.
@@ -96,3 +106,37 @@ def test_the_facts_memo_gives_what_it_computes_and_tells_knowledge_bases_apart()
     assert facts_for(p, kb, "normal") == patient_facts(
         p, kb.parameters, "normal", medications=kb.medications
     )
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        *PATIENTS,
+        {
+            "age": 70,
+            "sex": "male",
+            "weight": "154 lb",
+            "height": "70 in",
+            "serum_creatinine": "97 umol/L",
+        },
+        {
+            "age": "840 mo",
+            "sex": "female",
+            "weight": {"value": 60, "unit": "kg"},
+            "height": "1.6 m",
+        },
+    ],
+)
+def test_the_quick_readers_read_what_magnitude_in_reads(record: dict[str, object]) -> None:
+    """Canonical units by identity, any other unit through magnitude_in: the same floats."""
+    p = Patient.model_validate(record)
+    assert _AGE(p.age) == p.age_years
+    for reader, quantity, value in (
+        (_WEIGHT, p.weight, p.weight_kg),
+        (_HEIGHT, p.height, p.height_cm),
+        (_CREATININE, p.serum_creatinine, p.creatinine_mg_dl),
+    ):
+        assert (None if quantity is None else reader(quantity)) == value
+    a = assess_renal_function(p)
+    if a.crcl is not None:
+        assert a.crcl_ml_min == magnitude_in(a.crcl, Kind.CLEARANCE)

@@ -79,6 +79,42 @@ __all__ = [
     "renal_band",
 ]
 
+
+class _Reader:
+    """Reads a validated quantity in its kind's canonical unit, as ``magnitude_in`` does.
+
+    A quantity in the canonical unit's own units object (what validation builds)
+    is read with the same multiplication, without the table lookup; any other
+    goes through ``magnitude_in``.
+    """
+
+    __slots__ = ("_factor", "_kind", "_units")
+
+    def __init__(self, kind: Kind, ucum: str) -> None:
+        probe = quantity_in(1.0, ucum)
+        self._kind = kind
+        # The units object validation builds quantities with (compared by identity).
+        self._units: object = probe._units
+        self._factor = magnitude_in(probe, kind)
+
+    def __call__(self, quantity: Quantity) -> float:
+        if quantity._units is self._units:
+            return float(quantity._magnitude) * self._factor
+        return magnitude_in(quantity, self._kind)
+
+
+_AGE: Final = _Reader(Kind.AGE, "a")
+_WEIGHT: Final = _Reader(Kind.BODY_WEIGHT, "kg")
+_HEIGHT: Final = _Reader(Kind.HEIGHT, "cm")
+_CREATININE: Final = _Reader(Kind.SERUM_CREATININE, "mg/dL")
+_CLEARANCE: Final = _Reader(Kind.CLEARANCE, "mL/min")
+
+
+def age_in_years(patient: Patient) -> float:
+    """The patient's age in years (``Patient.age_years``, read cheaply)."""
+    return _AGE(patient.age)
+
+
 _ML_MIN: Final = ureg.Unit("milliliter / minute")
 _EGFR_UNIT: Final = ureg.Unit("milliliter / minute / standard_body_surface_area")
 _KG: Final = ureg.Unit("kilogram")
@@ -393,7 +429,7 @@ class RenalAssessment(FrozenModel):
     @property
     def crcl_ml_min(self) -> float | None:
         """CrCl in mL/min as a float, or ``None`` when unknown."""
-        return None if self.crcl is None else magnitude_in(self.crcl, Kind.CLEARANCE)
+        return None if self.crcl is None else _CLEARANCE(self.crcl)
 
 
 def assess_renal_function(
@@ -566,24 +602,32 @@ def _actual_weight_reason(  # noqa: PLR0917 - the numbers of one sentence
     return explain(age, weight, creatinine, crcl, words, female=female) + band
 
 
-def _clearance(
-    body: Body, basis: WeightBasis | None, table: RenalTable
+def _clearance(  # noqa: PLR0917 - the patient's numbers, read once by the caller
+    age: float,
+    female: bool,  # noqa: FBT001 - a value, as the others
+    weight: float | None,
+    height: float | None,
+    creatinine: float,
+    basis: WeightBasis | None,
+    table: RenalTable,
 ) -> tuple[float | None, WeightBasis | None, str | None, tuple[str, ...]]:
     """(CrCl, weight basis used, explanation, missing) from a known creatinine.
 
     The explanation is ``None`` for the package default on actual weight: the
     caller defers it (:func:`_actual_weight_reason`).
     """
-    weight = body.weight_kg
     if weight is None:
         return None, None, "", ("weight",)
-    creatinine = body.creatinine_mg_dl
-    if basis is None and body.height_cm is None and creatinine is not None:
+    if basis is None and height is None:
         # The package default with no height: actual weight (no ideal weight to compare).
-        crcl = clearance_ml_min(body.age_years, weight, creatinine, female=body.female)
-        return crcl, WeightBasis.ACTUAL, None, ()
+        return (
+            clearance_ml_min(age, weight, creatinine, female=female),
+            WeightBasis.ACTUAL,
+            None,
+            (),
+        )
     try:
-        estimate = cockcroft_gault(body, basis, table)
+        estimate = cockcroft_gault(Body(age, female, weight, height, creatinine), basis, table)
     except InsufficientDataError as exc:
         return None, None, "", exc.missing  # height for the ideal/adjusted basis
     return estimate.ml_min, estimate.basis, estimate.explanation, ()
@@ -599,17 +643,11 @@ def _assess(
     if patient.on_dialysis:
         return _dialysis(table)
     female = patient.sex is Sex.FEMALE
-    age = (
-        facts.age_years if isinstance(facts, PatientFacts) else magnitude_in(patient.age, Kind.AGE)
-    )
+    age = facts.age_years if isinstance(facts, PatientFacts) else _AGE(patient.age)
     # The patient's numbers in canonical units, each read once.
-    weight = None if patient.weight is None else magnitude_in(patient.weight, Kind.BODY_WEIGHT)
-    height = None if patient.height is None else magnitude_in(patient.height, Kind.HEIGHT)
-    creatinine = (
-        None
-        if patient.serum_creatinine is None
-        else magnitude_in(patient.serum_creatinine, Kind.SERUM_CREATININE)
-    )
+    weight = None if patient.weight is None else _WEIGHT(patient.weight)
+    height = None if patient.height is None else _HEIGHT(patient.height)
+    creatinine = None if patient.serum_creatinine is None else _CREATININE(patient.serum_creatinine)
     explanation: str | None
     if creatinine is None:
         egfr_value = None
@@ -620,7 +658,7 @@ def _assess(
     else:
         egfr_value = ckd_epi_2021(creatinine, age, female=female)
         crcl, used, explanation, missing = _clearance(
-            Body(age, female, weight, height, creatinine), basis, table
+            age, female, weight, height, creatinine, basis, table
         )
     reason: str | Deferred
     if crcl is None:

@@ -33,7 +33,7 @@ from cluneal.alerts import SafetyAlert, Severity, sort_alerts
 from cluneal.errors import ContraindicatedError, ExcludedDrugError
 from cluneal.knowledge.criteria import Facts, PatientFacts, facts_for, matches
 from cluneal.knowledge.drugs import ProtocolName
-from cluneal.renal import assess
+from cluneal.renal import age_in_years, assess
 from cluneal.titration import _text
 from cluneal.titration._models import SupplementalInstruction, TitrationSchedule, TitrationStep
 from cluneal.titration._steps import compose_plan, plan_steps
@@ -61,9 +61,10 @@ _EPS: Final = 1e-9
 _SCHEDULE_FIELDS: Final = frozenset(TitrationSchedule.model_fields)
 
 
-@dataclass(frozen=True, slots=True)
 class PatientInputs:
     """What every drug's schedule reads about one patient, computed once.
+
+    A plain class with slots (one per schedule or care plan: built cheaply).
 
     Attributes:
         tables: The compiled knowledge base.
@@ -76,13 +77,25 @@ class PatientInputs:
             renal band (:func:`~cluneal.knowledge.criteria.facts_for`).
     """
 
-    tables: Tables
-    patient: Patient
-    renal: RenalAssessment
-    age: float
-    crcl: float | None
-    default_basis: bool
-    facts: PatientFacts
+    __slots__ = ("age", "crcl", "default_basis", "facts", "patient", "renal", "tables")
+
+    def __init__(  # noqa: PLR0917 - the inputs, in order
+        self,
+        tables: Tables,
+        patient: Patient,
+        renal: RenalAssessment,
+        age: float,
+        crcl: float | None,
+        default_basis: bool,  # noqa: FBT001 - a value, as the others
+        facts: PatientFacts,
+    ) -> None:
+        self.tables = tables
+        self.patient = patient
+        self.renal = renal
+        self.age = age
+        self.crcl = crcl
+        self.default_basis = default_basis
+        self.facts = facts
 
     def facts_normal(self) -> PatientFacts:
         """The facts with the normal band: a drug not renally cleared, renal function unknown."""
@@ -112,7 +125,7 @@ def prepare(
     compiled = tables(knowledge)
     if renal is None:
         renal = assess(patient, weight_basis, knowledge.renal, knowledge)
-    age = patient.age_years
+    age = age_in_years(patient)
     facts = facts_for(patient, knowledge, renal.band.value, age_years=age)
     return PatientInputs(
         compiled, patient, renal, age, renal.crcl_ml_min, weight_basis is None, facts
