@@ -287,13 +287,6 @@ class ComposedStep:
         return self.dose_mg * self.doses_per_day
 
 
-def _dose_for(form: Formulary, intended: float, count: int, max_single: float | None) -> float:
-    per_dose = intended / count
-    if max_single is not None:
-        per_dose = min(per_dose, max_single)
-    return form.round_down(per_dose)
-
-
 def _options(current: int | None, intended: float, regimen: Regimen) -> tuple[int, ...]:
     """The counts a step may use, in order of preference (earlier wins ties)."""
     low, high = regimen.counts(intended)
@@ -346,10 +339,17 @@ def compose_steps(
     previous = 0.0
     held: list[int] = []
     max_single = regimen.max_single_mg
+    # Formulary.round_down inlined (the composer's innermost loop): the same arithmetic.
+    grain = form.grain_mg
+    amounts = form.amounts
     for day, wanted in intended:
         best_dose, best_count, best_total = 0.0, 0, 0.0
         for count in _options(current, wanted, regimen):
-            dose = _dose_for(form, wanted, count, max_single)
+            per_dose = wanted / count
+            if max_single is not None:
+                per_dose = min(per_dose, max_single)
+            i = bisect_right(amounts, math.floor(per_dose / grain + _EPS))
+            dose = 0.0 if i == 0 else amounts[i - 1] * grain
             if dose * count > best_total + _EPS:
                 best_dose, best_count, best_total = dose, count, dose * count
         smallest = False

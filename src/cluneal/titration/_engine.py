@@ -21,7 +21,6 @@ which every schedule sharing it reuses.
 from __future__ import annotations
 
 from bisect import bisect_left
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Final
 
@@ -49,6 +48,7 @@ if TYPE_CHECKING:
     from cluneal.drug import Drug
     from cluneal.knowledge.base import KnowledgeBase
     from cluneal.knowledge.drugs import CapRule, KnowledgeRule, Protocol, RenalBandRule
+    from cluneal.knowledge.monograph import Solution
     from cluneal.knowledge.titration_rules import TriggerRule
     from cluneal.patient import Patient
     from cluneal.renal import RenalAssessment
@@ -302,7 +302,6 @@ def _no_dose(table: DrugTable, compiled: Tables, permitted: float) -> Contraindi
     )
 
 
-@dataclass(frozen=True, slots=True, eq=False)
 class _Choice:
     """What a schedule decides from the drug, band, facts and request alone (memoised).
 
@@ -313,21 +312,58 @@ class _Choice:
     in per age (:func:`_age_words`).
     """
 
-    table: DrugTable
-    band: RenalBand
-    band_rule: RenalBandRule | None
-    proto: Protocol
-    cap_mg: float
-    cap_rule: KnowledgeRule
-    max_doses: int | None
-    spaced: bool
-    single: tuple[float, KnowledgeRule] | None
-    goal: float
-    fired: tuple[TriggerRule, ...]
-    requested: ProtocolName | None
-    words: tuple[tuple[Adjustment, ...], tuple[SafetyAlert, ...]] | None
-    caps: tuple[Adjustment, ...]
-    capped: tuple[Adjustment, ...]
+    __slots__ = (
+        "band",
+        "band_rule",
+        "cap_mg",
+        "cap_rule",
+        "capped",
+        "caps",
+        "fired",
+        "goal",
+        "max_doses",
+        "proto",
+        "requested",
+        "single",
+        "spaced",
+        "table",
+        "words",
+    )
+
+    def __init__(
+        self,
+        *,
+        table: DrugTable,
+        band: RenalBand,
+        band_rule: RenalBandRule | None,
+        proto: Protocol,
+        cap_mg: float,
+        cap_rule: KnowledgeRule,
+        max_doses: int | None,
+        spaced: bool,
+        single: tuple[float, KnowledgeRule] | None,
+        goal: float,
+        fired: tuple[TriggerRule, ...],
+        requested: ProtocolName | None,
+        words: tuple[tuple[Adjustment, ...], tuple[SafetyAlert, ...]] | None,
+        caps: tuple[Adjustment, ...],
+        capped: tuple[Adjustment, ...],
+    ) -> None:
+        self.table = table
+        self.band = band
+        self.band_rule = band_rule
+        self.proto = proto
+        self.cap_mg = cap_mg
+        self.cap_rule = cap_rule
+        self.max_doses = max_doses
+        self.spaced = spaced
+        self.single = single
+        self.goal = goal
+        self.fired = fired
+        self.requested = requested
+        self.words = words
+        self.caps = caps
+        self.capped = capped
 
 
 def _choose(  # noqa: PLR0917 - one pass over the rules
@@ -421,6 +457,30 @@ def _age_words(
     )
 
 
+def _single_dose_adjustment(table: DrugTable, mg: float, rule: KnowledgeRule) -> Adjustment:
+    """The largest single dose's adjustment: the same words for every schedule (memoised)."""
+    key = (table, rule.rule_id, mg)
+    found = _STATIC.get(key)
+    if found is None:
+        text = _text.SINGLE_DOSE.format(mg=mg, text=table.texts[rule.rule_id])
+        found = _STATIC[key] = rule_adjustment(rule, text, citation=table.mono.citation)
+    return found
+
+
+def _solution_adjustment(table: DrugTable, solution: Solution) -> Adjustment:
+    """The oral solution's adjustment: the same words for every schedule (memoised)."""
+    key = (table, solution.rule_id, 0.0)
+    found = _STATIC.get(key)
+    if found is None:
+        text = _text.SOLUTION.format(mg_per_ml=solution.mg_per_ml)
+        found = _STATIC[key] = rule_adjustment(solution, text)
+    return found
+
+
+# Adjustments that depend only on a compiled drug table (a few per drug; the key holds it).
+_STATIC: dict[tuple[DrugTable, str, float], Adjustment] = {}
+
+
 def _first_smallest_words(dose: float, permitted: float) -> str:
     return _text.FIRST_SMALLEST.format(dose=dose, cap=clinical_number(permitted, down=True))
 
@@ -447,7 +507,6 @@ def _deferred(render: Callable[..., str], *args: float) -> Deferred:
     return Deferred(render, *args)
 
 
-@dataclass(frozen=True, slots=True, eq=False)
 class _Plan:
     """A choice's steps with what explains them (memoised when no CrCl scales them).
 
@@ -462,12 +521,24 @@ class _Plan:
         supplements: Post-haemodialysis instructions.
     """
 
-    steps: tuple[TitrationStep, ...]
-    permitted: float
-    target: float
-    after: tuple[Adjustment, ...]
-    alerts: tuple[SafetyAlert, ...]
-    supplements: tuple[SupplementalInstruction, ...]
+    __slots__ = ("after", "alerts", "permitted", "steps", "supplements", "target")
+
+    def __init__(
+        self,
+        *,
+        steps: tuple[TitrationStep, ...],
+        permitted: float,
+        target: float,
+        after: tuple[Adjustment, ...],
+        alerts: tuple[SafetyAlert, ...],
+        supplements: tuple[SupplementalInstruction, ...],
+    ) -> None:
+        self.steps = steps
+        self.permitted = permitted
+        self.target = target
+        self.after = after
+        self.alerts = alerts
+        self.supplements = supplements
 
 
 def _plan(  # noqa: PLR0917 - private, every argument is needed
@@ -507,13 +578,7 @@ def _plan(  # noqa: PLR0917 - private, every argument is needed
     if single is not None and any(
         c.intended_mg_day / c.doses_per_day > single[0] + _EPS for c in composed
     ):
-        after.append(
-            rule_adjustment(
-                single[1],
-                _text.SINGLE_DOSE.format(mg=single[0], text=table.texts[single[1].rule_id]),
-                citation=table.mono.citation,
-            )
-        )
+        after.append(_single_dose_adjustment(table, single[0], single[1]))
     first = composed[0]
     # Scaled by a patient's CrCl, a plan is built for one schedule: the words that
     # format its numbers for people are rendered only if read.
@@ -534,7 +599,7 @@ def _plan(  # noqa: PLR0917 - private, every argument is needed
             )
         )
     if used_solution and solution is not None:
-        after.append(rule_adjustment(solution, _text.SOLUTION.format(mg_per_ml=solution.mg_per_ml)))
+        after.append(_solution_adjustment(table, solution))
     local = compiled.protocol
     if table.stocked is not None:
         after.append(table.stocked)
@@ -592,6 +657,7 @@ def clear_memos() -> None:
     """
     _CHOICES.clear()
     _PLANS.clear()
+    _STATIC.clear()
     _age_words.cache_clear()
     _renal_words.cache_clear()
     plan_steps.cache_clear()
