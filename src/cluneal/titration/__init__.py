@@ -36,8 +36,7 @@ from cluneal.knowledge.base import resolved
 from cluneal.knowledge.drugs import ProtocolName, Timing, parse_drug
 from cluneal.patient import Patient
 from cluneal.renal import parse_weight_basis
-from cluneal.safety import screen
-from cluneal.titration._engine import prepare, schedule_for
+from cluneal.titration._engine import prepare, schedule_for, screened_for
 from cluneal.titration._models import (
     Adjustment,
     SupplementalInstruction,
@@ -165,7 +164,11 @@ def titration_schedule(
     requested = _parse_protocol(protocol)
     day0 = calendar_date(start_date, "start_date")
     inputs = prepare(patient, kb, weight_basis=parse_weight_basis(weight_basis))
-    screened = screen((chosen,), patient, inputs.age, knowledge=kb, facts=inputs.facts)
     return schedule_for(
-        inputs, chosen, screened, target_mg_day=target, protocol=requested, day0=day0
+        inputs,
+        chosen,
+        screened_for(inputs, chosen),
+        target_mg_day=target,
+        protocol=requested,
+        day0=day0,
     )

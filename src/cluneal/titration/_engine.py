@@ -33,6 +33,7 @@ from cluneal.errors import ContraindicatedError, ExcludedDrugError
 from cluneal.knowledge.criteria import Facts, PatientFacts, facts_for, matches
 from cluneal.knowledge.drugs import ProtocolName
 from cluneal.renal import age_in_years, assess
+from cluneal.safety import screen
 from cluneal.titration import _text
 from cluneal.titration._models import SupplementalInstruction, TitrationSchedule, TitrationStep
 from cluneal.titration._steps import compose_plan, plan_steps
@@ -54,7 +55,7 @@ if TYPE_CHECKING:
     from cluneal.renal import RenalAssessment
     from cluneal.titration._models import Adjustment
 
-__all__ = ["PatientInputs", "clear_memos", "prepare", "schedule_for"]
+__all__ = ["PatientInputs", "clear_memos", "prepare", "schedule_for", "screened_for"]
 
 _EPS: Final = 1e-9
 # A schedule is built with every field given (its ``model_fields_set``).
@@ -650,7 +651,7 @@ _PLANS: dict[tuple[object, ...], _Plan | float] = {}
 
 
 def clear_memos() -> None:
-    """Empty the engine's memos (choices, plans, start-low words, step plans).
+    """Empty the engine's memos (screening, choices, plans, words, step plans).
 
     For tests and the benchmark's cold runs: every schedule after it is
     composed from the compiled tables again.
@@ -658,9 +659,49 @@ def clear_memos() -> None:
     _CHOICES.clear()
     _PLANS.clear()
     _STATIC.clear()
+    _SCREENED.clear()
     _age_words.cache_clear()
     _renal_words.cache_clear()
     plan_steps.cache_clear()
+
+
+def screened_for(inputs: PatientInputs, drug: Drug) -> tuple[SafetyAlert, ...]:
+    """The drug's screening alerts for the patient (``safety.screen`` of the drug alone).
+
+    With no co-medication, screening one drug reads only the facts' atoms, which
+    of the safety rules' age bounds the age is above, and whether the patient's
+    allergies name the drug: its alerts are memoised on those. With
+    co-medications it is screened afresh.
+
+    Args:
+        inputs: From :func:`prepare`.
+        drug: The drug.
+
+    Returns:
+        The alerts, unsorted, as ``screen((drug,), ...)`` returns them.
+    """
+    patient = inputs.patient
+    compiled = inputs.tables
+    facts = inputs.facts
+    if patient.medications or patient.recent_medications:
+        return screen((drug,), patient, inputs.age, knowledge=compiled.knowledge, facts=facts)
+    key = (
+        compiled,
+        drug,
+        facts.atoms,
+        bisect_left(compiled.screening_age_bounds, facts.age_years),
+        drug in patient.allergies,
+    )
+    found = _SCREENED.get(key)
+    if found is None:
+        found = screen((drug,), patient, inputs.age, knowledge=compiled.knowledge, facts=facts)
+        if len(_SCREENED) >= _MEMO_BOUND:
+            _SCREENED.clear()
+        _SCREENED[key] = found
+    return found
+
+
+_SCREENED: dict[tuple[object, ...], tuple[SafetyAlert, ...]] = {}
 
 
 def _choice_for(  # noqa: PLR0917 - private, every argument is needed

@@ -171,6 +171,8 @@ class Tables:
             (start-low triggers, caps), ascending: beyond the facts' atoms, an
             age matters to the decisions only through which of these it is above.
         age_quoting: The start-low triggers whose reason quotes the patient's age.
+        screening_age_bounds: Every ``age_over_years`` of the safety rules' criteria,
+            ascending: what screening reads of an age beyond the atoms.
     """
 
     knowledge: KnowledgeBase
@@ -184,6 +186,7 @@ class Tables:
     obesity: Adjustment
     age_bounds: tuple[float, ...]
     age_quoting: frozenset[str]
+    screening_age_bounds: tuple[float, ...]
 
 
 def _quotes_age(template: str) -> bool:
@@ -296,6 +299,7 @@ def tables(knowledge: KnowledgeBase) -> Tables:
         params=params,
         age_bounds=_age_bounds(matched),
         age_quoting=frozenset(t.rule_id for t in triggers if _quotes_age(t.reason)),
+        screening_age_bounds=_age_bounds([r.when for r in knowledge.safety_rules]),
         obesity=trusted(
             Adjustment,
             rule_id=obesity.rule_id,
