@@ -19,8 +19,9 @@ from hypothesis import strategies as st
 
 from cluneal import Q_, ContraindicatedError, Drug, Patient, knowledge_base
 from cluneal.knowledge.criteria import Criteria
+from cluneal.safety import screen
 from cluneal.titration import TitrationSchedule, titration_schedule
-from cluneal.titration._engine import clear_memos
+from cluneal.titration._engine import clear_memos, prepare, screened_for
 from tests.property.strategies_patients import patient_fields
 
 SETTINGS = settings(suppress_health_check=[HealthCheck.too_slow], deadline=None)
@@ -63,6 +64,8 @@ def _same(warm: object, cold: object) -> None:
 @SETTINGS
 @given(
     fields=patient_fields(),
+    alone=st.booleans(),
+    allergies=st.lists(st.sampled_from([d.value for d in Drug]), max_size=2, unique=True),
     sibling_ages=st.lists(ages, min_size=1, max_size=3),
     drug=st.sampled_from(list(Drug)),
     target=targets,
@@ -71,13 +74,21 @@ def _same(warm: object, cold: object) -> None:
 )
 def test_warm_and_cold_schedules_are_identical(
     fields: dict[str, Any],
+    alone: bool,
+    allergies: list[str],
     sibling_ages: list[int],
     drug: Drug,
     target: float | None,
     protocol: str | None,
     start: dt.date | None,
 ) -> None:
-    """Patients differing only in age, scheduled warm then cold: the same schedules."""
+    """Patients differing only in age, scheduled warm then cold: the same schedules.
+
+    ``alone``: no co-medication, the case whose screening is memoised.
+    """
+    if alone:
+        fields = {**fields, "medications": (), "recent_medications": ()}
+    fields = {**fields, "allergies": allergies}
     patients = [Patient(**{**fields, "age": age}) for age in sibling_ages]
     options: dict[str, Any] = {
         "target_daily_dose": None if target is None else Q_(target, "mg/day"),
@@ -148,3 +159,29 @@ def test_a_cap_on_an_age_bound_is_never_served_to_the_other_side_of_it() -> None
     clear_memos()
     cold = [titration_schedule(Drug.NORTRIPTYLINE, p, knowledge=variant) for p in people]
     assert warm == cold
+
+
+def test_screening_is_memoised_on_the_safety_rules_age_bounds() -> None:
+    """Nortriptyline's ECG alert holds above 40 years: 39 and 41, no co-medication, same atoms."""
+    clear_memos()
+    people = [Patient(age=age, sex="female") for age in (39, 41, 38, 45)]
+    ids = [{a.rule_id for a in titration_schedule(Drug.NORTRIPTYLINE, p).alerts} for p in people]
+    assert [any("ecg" in i for i in found) for found in ids] == [False, True, False, True]
+
+
+def test_screened_for_equals_screening_the_drug() -> None:
+    """The memoised screening of one drug is safety.screen's, for patients with and without co-medication."""
+    kb = knowledge_base()
+    people = [
+        Patient(age=70, sex="male", allergies=["tramadol"]),
+        Patient(age=70, sex="male"),
+        Patient(age=50, sex="female", hepatic_impairment="severe"),
+        Patient(age=80, sex="male", medications=["sertraline"], conditions=["cardiac_disease"]),
+        Patient(age=30, sex="female", recent_medications=["phenelzine"]),
+    ]
+    for p in people:
+        inputs = prepare(p, kb)
+        for drug in Drug:
+            warm = screened_for(inputs, drug)
+            assert warm == screen((drug,), p, inputs.age, knowledge=kb, facts=inputs.facts)
+            assert screened_for(inputs, drug) == warm
