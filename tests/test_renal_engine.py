@@ -12,17 +12,9 @@ from __future__ import annotations
 import pytest
 
 from cluneal import Patient, knowledge_base
+from cluneal._renal_weight import AGE, CREATININE, HEIGHT, WEIGHT
 from cluneal.knowledge.criteria import facts_for, patient_facts
-from cluneal.renal import (
-    _AGE,
-    _CREATININE,
-    _HEIGHT,
-    _WEIGHT,
-    RenalAssessment,
-    _band_reason,
-    assess,
-    assess_renal_function,
-)
+from cluneal.renal import RenalAssessment, _band_reason, assess, assess_renal_function
 from cluneal.units import Kind, magnitude_in
 
 # Patients reaching every branch: dialysis, creatinine or weight unknown, a height
@@ -130,11 +122,11 @@ def test_the_facts_memo_gives_what_it_computes_and_tells_knowledge_bases_apart()
 def test_the_quick_readers_read_what_magnitude_in_reads(record: dict[str, object]) -> None:
     """Canonical units by identity, any other unit through magnitude_in: the same floats."""
     p = Patient.model_validate(record)
-    assert _AGE(p.age) == p.age_years
+    assert AGE(p.age) == p.age_years
     for reader, quantity, value in (
-        (_WEIGHT, p.weight, p.weight_kg),
-        (_HEIGHT, p.height, p.height_cm),
-        (_CREATININE, p.serum_creatinine, p.creatinine_mg_dl),
+        (WEIGHT, p.weight, p.weight_kg),
+        (HEIGHT, p.height, p.height_cm),
+        (CREATININE, p.serum_creatinine, p.creatinine_mg_dl),
     ):
         assert (None if quantity is None else reader(quantity)) == value
     a = assess_renal_function(p)

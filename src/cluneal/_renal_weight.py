@@ -2,24 +2,37 @@
 
 Private machinery of :mod:`cluneal.renal` (decision_obesity_weight_basis,
 decision_ideal_body_weight_from_152_cm), in plain floats: the caller reads
-the patient's numbers once and passes the knowledge base's renal table.
+the patient's numbers once (the readers here) and passes the knowledge base's
+renal table.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from cluneal.errors import InsufficientDataError, UnknownTermError
 from cluneal.renal_equations import FEMALE_FACTOR, cockcroft_gault_ml_min, devine_kg
+from cluneal.units import Kind, magnitude_in, quantity_in
 from cluneal.vocabulary import WeightBasis
 
 if TYPE_CHECKING:
     from cluneal.knowledge.renal import RenalTable
+    from cluneal.patient import Patient
+    from cluneal.units import Quantity
 
 __all__ = [
+    "AGE",
+    "CLEARANCE",
+    "CREATININE",
+    "HEIGHT",
+    "WEIGHT",
     "Body",
     "Clearance",
+    "Reader",
+    "actual_weight_reason",
+    "age_in_years",
+    "clearance",
     "clearance_ml_min",
     "cockcroft_gault",
     "explain",
@@ -193,3 +206,82 @@ def explain(
         f"Cockcroft-Gault: (140 - {age:g}) x {weight:.1f} kg / (72 x {creatinine:.4g} mg/dL)"
         f"{sex_text} = {value:.1f} mL/min, using {weight_text}"
     )
+
+
+class Reader:
+    """Reads a validated quantity in its kind's canonical unit, as ``magnitude_in`` does.
+
+    A quantity in the canonical unit's own units object (what validation builds)
+    is read with the same multiplication, without the table lookup; any other
+    goes through ``magnitude_in``.
+    """
+
+    __slots__ = ("_factor", "_kind", "_units")
+
+    def __init__(self, kind: Kind, ucum: str) -> None:
+        probe = quantity_in(1.0, ucum)
+        self._kind = kind
+        # The units object validation builds quantities with (compared by identity).
+        self._units: object = probe._units
+        self._factor = magnitude_in(probe, kind)
+
+    def __call__(self, quantity: Quantity) -> float:
+        if quantity._units is self._units:
+            return float(quantity._magnitude) * self._factor
+        return magnitude_in(quantity, self._kind)
+
+
+AGE: Final = Reader(Kind.AGE, "a")
+WEIGHT: Final = Reader(Kind.BODY_WEIGHT, "kg")
+HEIGHT: Final = Reader(Kind.HEIGHT, "cm")
+CREATININE: Final = Reader(Kind.SERUM_CREATININE, "mg/dL")
+CLEARANCE: Final = Reader(Kind.CLEARANCE, "mL/min")
+
+
+def age_in_years(patient: Patient) -> float:
+    """The patient's age in years (``Patient.age_years``, read cheaply)."""
+    return AGE(patient.age)
+
+
+def actual_weight_reason(  # noqa: PLR0917 - the numbers of one sentence
+    age: float,
+    weight: float,
+    creatinine: float,
+    crcl: float,
+    female: bool,  # noqa: FBT001 - a Deferred's arguments are positional
+    band: str,
+) -> str:
+    """The reason of a clearance on actual weight by default, and its band (rendered when read)."""
+    words = f"actual body weight {weight:.1f} kg"
+    return explain(age, weight, creatinine, crcl, words, female=female) + band
+
+
+def clearance(  # noqa: PLR0917 - the patient's numbers, read once by the caller
+    age: float,
+    female: bool,  # noqa: FBT001 - a value, as the others
+    weight: float | None,
+    height: float | None,
+    creatinine: float,
+    basis: WeightBasis | None,
+    table: RenalTable,
+) -> tuple[float | None, WeightBasis | None, str | None, tuple[str, ...]]:
+    """(CrCl, weight basis used, explanation, missing) from a known creatinine.
+
+    The explanation is ``None`` for the package default on actual weight: the
+    caller defers it (:func:`actual_weight_reason`).
+    """
+    if weight is None:
+        return None, None, "", ("weight",)
+    if basis is None and height is None:
+        # The package default with no height: actual weight (no ideal weight to compare).
+        return (
+            clearance_ml_min(age, weight, creatinine, female=female),
+            WeightBasis.ACTUAL,
+            None,
+            (),
+        )
+    try:
+        estimate = cockcroft_gault(Body(age, female, weight, height, creatinine), basis, table)
+    except InsufficientDataError as exc:
+        return None, None, "", exc.missing  # height for the ideal/adjusted basis
+    return estimate.ml_min, estimate.basis, estimate.explanation, ()

@@ -22,10 +22,15 @@ from typing import TYPE_CHECKING, Final
 from cluneal._base import FrozenModel, coerce_model
 from cluneal._lazy_text import Deferred, TextOnRead
 from cluneal._renal_weight import (
+    AGE,
+    CLEARANCE,
+    CREATININE,
+    HEIGHT,
+    WEIGHT,
     Body,
-    clearance_ml_min,
+    actual_weight_reason,
+    clearance,
     cockcroft_gault,
-    explain,
     ibw_kg,
     parse_weight_basis,
 )
@@ -78,41 +83,6 @@ __all__ = [
     "parse_weight_basis",
     "renal_band",
 ]
-
-
-class _Reader:
-    """Reads a validated quantity in its kind's canonical unit, as ``magnitude_in`` does.
-
-    A quantity in the canonical unit's own units object (what validation builds)
-    is read with the same multiplication, without the table lookup; any other
-    goes through ``magnitude_in``.
-    """
-
-    __slots__ = ("_factor", "_kind", "_units")
-
-    def __init__(self, kind: Kind, ucum: str) -> None:
-        probe = quantity_in(1.0, ucum)
-        self._kind = kind
-        # The units object validation builds quantities with (compared by identity).
-        self._units: object = probe._units
-        self._factor = magnitude_in(probe, kind)
-
-    def __call__(self, quantity: Quantity) -> float:
-        if quantity._units is self._units:
-            return float(quantity._magnitude) * self._factor
-        return magnitude_in(quantity, self._kind)
-
-
-_AGE: Final = _Reader(Kind.AGE, "a")
-_WEIGHT: Final = _Reader(Kind.BODY_WEIGHT, "kg")
-_HEIGHT: Final = _Reader(Kind.HEIGHT, "cm")
-_CREATININE: Final = _Reader(Kind.SERUM_CREATININE, "mg/dL")
-_CLEARANCE: Final = _Reader(Kind.CLEARANCE, "mL/min")
-
-
-def age_in_years(patient: Patient) -> float:
-    """The patient's age in years (``Patient.age_years``, read cheaply)."""
-    return _AGE(patient.age)
 
 
 _ML_MIN: Final = ureg.Unit("milliliter / minute")
@@ -429,7 +399,7 @@ class RenalAssessment(FrozenModel):
     @property
     def crcl_ml_min(self) -> float | None:
         """CrCl in mL/min as a float, or ``None`` when unknown."""
-        return None if self.crcl is None else _CLEARANCE(self.crcl)
+        return None if self.crcl is None else CLEARANCE(self.crcl)
 
 
 def assess_renal_function(
@@ -589,50 +559,6 @@ _DIALYSIS: dict[int, tuple[RenalTable, RenalAssessment]] = {}
 _ALERTS: dict[int, tuple[RenalAlertRule, SafetyAlert]] = {}
 
 
-def _actual_weight_reason(  # noqa: PLR0917 - the numbers of one sentence
-    age: float,
-    weight: float,
-    creatinine: float,
-    crcl: float,
-    female: bool,  # noqa: FBT001 - a Deferred's arguments are positional
-    band: str,
-) -> str:
-    """The reason of a clearance on actual weight by default, and its band (rendered when read)."""
-    words = f"actual body weight {weight:.1f} kg"
-    return explain(age, weight, creatinine, crcl, words, female=female) + band
-
-
-def _clearance(  # noqa: PLR0917 - the patient's numbers, read once by the caller
-    age: float,
-    female: bool,  # noqa: FBT001 - a value, as the others
-    weight: float | None,
-    height: float | None,
-    creatinine: float,
-    basis: WeightBasis | None,
-    table: RenalTable,
-) -> tuple[float | None, WeightBasis | None, str | None, tuple[str, ...]]:
-    """(CrCl, weight basis used, explanation, missing) from a known creatinine.
-
-    The explanation is ``None`` for the package default on actual weight: the
-    caller defers it (:func:`_actual_weight_reason`).
-    """
-    if weight is None:
-        return None, None, "", ("weight",)
-    if basis is None and height is None:
-        # The package default with no height: actual weight (no ideal weight to compare).
-        return (
-            clearance_ml_min(age, weight, creatinine, female=female),
-            WeightBasis.ACTUAL,
-            None,
-            (),
-        )
-    try:
-        estimate = cockcroft_gault(Body(age, female, weight, height, creatinine), basis, table)
-    except InsufficientDataError as exc:
-        return None, None, "", exc.missing  # height for the ideal/adjusted basis
-    return estimate.ml_min, estimate.basis, estimate.explanation, ()
-
-
 def _assess(
     patient: Patient,
     basis: WeightBasis | None,
@@ -643,11 +569,11 @@ def _assess(
     if patient.on_dialysis:
         return _dialysis(table)
     female = patient.sex is Sex.FEMALE
-    age = facts.age_years if isinstance(facts, PatientFacts) else _AGE(patient.age)
+    age = facts.age_years if isinstance(facts, PatientFacts) else AGE(patient.age)
     # The patient's numbers in canonical units, each read once.
-    weight = None if patient.weight is None else _WEIGHT(patient.weight)
-    height = None if patient.height is None else _HEIGHT(patient.height)
-    creatinine = None if patient.serum_creatinine is None else _CREATININE(patient.serum_creatinine)
+    weight = None if patient.weight is None else WEIGHT(patient.weight)
+    height = None if patient.height is None else HEIGHT(patient.height)
+    creatinine = None if patient.serum_creatinine is None else CREATININE(patient.serum_creatinine)
     explanation: str | None
     if creatinine is None:
         egfr_value = None
@@ -657,7 +583,7 @@ def _assess(
         )
     else:
         egfr_value = ckd_epi_2021(creatinine, age, female=female)
-        crcl, used, explanation, missing = _clearance(
+        crcl, used, explanation, missing = clearance(
             age, female, weight, height, creatinine, basis, table
         )
     reason: str | Deferred
@@ -670,7 +596,7 @@ def _assess(
         known = True
         band = _band_reason(rule.band, rule.text)
         if explanation is None and weight is not None and creatinine is not None:
-            reason = Deferred(_actual_weight_reason, age, weight, creatinine, crcl, female, band)
+            reason = Deferred(actual_weight_reason, age, weight, creatinine, crcl, female, band)
         else:
             reason = f"{explanation}{band}"
     alerts: tuple[SafetyAlert, ...] = ()

@@ -25,6 +25,7 @@ from cluneal._base import trusted
 from cluneal._compose import Formulary, formulary_of
 from cluneal._lazy_text import Deferred
 from cluneal._protocol_rules import protocol_limits
+from cluneal.alerts import SafetyAlert, Severity
 from cluneal.evidence import SourceMark
 from cluneal.knowledge.criteria import Criteria  # noqa: TC001 - a dataclass field type
 from cluneal.knowledge.drugs import (
@@ -50,7 +51,15 @@ if TYPE_CHECKING:
     from cluneal.protocol import LocalProtocol
     from cluneal.vocabulary import RenalBand
 
-__all__ = ["CapEntry", "DrugTable", "Tables", "built", "rule_adjustment", "tables"]
+__all__ = [
+    "CapEntry",
+    "DrugTable",
+    "Tables",
+    "built",
+    "rule_adjustment",
+    "rule_alert",
+    "tables",
+]
 
 
 _set = object.__setattr__
@@ -101,6 +110,26 @@ def rule_adjustment(
             "verified": verified,
         },
         _ADJUSTMENT_FIELDS,
+    )
+
+
+def rule_alert(  # noqa: PLR0917 - one alert, every part named
+    severity: Severity,
+    drug: str,
+    message: str,
+    rule: KnowledgeRule,
+    action: str | None,
+    citation: str | None = None,
+) -> SafetyAlert:
+    """An alert about one drug from a rule, built from trusted values (no validation)."""
+    return trusted(
+        SafetyAlert,
+        severity=severity,
+        drugs=(drug,),
+        message=message,
+        rule_id=rule.rule_id,
+        citation=rule.citation if citation is None else citation,
+        action=action,
     )
 
 
