@@ -7,12 +7,13 @@ boundary rule), the renal alerts, the screening alerts of the rules that can
 fire for the benchmark's patients, the protocol (Part 0.4), the caps (Part
 0.3), the regimen and the composed steps (Part 0.9: doses per day that never
 fall, the largest equal-dose totals within the largest single dose, held
-steps, day 0). The monograph values are transcribed below as constants (the
-achievable doses of each drug's strengths are data, listed once at import,
-as a pharmacy list would be).
+steps, day 0) and, on haemodialysis, the post-session supplements (the label
+row each step's maintenance dose reaches). The monograph values are
+transcribed below as constants (the achievable doses of each drug's
+strengths are data, listed once at import, as a pharmacy list would be).
 
 The benchmarks check that this floor and the package give the same steps,
-caps and alert rule ids on every benchmark patient before timing anything: a
+caps, alert rule ids and supplements on every benchmark patient before timing anything: a
 transcription error fails the run, so the comparison is of the same work.
 """
 
@@ -104,6 +105,14 @@ GABAPENTIN = {
         (300.0, 1, None, 300.0, 15.0),
     ),
     "dose_alert": None,
+    # Post-haemodialysis supplements: (maintenance from mg/day, supplement mg), ascending.
+    "dialysis_rows": (
+        (100.0, 125.0),
+        (125.0, 150.0),
+        (150.0, 200.0),
+        (200.0, 250.0),
+        (300.0, 350.0),
+    ),
 }
 PREGABALIN = {
     "renal": True,
@@ -121,6 +130,7 @@ PREGABALIN = {
         (75.0, 1, 1, 75.0, None),
     ),
     "dose_alert": None,
+    "dialysis_rows": ((25.0, 25.0), (50.0, 50.0), (51.0, 75.0), (75.0, 100.0)),
 }
 TRAMADOL = {
     "renal": True,
@@ -139,6 +149,7 @@ TRAMADOL = {
     ),
     "bands": None,
     "dose_alert": None,
+    "dialysis_rows": (),
 }
 CARBAMAZEPINE = {
     "renal": False,
@@ -151,6 +162,7 @@ CARBAMAZEPINE = {
     "caps": ((1200.0, None, None, "always"),),
     "bands": None,
     "dose_alert": None,
+    "dialysis_rows": (),
 }
 NORTRIPTYLINE = {
     "renal": False,
@@ -167,6 +179,7 @@ NORTRIPTYLINE = {
     ),
     "bands": None,
     "dose_alert": 100.0,
+    "dialysis_rows": (),
 }
 NALTREXONE = {
     "renal": False,
@@ -180,6 +193,7 @@ NALTREXONE = {
     "caps": ((4.5, None, None, "always"),),
     "bands": None,
     "dose_alert": None,
+    "dialysis_rows": (),
 }
 DRUGS = {
     "gabapentin": GABAPENTIN,
@@ -293,7 +307,10 @@ def schedule(  # noqa: PLR0912, PLR0915, PLR0917 - the floor is one plain functi
     hepatic: str,
     cardiac: bool,  # noqa: FBT001
 ):
-    """One schedule in floats: (steps, cap mg/day, sorted alert ids), or None if refused."""
+    """One schedule in floats, or None if refused.
+
+    Returns (steps, cap mg/day, sorted alert ids, post-dialysis supplements).
+    """
     spec = DRUGS[drug]
     refused, alerts = screening(drug, age, hepatic)
     if refused:
@@ -375,4 +392,28 @@ def schedule(  # noqa: PLR0912, PLR0915, PLR0917 - the floor is one plain functi
     final = steps[-1][1] * steps[-1][2]
     if spec["dose_alert"] is not None and final > spec["dose_alert"] + _EPS:
         alerts.append("nortriptyline.dose.plasma_level")
-    return steps, cap * scale, sorted(set(alerts))
+    return steps, cap * scale, sorted(set(alerts)), _supplements(spec, steps) if dialysis else []
+
+
+def _supplements(
+    spec: dict, steps: list[tuple[int, float, int]]
+) -> list[tuple[int | None, float | None]]:
+    """Post-haemodialysis supplements: (from day, dose) per label row reached, or the note."""
+    rows = spec["dialysis_rows"]
+    if not rows:
+        return [(None, None)]  # the monograph's note on dialysis, no dose
+    grid = spec["solution_doses"] or spec["doses"]
+    out: list[tuple[int | None, float | None]] = []
+    current = None
+    for day, dose, count in steps:
+        daily = dose * count
+        row = rows[0]  # below the first row, the first row applies
+        for candidate in rows:
+            if candidate[0] <= daily + _EPS:
+                row = candidate
+        if row is current:
+            continue
+        current = row
+        made = _round_down(grid, row[1])
+        out.append((day, made if made > 0 else None))
+    return out

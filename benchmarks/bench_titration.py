@@ -87,7 +87,10 @@ def sdk(drug: str, p: cluneal.Patient):
     except cluneal.ContraindicatedError:
         return None
     steps = [(st.day, st.dose_mg, st.doses_per_day) for st in s.steps]
-    return steps, s.max_daily_dose_mg, sorted({a.rule_id for a in s.alerts})
+    supplements = [
+        (i.from_day, None if i.dose is None else i.dose.m) for i in s.supplemental_instructions
+    ]
+    return steps, s.max_daily_dose_mg, sorted({a.rule_id for a in s.alerts}), supplements
 
 
 def check_same(drug: str, cases: list[tuple], patients: list[cluneal.Patient]) -> None:
@@ -100,6 +103,7 @@ def check_same(drug: str, cases: list[tuple], patients: list[cluneal.Patient]) -
             and got[0] == ref[0]
             and math.isclose(got[1], ref[1])
             and got[2] == ref[2]
+            and got[3] == ref[3]
         )
         if not same:
             msg = f"{drug}: the floor differs for {case}:\n  package {got}\n  floor   {ref}"
