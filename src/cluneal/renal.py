@@ -539,6 +539,8 @@ def _dialysis(table: RenalTable) -> RenalAssessment:
         },
         _DIALYSIS_SET,
     )
+    if len(_DIALYSIS) >= _BOUND:
+        _DIALYSIS.clear()
     _DIALYSIS[id(table)] = (table, assessment)
     return assessment
 
@@ -549,12 +551,16 @@ def _rule_alert(rule: RenalAlertRule) -> SafetyAlert:
     if found is not None and found[0] is rule:
         return found[1]
     alert = rule.alert()
+    if len(_ALERTS) >= _BOUND:
+        _ALERTS.clear()
     _ALERTS[id(rule)] = (rule, alert)
     return alert
 
 
 # Values that depend on a knowledge base's renal table alone, one entry per table or
-# rule seen (each entry holds its key's object, so an id is never another object's).
+# rule seen (each entry holds its key's object, so an id is never another object's),
+# bounded (emptied when full) for a program that makes many knowledge bases.
+_BOUND: Final = 64
 _DIALYSIS: dict[int, tuple[RenalTable, RenalAssessment]] = {}
 _ALERTS: dict[int, tuple[RenalAlertRule, SafetyAlert]] = {}
 

@@ -44,7 +44,7 @@ def _single_dose_adjustment(table: DrugTable, mg: float, rule: KnowledgeRule) ->
     found = _STATIC.get(key)
     if found is None:
         text = _text.SINGLE_DOSE.format(mg=mg, text=table.texts[rule.rule_id])
-        found = _STATIC[key] = rule_adjustment(rule, text, citation=table.mono.citation)
+        found = _remember(key, rule_adjustment(rule, text, citation=table.mono.citation))
     return found
 
 
@@ -54,12 +54,20 @@ def _solution_adjustment(table: DrugTable, solution: Solution) -> Adjustment:
     found = _STATIC.get(key)
     if found is None:
         text = _text.SOLUTION.format(mg_per_ml=solution.mg_per_ml)
-        found = _STATIC[key] = rule_adjustment(solution, text)
+        found = _remember(key, rule_adjustment(solution, text))
     return found
 
 
-# Adjustments that depend only on a compiled drug table (a few per drug; the key holds it).
+# Adjustments that depend only on a compiled drug table (a few per drug; the key holds
+# it), bounded like the other memos (a program making many knowledge bases).
 _STATIC: dict[tuple[DrugTable, str, float], Adjustment] = {}
+
+
+def _remember(key: tuple[DrugTable, str, float], adjustment: Adjustment) -> Adjustment:
+    if len(_STATIC) >= MEMO_BOUND:
+        _STATIC.clear()
+    _STATIC[key] = adjustment
+    return adjustment
 
 
 def _first_smallest_words(dose: float, permitted: float) -> str:
