@@ -201,6 +201,7 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "_compose",
             "safety",
             "pathway",
+            "_pathway_keys",
             "interventions",
             "complementary",
             "_protocol_rules",

@@ -28,6 +28,7 @@ from pydantic import Field
 from cluneal._base import FrozenModel, coerce_model, trusted, trusted_update
 from cluneal._checks import knowledge_argument
 from cluneal._memo import BoundedMemo
+from cluneal._pathway_keys import findings_key, history_key
 from cluneal._protocol_rules import refuse_looser
 from cluneal.diagnosis import DiagnosticAssessment, assess_diagnosis, block_threshold_for
 from cluneal.errors import InvalidQuantityError
@@ -457,7 +458,7 @@ def next_step(
     # values read from the findings and history (memoised, bounded). The memo
     # holds a result whose quantity no caller ever sees; each call copies it
     # with its own.
-    key = (_findings_key(found), _history_key(past), threshold, lasting_days)
+    key = (findings_key(found), history_key(past), threshold, lasting_days)
     decided = _DECIDED.entries.get(key)
     if decided is None:
         decision = _decide(found, past, threshold, lasting_days, None)
@@ -566,49 +567,3 @@ def _decide(
 # next_step's memo for the built-in knowledge base: plain keys (never the findings
 # or history objects), bounded (the oldest entry goes first when full).
 _DECIDED: Final[BoundedMemo[tuple[Any, ...], Recommendation]] = BoundedMemo(4096)
-
-
-def _number_key(value: float) -> float | str:
-    # Equal numbers print alike (50 and 50.0 as "50"), except a zero's sign ("-0").
-    return value if value else repr(value)
-
-
-def _duration_key(duration: Quantity | None) -> tuple[float | str, object] | None:
-    if duration is None:
-        return None
-    # The unit as pint holds it (a hashable container): ``.units`` builds a new Unit.
-    return _number_key(float(duration.magnitude)), duration._units
-
-
-def _findings_key(found: Findings) -> tuple[Any, ...]:
-    """Every value of the findings that the assessment and the pathway read, plainly."""
-    pain, points, block, neuro = found.pain, found.tender_points, found.block, found.neuro
-    return (
-        None
-        if pain is None
-        else (pain.low_back_pain, pain.deep_aching_poorly_localized, pain.buttock, pain.leg),
-        None if points is None else tuple((p.site, p.reproduces_pain, p.side) for p in points),
-        None
-        if block is None
-        else (
-            block.branches,
-            _number_key(block.relief_percent),
-            _duration_key(block.relief_duration),
-        ),
-        None
-        if neuro is None
-        else (
-            neuro.motor_weakness,
-            neuro.dermatomal_sensory_loss,
-            neuro.straight_leg_raise,
-            neuro.bladder_bowel_dysfunction,
-        ),
-    )
-
-
-def _history_key(past: CareHistory) -> tuple[Any, ...]:
-    """Every value of the history that the pathway reads, plainly."""
-    return tuple(
-        (o.intervention, _number_key(o.relief_percent), _duration_key(o.relief_duration))
-        for o in past.outcomes
-    )
