@@ -40,6 +40,7 @@ from cluneal.knowledge.base import knowledge_base, resolved
 from cluneal.knowledge.criteria import PatientFacts, facts_for, matches
 from cluneal.patient import Patient
 from cluneal.renal_equations import (
+    CM_PER_INCH,
     FEMALE_FACTOR,
     ckd_epi_2021,
     cockcroft_gault_ml_min,
@@ -93,8 +94,10 @@ _KG: Final = ureg.Unit("kilogram")
 def renal_band(crcl: QuantityInput) -> RenalBand:
     """Return the renal dosing band of a Cockcroft-Gault clearance.
 
-    A clearance exactly on a boundary goes to the more restrictive band, except
-    60 mL/min, which the labels count as normal (decision_renal_band_boundaries).
+    The bands and their lower CrCl bounds are the knowledge base's (``renal.band.*``
+    in ``renal.toml``). A clearance exactly on a boundary goes to the more
+    restrictive band, except the normal band's lower bound, which the labels count
+    as normal (decision_renal_band_boundaries).
 
     Args:
         crcl: Creatinine clearance (volume per time).
@@ -114,11 +117,12 @@ def renal_band(crcl: QuantityInput) -> RenalBand:
 
 
 def ideal_body_weight(patient: Patient) -> Quantity:
-    """Devine (1974) ideal body weight: 50 kg (men) or 45.5 kg (women) + 2.3 kg per inch over 60 in.
+    """Devine (1974) ideal body weight: a base weight by sex plus kilograms per inch over a height.
 
-    Defined from 152.4 cm (60 in) up (decision_ideal_body_weight_from_152_cm):
-    below it the formula extrapolates to implausible or negative weights, so
-    no IBW is computed.
+    The constants and the height it starts from are the knowledge base's
+    (``renal.ibw.devine``). Below that height (decision_ideal_body_weight_from_152_cm)
+    the formula extrapolates to implausible or negative weights, so no IBW is
+    computed.
 
     Args:
         patient: Needs ``height``.
@@ -128,7 +132,7 @@ def ideal_body_weight(patient: Patient) -> Quantity:
 
     Raises:
         InsufficientDataError: Height is unknown.
-        InvalidQuantityError: Height is below 152.4 cm.
+        InvalidQuantityError: Height is below the height the rule starts from.
 
     References:
         devine_1974, decision_ideal_body_weight_from_152_cm
@@ -151,7 +155,8 @@ def ideal_body_weight(patient: Patient) -> Quantity:
         raise InvalidQuantityError(
             "height",
             f"{patient.height_cm:g} cm",
-            f"at least {rule.min_height_cm:g} cm (60 in): Devine ideal body weight is not "
+            f"at least {rule.min_height_cm:g} cm ({rule.min_height_cm / CM_PER_INCH:g} in): "
+            "Devine ideal body weight is not "
             "defined below it",
         )
     return Q_(ibw, _KG)
@@ -212,9 +217,10 @@ def estimate_creatinine_clearance(
 
     Weight (decision_obesity_weight_basis, decision_ideal_body_weight_from_152_cm):
     ``None`` is the package default, actual weight, or adjusted weight when
-    height is known and actual weight is above 130% of ideal; an explicit basis
-    is honoured exactly, except that actual weight is used whenever it is below
-    ideal or no ideal weight is defined (height below 152.4 cm). The
+    height is known and actual weight is above the obesity rule's share of ideal
+    (``renal.weight_basis.obesity``); an explicit basis is honoured exactly,
+    except that actual weight is used whenever it is below ideal or no ideal
+    weight is defined (height below the start of ``renal.ibw.devine``). The
     explanation says which.
 
     Args:
@@ -334,7 +340,7 @@ egfr = egfr_ckd_epi_2021
 
 
 def gfr_category(egfr_value: QuantityInput) -> GfrCategory:
-    """KDIGO GFR category of an eGFR (G1 >= 90 ... G5 < 15 mL/min/1.73 m²).
+    """KDIGO GFR category of an eGFR, by the bounds of ``renal.kdigo.gfr_category``.
 
     Args:
         egfr_value: eGFR in mL/min/1.73 m².
@@ -372,8 +378,8 @@ class RenalAssessment(FrozenModel):
         rule_id: The knowledge-base rule that chose the band.
         citation: The citation of that rule.
         missing: The patient fields that would make the assessment complete.
-        alerts: What may make the estimate misleading (weight above 120 kg with
-            height unknown; a low creatinine at 65 or over).
+        alerts: What may make the estimate misleading (a heavy patient with height
+            unknown; a low creatinine in an older adult: ``renal.alert.*``).
 
     Example:
         >>> from cluneal import Patient
@@ -417,9 +423,12 @@ def assess_renal_function(
     and says so, never as if it were normal.
 
     Alerts (decision_obesity_weight_basis, decision_low_creatinine_older_adult):
-    a weight above 120 kg with height unknown (Cockcroft-Gault may overestimate
-    clearance; record a height), and a serum creatinine below 0.7 mg/dL at 65
-    or over (low muscle mass; the creatinine is never rounded up).
+    a weight above the threshold of ``renal.alert.obesity_height_unknown`` with
+    height unknown (Cockcroft-Gault may overestimate clearance; record a height),
+    and a serum creatinine below the threshold of
+    ``renal.alert.low_creatinine_older_adult`` in an older adult (the age of
+    ``population.older_adult``; low muscle mass; the creatinine is never rounded
+    up). Their messages name the knowledge base's values.
 
     Args:
         patient: The patient.

@@ -68,7 +68,7 @@ class DevineConstants(Protocol):
 
     @property
     def min_height_cm(self) -> float:
-        """The height the formula starts from (60 in)."""
+        """The height the formula starts from, in cm (``renal.ibw.devine``)."""
 
     @property
     def kg_per_inch_over(self) -> float:
@@ -78,8 +78,9 @@ class DevineConstants(Protocol):
 def devine_kg(height_cm: Any, base_kg: Any, rule: DevineConstants) -> Any:
     """Devine ideal body weight, unrounded, for floats or numpy arrays alike.
 
-    IBW = base + kg per inch x (height - 60 in) in inches (devine_1974); the
-    base and the constants come from the knowledge base.
+    IBW = base + kg per inch x (height - the height it starts from) in inches
+    (devine_1974); the base and the constants come from the knowledge base
+    (``renal.ibw.devine``).
 
     Example:
         >>> from cluneal.knowledge.renal import renal_table
