@@ -194,6 +194,7 @@ LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         "pure functions over inputs and a knowledge base",
         (
             "renal",
+            "_renal_assess",
             "diagnosis",
             "_triad",
             "titration",

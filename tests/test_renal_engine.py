@@ -12,9 +12,10 @@ from __future__ import annotations
 import pytest
 
 from cluneal import Patient, knowledge_base
+from cluneal._renal_assess import _band_reason, assess
 from cluneal._renal_weight import AGE, CREATININE, HEIGHT, WEIGHT
 from cluneal.knowledge.criteria import facts_for, patient_facts
-from cluneal.renal import RenalAssessment, _band_reason, assess, assess_renal_function
+from cluneal.renal import RenalAssessment, assess_renal_function
 from cluneal.units import Kind, magnitude_in
 
 # Patients reaching every branch: dialysis, creatinine or weight unknown, a height

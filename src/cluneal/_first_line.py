@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Final
 from cluneal._base import FrozenModel, trusted
 from cluneal._memo import BoundedMemo
 from cluneal._protocol_rules import protocol_limits
+from cluneal._renal_assess import assess
 from cluneal._vocabulary import Term
 from cluneal.alerts import SafetyAlert, Severity, sort_alerts
 from cluneal.complementary import ComplementaryMeasure, care_for
@@ -43,7 +44,6 @@ from cluneal.knowledge.criteria import (
     age_bounds,
     matches,
 )
-from cluneal.renal import assess
 from cluneal.safety import screen_each
 from cluneal.titration._engine import PatientInputs, schedule_for
 from cluneal.titration._tables import tables

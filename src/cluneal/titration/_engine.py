@@ -26,11 +26,11 @@ from typing import TYPE_CHECKING, Final
 
 from cluneal._lazy_text import Deferred
 from cluneal._numbers import clinical_number
+from cluneal._renal_assess import assess
 from cluneal._renal_weight import age_in_years
 from cluneal.alerts import SafetyAlert, Severity, sort_alerts
 from cluneal.errors import ContraindicatedError, ExcludedDrugError
 from cluneal.knowledge.criteria import PatientFacts, facts_for
-from cluneal.renal import assess
 from cluneal.safety import screen
 from cluneal.titration import _choice, _plan, _text
 from cluneal.titration._choice import MEMO_BOUND, age_words, choice_for
