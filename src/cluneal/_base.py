@@ -11,7 +11,7 @@ light.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar
 
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
     from pydantic.main import TupleGenerator
 
-__all__ = ["FrozenModel", "coerce_model", "presenter", "trusted", "trusted_update"]
+__all__ = ["FrozenModel", "assembled", "coerce_model", "presenter", "trusted", "trusted_update"]
 
 # The presentation modules, by name. ``html`` and ``text`` define ``render(model) -> str | None``;
 # ``dataframe`` and ``plot`` are the optional extras' modules that models' methods reach.
@@ -123,6 +123,44 @@ class _Layout:
 _LAYOUTS: dict[type[BaseModel], _Layout] = {}
 
 
+def _layout(model: type[BaseModel]) -> _Layout:
+    layout = _LAYOUTS.get(model)
+    if layout is None:
+        layout = _LAYOUTS[model] = _Layout(model)
+    return layout
+
+
+def assembled(model: type[M], values: dict[str, Any], fields_set: Iterable[str]) -> M:
+    """A model from a complete dict of trusted values in field order, taken as its fields.
+
+    What :func:`trusted` and :func:`trusted_update` build; for the engine's
+    hottest results (every field given, so the fields given are known in
+    advance) it is called directly: no keyword dict to check and copy.
+
+    Args:
+        model: The model class (no private attributes, no post-init hook).
+        values: Every field, in the model's order (the dict becomes the instance's).
+        fields_set: The fields given explicitly (``model_fields_set``).
+
+    Returns:
+        The instance.
+
+    Example:
+        >>> from cluneal.alerts import SafetyAlert, Severity
+        >>> values = {"severity": Severity.INFO, "message": "m", "rule_id": "r",
+        ...           "citation": "c", "drugs": (), "action": None}
+        >>> assembled(SafetyAlert, values, ("severity", "message", "rule_id", "citation")) == (
+        ...     SafetyAlert(severity="info", message="m", rule_id="r", citation="c"))
+        True
+    """
+    instance = model.__new__(model)
+    _set(instance, "__dict__", values)
+    _set(instance, "__pydantic_fields_set__", set(fields_set))
+    _set(instance, "__pydantic_extra__", None)
+    _set(instance, "__pydantic_private__", None)
+    return instance
+
+
 def trusted(model: type[M], /, **values: Any) -> M:
     """Build a model from values that are already valid, without validating them again.
 
@@ -151,9 +189,7 @@ def trusted(model: type[M], /, **values: Any) -> M:
         >>> a == SafetyAlert(severity="info", message="m", rule_id="r", citation="c")
         True
     """
-    layout = _LAYOUTS.get(model)
-    if layout is None:
-        layout = _LAYOUTS[model] = _Layout(model)
+    layout = _layout(model)
     if not (layout.required <= values.keys() <= layout.fields):
         missing = sorted(layout.required - values.keys())
         unknown = sorted(values.keys() - layout.fields)
@@ -162,12 +198,7 @@ def trusted(model: type[M], /, **values: Any) -> M:
     # A copy of the ordered defaults, updated in place: fields keep their order.
     ordered = layout.template.copy()
     ordered.update(values)
-    instance = model.__new__(model)
-    _set(instance, "__dict__", ordered)
-    _set(instance, "__pydantic_fields_set__", set(values))
-    _set(instance, "__pydantic_extra__", None)
-    _set(instance, "__pydantic_private__", None)
-    return instance
+    return assembled(model, ordered, values)
 
 
 def trusted_update(instance: M, /, **changes: Any) -> M:
@@ -196,20 +227,13 @@ def trusted_update(instance: M, /, **changes: Any) -> M:
         True
     """
     model = instance.__class__
-    layout = _LAYOUTS.get(model)
-    if layout is None:
-        layout = _LAYOUTS[model] = _Layout(model)
+    layout = _layout(model)
     if not changes.keys() <= layout.fields:
         msg = f"{model.__name__}: unknown fields {sorted(changes.keys() - layout.fields)}"
         raise TypeError(msg)
     values = instance.__dict__.copy()
     values.update(changes)
-    copy = model.__new__(model)
-    _set(copy, "__dict__", values)
-    _set(copy, "__pydantic_fields_set__", instance.__pydantic_fields_set__.union(changes))
-    _set(copy, "__pydantic_extra__", None)
-    _set(copy, "__pydantic_private__", None)
-    return copy
+    return assembled(model, values, instance.__pydantic_fields_set__.union(changes))
 
 
 def coerce_model(value: object, model: type[M], name: str) -> M:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import TYPE_CHECKING, Final
 
-from cluneal._base import FrozenModel
+from cluneal._base import FrozenModel, assembled
 from cluneal._lazy_text import Deferred, TextOnRead
 from cluneal._renal_weight import (
     AGE,
@@ -117,18 +117,6 @@ _DIALYSIS_SET: Final = frozenset(
     ("band", "known", "on_dialysis", "gfr_category", "reason", "rule_id", "citation")
 )
 _FULL_SET: Final = frozenset(RenalAssessment.model_fields)
-_new_assessment = RenalAssessment.__new__
-_set = object.__setattr__
-
-
-def _built(values: dict[str, object], fields_set: frozenset[str]) -> RenalAssessment:
-    """An assessment from a complete, ordered dict of trusted values (what ``trusted`` builds)."""
-    instance = _new_assessment(RenalAssessment)
-    _set(instance, "__dict__", values)
-    _set(instance, "__pydantic_fields_set__", set(fields_set))
-    _set(instance, "__pydantic_extra__", None)
-    _set(instance, "__pydantic_private__", None)
-    return instance
 
 
 @lru_cache(maxsize=64)
@@ -150,7 +138,8 @@ def _dialysis(table: RenalTable) -> RenalAssessment:
         return found[1]
     # Cockcroft-Gault (and eGFR) are not valid on haemodialysis: no CrCl band.
     rule = table.dialysis
-    assessment = _built(
+    assessment = assembled(
+        RenalAssessment,
         {
             "band": rule.band,
             "known": True,
@@ -249,7 +238,8 @@ def _assess(
             facts = facts_for(patient, facts, age_years=age)
         if matches(low.when, facts):
             alerts = (*alerts, _rule_alert(low))
-    return _built(
+    return assembled(
+        RenalAssessment,
         {
             "band": rule.band,
             "known": known,

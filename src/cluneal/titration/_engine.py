@@ -24,6 +24,7 @@ from bisect import bisect_left
 from functools import lru_cache
 from typing import TYPE_CHECKING, Final
 
+from cluneal._base import assembled
 from cluneal._lazy_text import Deferred
 from cluneal._numbers import clinical_number
 from cluneal._renal_assess import assess
@@ -39,7 +40,6 @@ from cluneal.titration._plan import Plan, plan_for
 from cluneal.titration._tables import (
     DrugTable,
     Tables,
-    built,
     rule_adjustment,
     rule_alert,
     tables,
@@ -379,7 +379,7 @@ def schedule_for(
         )
     adjustments.extend(choice.capped)
     adjustments.extend(plan.after)
-    return built(
+    return assembled(
         TitrationSchedule,
         {
             "drug": drug,

@@ -13,13 +13,13 @@ import datetime as dt
 from functools import lru_cache
 from typing import TYPE_CHECKING, Final
 
+from cluneal._base import assembled
 from cluneal._compose import ComposedStep, Regimen, compose_steps
 from cluneal._lazy_text import Deferred
 from cluneal._numbers import clinical_number
 from cluneal.knowledge.drugs import ProtocolName, Timing
 from cluneal.titration import _text
 from cluneal.titration._models import TitrationStep, check_invariants
-from cluneal.titration._tables import built
 
 if TYPE_CHECKING:
     from cluneal.knowledge.drugs import Protocol
@@ -129,7 +129,7 @@ def compose_plan(  # noqa: PLR0917 - private, memoised on exactly these argument
     text = table.texts[proto.rule_id]
     once = proto.once_daily_timing
     steps = tuple(
-        built(
+        assembled(
             TitrationStep,
             {
                 "day": c.day,

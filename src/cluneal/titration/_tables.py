@@ -17,11 +17,9 @@ import string
 from dataclasses import dataclass
 from functools import lru_cache
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Final, TypeVar
+from typing import TYPE_CHECKING, Final
 
-from pydantic import BaseModel
-
-from cluneal._base import trusted
+from cluneal._base import assembled, trusted
 from cluneal._compose import Formulary, formulary_of
 from cluneal._lazy_text import Deferred
 from cluneal._protocol_rules import protocol_limits
@@ -55,29 +53,10 @@ __all__ = [
     "CapEntry",
     "DrugTable",
     "Tables",
-    "built",
     "rule_adjustment",
     "rule_alert",
     "tables",
 ]
-
-
-_set = object.__setattr__
-M = TypeVar("M", bound=BaseModel)
-
-
-def built(model: type[M], values: dict[str, Any], fields_set: frozenset[str]) -> M:
-    """A model from a complete dict of trusted values in field order (what ``trusted`` builds).
-
-    For the engine's hottest results (every field given, so the set of fields
-    given is known in advance): no keyword dict to check and copy.
-    """
-    instance = model.__new__(model)
-    _set(instance, "__dict__", values)
-    _set(instance, "__pydantic_fields_set__", set(fields_set))
-    _set(instance, "__pydantic_extra__", None)
-    _set(instance, "__pydantic_private__", None)
-    return instance
 
 
 _ADJUSTMENT_FIELDS: Final = frozenset(Adjustment.model_fields)
@@ -101,7 +80,7 @@ def rule_adjustment(
         reason = (
             Deferred(_unverified, reason) if isinstance(reason, Deferred) else _unverified(reason)
         )
-    return built(
+    return assembled(
         Adjustment,
         {
             "rule_id": rule.rule_id,
