@@ -26,6 +26,7 @@ from cluneal._renal_weight import (
     ibw_kg,
     parse_weight_basis,
 )
+from cluneal._unit_table import UNITS_BY_UCUM
 from cluneal.errors import InsufficientDataError, InvalidQuantityError
 from cluneal.knowledge.base import knowledge_base, resolved
 from cluneal.patient import Patient
@@ -44,7 +45,6 @@ from cluneal.units import (
     Quantity,
     magnitude_in,
     parse_quantity,
-    ureg,
 )
 from cluneal.vocabulary import GfrCategory, RenalBand, Sex, WeightBasis
 
@@ -73,9 +73,10 @@ __all__ = [
 ]
 
 
-_ML_MIN: Final = ureg.Unit("milliliter / minute")
-_EGFR_UNIT: Final = ureg.Unit("milliliter / minute / standard_body_surface_area")
-_KG: Final = ureg.Unit("kilogram")
+# The unit table's own units (no string parsed by Pint at import).
+_ML_MIN: Final = UNITS_BY_UCUM["mL/min"]
+_EGFR_UNIT: Final = UNITS_BY_UCUM["mL/min/{1.73_m2}"]
+_KG: Final = UNITS_BY_UCUM["kg"]
 
 
 def renal_band(crcl: QuantityInput) -> RenalBand:
